@@ -1,0 +1,48 @@
+# `make run` serves the portal with a local chain; `make test` runs the whole suite. Both bootstrap first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PORT ?= 8000
+export CHAIN_PORT ?= 8545
+export DEBUG ?= 1
+SOLIDITY := $(shell find governance/contracts -name '*.sol' -not -path '*/build/*')
+
+.PHONY: run test bootstrap contracts check-tools clean
+
+run: bootstrap
+	@$(PY) -m portal.devrun
+
+test: bootstrap
+	@command -v chromium >/dev/null || { echo "Chromium is needed for the browser tests: apt-get install -y chromium" >&2; exit 1; }
+	$(PY) -m pytest $(ARGS)
+
+bootstrap: check-tools $(VENV)/.installed node_modules/.installed contracts
+
+check-tools:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' 2>/dev/null || \
+		{ echo "Python 3.11 is required (found: $$($(PYTHON) --version 2>&1)). Set PYTHON=/path/to/python3.11." >&2; exit 1; }
+	@command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
+		{ echo "Node.js 20+ is required (found: $$(node --version 2>/dev/null || echo none)). Install it from your package manager." >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is required (it comes with Node.js 20+)." >&2; exit 1; }
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]' || { echo "pip install failed: see the messages above." >&2; exit 1; }
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed: see the messages above." >&2; exit 1; }
+	@touch $@
+
+contracts: governance/contracts/build/.stamp
+
+governance/contracts/build/.stamp: $(SOLIDITY) governance/contracts/build.mjs node_modules/.installed
+	node governance/contracts/build.mjs || { echo "Compiling the contracts failed: see the solc messages above." >&2; exit 1; }
+	@touch $@
+
+clean:
+	rm -rf $(VENV) node_modules governance/contracts/build staticfiles .pytest_cache

@@ -1,0 +1,118 @@
+"""The one door to the blockchain. Nothing else in the code knows an RPC URL.
+
+`chain()` gives the portal's home chain (CHAIN_RPC_URL); `chain(chain_id=N)` another configured chain. Tests point
+the settings at a real anvil; nothing here is mocked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import lru_cache
+
+import requests
+from web3 import Web3
+from web3.exceptions import Web3RPCError
+from web3.providers.rpc import HTTPProvider
+
+from portal.conf import portal_settings
+
+log = logging.getLogger(__name__)
+
+RPC_TIMEOUT_SECONDS = 10
+RPC_RETRIES = 3
+TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, OSError)
+
+
+class ChainUnavailable(Exception):
+    """The node could not be reached or did not answer; the message is a sentence a person can read."""
+
+
+class Chain:
+    """A JSON-RPC endpoint with timeouts, retries with backoff, and a clear error when the node is gone."""
+
+    def __init__(self, rpc_url: str, *, timeout: float = RPC_TIMEOUT_SECONDS, retries: int = RPC_RETRIES):
+        self.rpc_url = rpc_url
+        self.retries = retries
+        self.provider = HTTPProvider(rpc_url, request_kwargs={"timeout": timeout})
+        self.w3 = Web3(self.provider)
+
+    def __repr__(self) -> str:
+        return f"<Chain {self.rpc_url}>"
+
+    def retrying(self, what: str, fn, *args, **kwargs):
+        """Run `fn` and retry transient network errors with exponential backoff; then raise ChainUnavailable."""
+        delay = 0.1
+        for attempt in range(1, self.retries + 1):
+            try:
+                return fn(*args, **kwargs)
+            except TRANSIENT_ERRORS as exc:
+                if attempt == self.retries:
+                    log.warning("chain %s unreachable while %s: %s", self.rpc_url, what, exc)
+                    raise ChainUnavailable(
+                        "The blockchain node cannot be reached right now, so on-chain data could not be read. "
+                        "Please try again in a minute."
+                    ) from exc
+                time.sleep(delay)
+                delay *= 3
+            except Web3RPCError as exc:
+                if "timeout" in str(exc).lower() and attempt < self.retries:
+                    time.sleep(delay)
+                    delay *= 3
+                    continue
+                raise
+
+    @property
+    def chain_id(self) -> int:
+        return _chain_id_of(self.rpc_url, self)
+
+    def block_number(self) -> int:
+        return self.retrying("reading the head block", lambda: self.w3.eth.block_number)
+
+    def get_block(self, block: int | str = "latest"):
+        return self.retrying(f"reading block {block}", self.w3.eth.get_block, block)
+
+    def get_code(self, address: str) -> bytes:
+        return self.retrying("reading contract code", self.w3.eth.get_code, Web3.to_checksum_address(address))
+
+    def call(self, tx: dict, block: int | str = "latest") -> bytes:
+        return self.retrying("calling a contract", self.w3.eth.call, tx, block)
+
+    def is_reachable(self) -> bool:
+        try:
+            self.block_number()
+        except ChainUnavailable:
+            return False
+        return True
+
+
+@lru_cache(maxsize=32)
+def _chain_id_of(rpc_url: str, node: Chain) -> int:
+    return node.retrying("reading the chain id", lambda: node.w3.eth.chain_id)
+
+
+_nodes: dict[str, Chain] = {}
+
+
+def chain(chain_id: int | None = None) -> Chain:
+    """The node for `chain_id` (default: the portal's home chain). Raises ChainUnavailable for an unknown chain."""
+    conf = portal_settings()
+    if chain_id is None or (conf.chain_id is not None and chain_id == conf.chain_id):
+        url = conf.chain_rpc_url
+    elif chain_id in conf.chain_rpc_urls:
+        url = conf.chain_rpc_urls[chain_id]
+    elif chain_id == home_chain_id():
+        url = conf.chain_rpc_url
+    else:
+        raise ChainUnavailable(f"The portal has no RPC endpoint configured for chain {chain_id}.")
+    if url not in _nodes:
+        _nodes[url] = Chain(url)
+    return _nodes[url]
+
+
+def home_chain_id() -> int:
+    """CHAIN_ID when set, otherwise read from the node (cached per URL)."""
+    conf = portal_settings()
+    if conf.chain_id is not None:
+        return conf.chain_id
+    return chain().chain_id

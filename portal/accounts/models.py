@@ -1,0 +1,22 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A portal account. Its wallets are allauth social accounts (provider "siwe", uid = checksummed address).
+
+    `username` is the checksummed address of the first wallet that signed in; `display_name` is optional.
+    """
+
+    display_name = models.CharField(max_length=40, blank=True)
+
+    @property
+    def primary_address(self) -> str | None:
+        return self.username if self.username.startswith("0x") and len(self.username) == 42 else None
+
+    @property
+    def wallet_addresses(self) -> list[str]:
+        return [sa.uid for sa in self.socialaccount_set.all() if sa.provider == "siwe"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("wallets/<str:address>/unlink/", views.wallet_unlink, name="wallet_unlink"),
+]

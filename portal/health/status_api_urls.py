@@ -1,0 +1,3 @@
+"""`/api/v2/*.json`, shaped like Atlassian Statuspage."""
+
+urlpatterns: list = []

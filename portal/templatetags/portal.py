@@ -1,0 +1,45 @@
+"""Template helpers loaded everywhere (see TEMPLATES builtins): addresses, tier badges, markdown."""
+
+from django import template
+from django.utils.html import format_html
+
+from portal.markdown import render_markdown
+
+register = template.Library()
+
+
+@register.filter
+def short_address(address: str | None) -> str:
+    """0x1234…abcd, the way wallets show an address."""
+    if not address or len(address) < 12:
+        return address or ""
+    return f"{address[:6]}…{address[-4:]}"
+
+
+@register.filter
+def markdown(text: str):
+    return render_markdown(text)
+
+
+@register.inclusion_tag("portal/_wallet.html")
+def wallet(who, *, link: bool = True):
+    """An author/voter as people see them: display name or short address, and their loyalty-tier badge.
+
+    `who` is a User or an address string.
+    """
+    from governance.tiers import loyalty_tier
+
+    if isinstance(who, str):
+        address, name = who, None
+    else:
+        address = getattr(who, "primary_address", None)
+        name = getattr(who, "display_name", "") or None
+    tier = loyalty_tier(address) if address else None
+    return {"address": address, "name": name, "tier": tier, "link": link}
+
+
+@register.simple_tag
+def tier_badge(tier):
+    if tier is None:
+        return ""
+    return format_html('<span class="tier tier--{}" title="{} loyalty tier">{}</span>', tier.slug, tier.name, tier.name)

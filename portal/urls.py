@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+from portal.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("account/", include("portal.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("proposals/", include("governance.urls")),
+    path("discussion/", include("portal.discussion.urls")),
+    path("status/", include("portal.health.urls")),
+    path("feedback/", include("portal.feedback.urls")),
+    path("api/v1/", api.urls),
+    path("api/v2/", include("portal.health.status_api_urls")),
+    path("admin/", admin.site.urls),
+]
