@@ -12,6 +12,7 @@ urlpatterns = [
     path("discussion/", include("portal.discussion.urls")),
     path("status/", include("portal.health.urls")),
     path("feedback/", include("portal.feedback.urls")),
+    path("notifications/", include("portal.notifications.urls")),
     path("api/v1/", api.urls),
     path("api/v2/", include("portal.health.status_api_urls")),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from governance import demo as governance_demo
+from governance import demo_chain
 from portal.accounts import demo as accounts_demo
 from portal.discussion import demo as discussion_demo
 from portal.feedback import demo as feedback_demo
@@ -15,7 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # Order matters: contracts and accounts first, then what refers to them.
         for seed in (
-            governance_demo.seed_chain,
+            demo_chain.seed_chain,
             accounts_demo.seed,
             discussion_demo.seed,
             governance_demo.seed,
