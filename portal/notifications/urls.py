@@ -6,4 +6,7 @@ app_name = "notifications"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("<int:pk>/", views.open_notification, name="open"),
+    path("read/", views.read_all, name="read_all"),
+    path("preferences/", views.preferences, name="preferences"),
 ]

@@ -1,0 +1,27 @@
+"""A signed-in user's own socket: the bell's unread count and new notifications, pushed as htmx OOB fragments."""
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from .services import NotificationEvent, user_group
+
+
+class NotificationConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.group = user_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        # Read-only socket: the client never sends anything we act on.
+        return
+
+    async def notification_created(self, event: NotificationEvent):
+        await self.send(text_data=event["html"])

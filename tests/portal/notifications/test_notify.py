@@ -1,0 +1,96 @@
+from http import HTTPStatus
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from portal.accounts.models import User
+from portal.notifications.consumers import NotificationConsumer
+from portal.notifications.models import MutedVerb, Notification
+from portal.notifications.services import notification_mark_read, notify
+
+pytestmark = pytest.mark.django_db
+
+
+def make_user(name: str) -> User:
+    return User.objects.create(username=name)
+
+
+def test_notify_skips_actor_and_muted_users_and_counts():
+    alice, bob, carol, actor = (make_user(n) for n in ("alice", "bob", "carol", "actor"))
+    MutedVerb.objects.create(user=carol, verb="post_status")
+    created = notify(
+        recipients=[alice, bob, carol, actor, alice], verb="post_status", text="Planned", url="/feedback/1/", actor=actor
+    )
+    assert created == 2
+    assert sorted(Notification.objects.values_list("recipient__username", flat=True)) == ["alice", "bob"]
+    assert Notification.objects.get(recipient=alice).actor == actor
+
+
+def test_notify_rejects_unknown_verb_and_writes_nothing():
+    alice = make_user("alice")
+    with pytest.raises(ValueError, match="Unknown notification verb"):
+        notify(recipients=[alice], verb="nonsense", text="x", url="/")
+    assert not Notification.objects.exists()
+
+
+def test_centre_lists_marks_read_and_saves_preferences(client):
+    alice = make_user("alice")
+    notify(recipients=[alice], verb="comment_reply", text="Bob replied to you", url="/discussion/1/")
+    client.force_login(alice)
+    page = client.get("/notifications/")
+    assert page.status_code == HTTPStatus.OK
+    assert b"Bob replied to you" in page.content
+    assert b'data-count="1"' in page.content  # the bell in the header
+    note = Notification.objects.get()
+    opened = client.get(f"/notifications/{note.pk}/")
+    assert opened.status_code == HTTPStatus.FOUND and opened["Location"] == "/discussion/1/"
+    assert Notification.objects.get().is_read
+    client.post("/notifications/preferences/", {"verbs": ["comment_reply"]})
+    assert set(MutedVerb.objects.filter(user=alice).values_list("verb", flat=True)) == {
+        "post_status", "question_answered", "proposal_closed", "incident_update"
+    }
+    assert notify(recipients=[alice], verb="post_status", text="x", url="/") == 0
+
+
+def test_someone_elses_notification_is_not_found(client):
+    alice, bob = make_user("alice"), make_user("bob")
+    notify(recipients=[alice], verb="comment_reply", text="for alice", url="/")
+    client.force_login(bob)
+    assert client.get(f"/notifications/{Notification.objects.get().pk}/").status_code == HTTPStatus.NOT_FOUND
+    assert not Notification.objects.get().is_read
+
+
+def test_anonymous_centre_redirects_to_sign_in(client):
+    assert client.get("/notifications/").status_code == HTTPStatus.FOUND
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_consumer_pushes_count_and_item_to_the_recipient_only():
+    alice = await sync_to_async(make_user)("alice")
+    bob = await sync_to_async(make_user)("bob")
+    mine = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
+    mine.scope["user"] = alice
+    theirs = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
+    theirs.scope["user"] = bob
+    assert (await mine.connect())[0] and (await theirs.connect())[0]
+
+    await sync_to_async(notify)(recipients=[alice], verb="question_answered", text="Staff answered", url="/feedback/2/")
+    html = await mine.receive_from(timeout=3)
+    assert 'id="notification-count"' in html and 'data-count="1"' in html
+    assert "Staff answered" in html and 'hx-swap-oob="afterbegin:#notification-list"' in html
+    assert await theirs.receive_nothing(timeout=0.2)
+
+    await sync_to_async(notification_mark_read)(user=alice)
+    html = await mine.receive_from(timeout=3)
+    assert 'data-count="0"' in html and "hidden" in html
+    await mine.disconnect()
+    await theirs.disconnect()
+
+
+async def test_anonymous_socket_is_refused():
+    communicator = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
+    communicator.scope["user"] = AnonymousUser()
+    connected, code = await communicator.connect()
+    assert not connected and code == 4401
