@@ -1,1 +1,194 @@
+"""Discussion: categories, threads, comments (with edit history and +1 reactions), and the moderators' records."""
 
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Category(models.Model):
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=60)
+    description = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    staff_only = models.BooleanField(default=False, help_text="Only moderators may start threads here.")
+    listed = models.BooleanField(default=True, help_text="Shown on the discussion index.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("discussion:category", args=[self.slug])
+
+
+class Thread(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="threads")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, max_length=20000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="threads"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    last_activity = models.DateTimeField(default=timezone.now, db_index=True)
+    locked = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+    slow_mode_seconds = models.PositiveIntegerField(default=0, help_text="One comment per user per N seconds; 0 = off.")
+
+    class Meta:
+        ordering = ["-pinned", "-last_activity"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("discussion:thread", args=[self.pk])
+
+
+class Comment(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    body = models.TextField(max_length=10000)
+    created = models.DateTimeField(default=timezone.now)
+    edited = models.DateTimeField(null=True, blank=True)
+    hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=200, blank=True)
+    deleted = models.DateTimeField(null=True, blank=True)
+    plus_ones = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [models.Index(fields=["thread", "id"])]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on {self.thread_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted is not None
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('discussion:thread', args=[self.thread_id])}#comment-{self.pk}"
+
+
+class CommentRevision(models.Model):
+    """The text a comment had before an edit; moderators read the history."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created"]
+
+
+class Reaction(models.Model):
+    """A "+1": one per user per comment."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comment", "user"], name="discussion_one_reaction_per_user")]
+
+
+class Flag(models.Model):
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        OFF_TOPIC = "off-topic", "Off-topic"
+        ABUSIVE = "abusive", "Abusive"
+        OTHER = "other", "Other"
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", "Waiting for a moderator"
+        AGREED = "agreed", "Agreed"
+        DISAGREED = "disagreed", "Disagreed"
+
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    text = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.OPEN, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(comment__isnull=False, thread__isnull=True) | Q(comment__isnull=True, thread__isnull=False),
+                name="discussion_flag_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["comment", "user"], condition=Q(comment__isnull=False), name="discussion_one_flag_per_comment"
+            ),
+            models.UniqueConstraint(
+                fields=["thread", "user"], condition=Q(thread__isnull=False), name="discussion_one_flag_per_thread"
+            ),
+        ]
+
+
+class Sanction(models.Model):
+    """A silence (cannot post) or suspension (cannot sign in) until `ends`."""
+
+    class Kind(models.TextChoices):
+        SILENCE = "silence", "Silenced"
+        SUSPEND = "suspend", "Suspended"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sanctions")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.CharField(max_length=300)
+    starts = models.DateTimeField(default=timezone.now)
+    ends = models.DateTimeField()
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-ends"]
+        indexes = [models.Index(fields=["user", "kind", "ends"])]
+
+
+class ModerationAction(models.Model):
+    """The moderation log. `public_summary` is the stub everyone sees; the rest is for moderators."""
+
+    class Kind(models.TextChoices):
+        HIDE = "hide", "Hid a comment"
+        UNHIDE = "unhide", "Unhid a comment"
+        AUTO_HIDE = "auto-hide", "Comment hidden after flags"
+        DELETE = "delete", "Deleted a comment"
+        AGREE = "agree", "Agreed with flags"
+        DISAGREE = "disagree", "Disagreed with flags"
+        LOCK = "lock", "Locked a thread"
+        UNLOCK = "unlock", "Unlocked a thread"
+        PIN = "pin", "Pinned a thread"
+        UNPIN = "unpin", "Unpinned a thread"
+        MOVE = "move", "Moved a thread"
+        SLOW_MODE = "slow-mode", "Changed slow mode"
+        SILENCE = "silence", "Silenced a wallet"
+        SUSPEND = "suspend", "Suspended a wallet"
+        LIFT = "lift", "Lifted a sanction"
+        HIDE_THREAD = "hide-thread", "Hid a thread"
+        UNHIDE_THREAD = "unhide-thread", "Unhid a thread"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]

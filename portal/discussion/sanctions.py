@@ -1,0 +1,59 @@
+"""Who may post and who may sign in: the sentences people read when a moderator has silenced or suspended them."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from .models import Sanction
+
+
+def format_until(when) -> str:
+    """3 Dec 2026 14:00 UTC."""
+    return when.astimezone(datetime.timezone.utc).strftime("%-d %b %Y %H:%M UTC")
+
+
+def _active(*, user, kind: str) -> Sanction | None:
+    if user is None or not getattr(user, "pk", None):
+        return None
+    now = timezone.now()
+    return (
+        Sanction.objects.filter(user=user, kind=kind, starts__lte=now, ends__gt=now, lifted__isnull=True)
+        .order_by("-ends")
+        .first()
+    )
+
+
+def active_silence(*, user) -> Sanction | None:
+    return _active(user=user, kind=Sanction.Kind.SILENCE)
+
+
+def active_suspension(*, user) -> Sanction | None:
+    return _active(user=user, kind=Sanction.Kind.SUSPEND)
+
+
+def user_posting_refusal(*, user) -> str | None:
+    """The sentence shown to a silenced or suspended user who tries to post, or None when they may post."""
+    suspension = active_suspension(user=user)
+    if suspension:
+        return f"Your account is suspended until {format_until(suspension.ends)}: {suspension.reason}"
+    silence = active_silence(user=user)
+    if silence:
+        return f"You are silenced until {format_until(silence.ends)}: {silence.reason}"
+    return None
+
+
+def wallet_sign_in_refusal(*, address: str) -> str | None:
+    """The sentence to show when the account holding `address` is suspended, else None (sign-in may proceed)."""
+    from allauth.socialaccount.models import SocialAccount
+    from django.contrib.auth import get_user_model
+
+    users = list(
+        get_user_model().objects.filter(pk__in=SocialAccount.objects.filter(provider="siwe", uid__iexact=address).values("user"))
+    ) or list(get_user_model().objects.filter(username__iexact=address))
+    for user in users:
+        suspension = active_suspension(user=user)
+        if suspension:
+            return f"This wallet is suspended until {format_until(suspension.ends)}: {suspension.reason}"
+    return None

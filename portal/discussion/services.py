@@ -1,0 +1,243 @@
+"""The one place discussion content is written. Every check (sign-in, sanctions, locks, slow mode, rate limits,
+length) lives here, so HTTP views, the API and the websocket consumer refuse the same things with the same sentence.
+Live events leave only after the transaction commits."""
+
+from __future__ import annotations
+
+import datetime
+from http import HTTPStatus
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.conf import portal_settings
+from portal.ratelimit import Limit
+
+from . import live
+from .models import Category, Comment, CommentRevision, Reaction, Thread
+from .permissions import is_moderator
+from .sanctions import user_posting_refusal
+
+COMMENT_MAX_LENGTH = 10_000
+TITLE_MAX_LENGTH = 200
+
+
+class DiscussionError(Exception):
+    """A refused write; `str(error)` is the sentence the person reads, `status` the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = HTTPStatus.BAD_REQUEST):
+        super().__init__(message)
+        self.status = status
+
+
+def _setting(name: str, default):
+    return portal_settings().extra.get(name, default)
+
+
+def edit_grace_seconds() -> int:
+    return int(_setting("DISCUSSION_EDIT_GRACE_SECONDS", 60 * 60))
+
+
+def _require_poster(user) -> None:
+    if user is None or not user.is_authenticated:
+        raise DiscussionError("Please sign in with your wallet to take part in the discussion.", HTTPStatus.UNAUTHORIZED)
+    refusal = user_posting_refusal(user=user)
+    if refusal:
+        raise DiscussionError(refusal, HTTPStatus.FORBIDDEN)
+
+
+def _clean_body(body: str, *, what: str = "comment", max_length: int = COMMENT_MAX_LENGTH) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise DiscussionError(f"The {what} is empty: write something first.")
+    if len(body) > max_length:
+        raise DiscussionError(
+            f"The {what} is too long: {len(body):,} characters, at most {max_length:,} are allowed."
+        )
+    return body
+
+
+def _rate_limit(user) -> None:
+    """Per wallet per minute, stricter for accounts younger than DISCUSSION_NEW_ACCOUNT_HOURS."""
+    new_hours = int(_setting("DISCUSSION_NEW_ACCOUNT_HOURS", 24))
+    is_new = user.date_joined > timezone.now() - datetime.timedelta(hours=new_hours)
+    if is_new:
+        limit = Limit("discussion-post-new", int(_setting("DISCUSSION_NEW_ACCOUNT_POSTS_PER_MINUTE", 5)), 60)
+    else:
+        limit = Limit("discussion-post", int(_setting("DISCUSSION_POSTS_PER_MINUTE", 12)), 60)
+    limit.hit(
+        str(user.pk),
+        message="You are posting too fast. Please wait a minute and try again."
+        if not is_new
+        else "New accounts may post only a few comments a minute. Please wait a minute and try again.",
+    )
+
+
+@transaction.atomic
+def thread_create(*, title: str, category_slug: str, author=None, body: str = "") -> Thread:
+    """Start a thread in a category. `author=None` is the system (e.g. the thread that comes with a proposal) and
+    skips the posting checks; a person must be allowed to post, and only moderators start threads in staff-only
+    categories."""
+    category = Category.objects.filter(slug=category_slug).first()
+    if category is None:
+        raise DiscussionError(f"There is no discussion category called “{category_slug}”.", HTTPStatus.NOT_FOUND)
+    title = (title or "").strip()
+    if not title:
+        raise DiscussionError("The thread needs a title.")
+    if len(title) > TITLE_MAX_LENGTH:
+        raise DiscussionError(f"The title is too long: at most {TITLE_MAX_LENGTH} characters are allowed.")
+    body = (body or "").strip()
+    if author is not None:
+        _require_poster(author)
+        if category.staff_only and not is_moderator(author):
+            raise DiscussionError(f"Only moderators may start threads in {category.name}.", HTTPStatus.FORBIDDEN)
+        body = _clean_body(body, what="opening post", max_length=20_000)
+        _rate_limit(author)
+    thread = Thread(category=category, title=title, body=body, author=author)
+    thread.full_clean()
+    thread.save()
+    return thread
+
+
+@transaction.atomic
+def comment_post(*, thread: Thread, author, body: str, parent: Comment | None = None) -> Comment:
+    """Post a comment (or a reply: one level deep, so a reply to a reply hangs under the top-level comment).
+
+    Refuses with DiscussionError (or portal.ratelimit.RateLimited) and writes nothing when the author is not
+    signed in, is silenced or suspended, the thread is locked or hidden, slow mode applies, the body is empty or too
+    long, the parent belongs to another thread, or the author posts too fast.
+    """
+    _require_poster(author)
+    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    if thread.locked:
+        raise DiscussionError("This thread is locked: no new comments.", HTTPStatus.FORBIDDEN)
+    if thread.hidden and not is_moderator(author):
+        raise DiscussionError("This thread has been hidden by a moderator.", HTTPStatus.FORBIDDEN)
+    body = _clean_body(body)
+    if parent is not None:
+        if parent.thread_id != thread.pk:
+            raise DiscussionError("You can only reply to a comment in the same thread.")
+        if parent.is_deleted:
+            raise DiscussionError("That comment was deleted; reply to the thread instead.")
+        if parent.parent_id:
+            parent = parent.parent
+    if thread.slow_mode_seconds and not is_moderator(author):
+        last = Comment.objects.filter(thread=thread, author=author).order_by("-created").values_list("created", flat=True).first()
+        if last is not None:
+            wait = thread.slow_mode_seconds - (timezone.now() - last).total_seconds()
+            if wait > 0:
+                raise DiscussionError(
+                    f"Slow mode is on in this thread: one comment every {thread.slow_mode_seconds} seconds. "
+                    f"You can comment again in {int(wait) + 1} seconds.",
+                    HTTPStatus.TOO_MANY_REQUESTS,
+                )
+    _rate_limit(author)
+    comment = Comment(thread=thread, author=author, body=body, parent=parent)
+    comment.full_clean()
+    comment.save()
+    Thread.objects.filter(pk=thread.pk).update(last_activity=comment.created)
+    transaction.on_commit(lambda: live.comment_broadcast(comment_id=comment.pk, event="created"))
+    transaction.on_commit(lambda: _notify_reply(comment_id=comment.pk))
+    return comment
+
+
+def _notify_reply(*, comment_id: int) -> None:
+    """Tell the parent comment's author about a reply, when the notifications app offers `notify`."""
+    try:
+        from portal.notifications.services import notify
+    except ImportError:
+        return
+    comment = Comment.objects.select_related("parent__author", "author", "thread").get(pk=comment_id)
+    if comment.parent is None or comment.parent.author_id == comment.author_id:
+        return
+    notify(
+        recipients=[comment.parent.author],
+        verb="reply",
+        text=f"{comment.author} replied to your comment in “{comment.thread.title}”",
+        url=comment.get_absolute_url(),
+        actor=comment.author,
+    )
+
+
+def _editable_comment(*, comment: Comment, user) -> Comment:
+    if user is None or not user.is_authenticated:
+        raise DiscussionError("Please sign in with your wallet first.", HTTPStatus.UNAUTHORIZED)
+    comment = Comment.objects.select_for_update().select_related("thread").get(pk=comment.pk)
+    if comment.is_deleted:
+        raise DiscussionError("This comment was deleted.", HTTPStatus.GONE)
+    return comment
+
+
+@transaction.atomic
+def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
+    """The author edits their comment within the grace window (moderators at any time); the old text is kept."""
+    comment = _editable_comment(comment=comment, user=editor)
+    moderator = is_moderator(editor)
+    if comment.author_id != editor.pk and not moderator:
+        raise DiscussionError("You can only edit your own comments.", HTTPStatus.FORBIDDEN)
+    if not moderator:
+        refusal = user_posting_refusal(user=editor)
+        if refusal:
+            raise DiscussionError(refusal, HTTPStatus.FORBIDDEN)
+        if comment.thread.locked:
+            raise DiscussionError("This thread is locked: comments can no longer be edited.", HTTPStatus.FORBIDDEN)
+        grace = edit_grace_seconds()
+        if (timezone.now() - comment.created).total_seconds() > grace:
+            raise DiscussionError(
+                f"Comments can be edited for {grace // 60} minutes after posting; this one can no longer be edited.",
+                HTTPStatus.FORBIDDEN,
+            )
+    body = _clean_body(body)
+    if body == comment.body:
+        return comment
+    CommentRevision.objects.create(comment=comment, body=comment.body)
+    comment.body = body
+    comment.edited = timezone.now()
+    comment.full_clean()
+    comment.save(update_fields=["body", "edited"])
+    transaction.on_commit(lambda: live.comment_broadcast(comment_id=comment.pk, event="edited"))
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, user) -> Comment:
+    """The author deletes their comment: the text goes, a stub stays so replies keep their context."""
+    comment = _editable_comment(comment=comment, user=user)
+    if comment.author_id != user.pk:
+        raise DiscussionError("You can only delete your own comments.", HTTPStatus.FORBIDDEN)
+    _delete(comment)
+    return comment
+
+
+def _delete(comment: Comment) -> None:
+    if comment.body:
+        CommentRevision.objects.create(comment=comment, body=comment.body)
+    comment.deleted = timezone.now()
+    comment.body = ""
+    comment.save(update_fields=["deleted", "body"])
+    transaction.on_commit(lambda: live.comment_broadcast(comment_id=comment.pk, event="deleted"))
+
+
+@transaction.atomic
+def reaction_toggle(*, comment: Comment, user) -> int:
+    """Add or remove the user's +1 on a comment; returns the new count."""
+    _require_poster(user)
+    if comment.is_deleted or comment.hidden:
+        raise DiscussionError("You cannot react to this comment.", HTTPStatus.FORBIDDEN)
+    if comment.author_id == user.pk:
+        raise DiscussionError("You cannot +1 your own comment.", HTTPStatus.FORBIDDEN)
+    removed, _ = Reaction.objects.filter(comment=comment, user=user).delete()
+    if removed:
+        Comment.objects.filter(pk=comment.pk).update(plus_ones=F("plus_ones") - 1)
+    else:
+        try:
+            with transaction.atomic():
+                Reaction.objects.create(comment=comment, user=user)
+        except IntegrityError:  # a double click raced us; the +1 is already there
+            pass
+        else:
+            Comment.objects.filter(pk=comment.pk).update(plus_ones=F("plus_ones") + 1)
+    count = Comment.objects.values_list("plus_ones", flat=True).get(pk=comment.pk)
+    transaction.on_commit(lambda: live.reaction_broadcast(comment_id=comment.pk, count=count))
+    return count
