@@ -1,1 +1,177 @@
+"""Improvement proposals (LIP-N), their signed votes, the running tally and the lifecycle log.
 
+Token amounts are stored as decimal strings (token units): SQLite keeps only 15 significant digits of a NUMERIC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from governance.tally import BASIC_CHOICES, VOTING_TYPE_LABELS, VOTING_TYPES
+
+
+class ProposalState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING = "pending", "Pending"
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+    EXECUTED = "executed", "Executed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Outcome(models.TextChoices):
+    PASSED = "passed", "Passed"
+    REJECTED = "rejected", "Rejected"
+    QUORUM_NOT_MET = "quorum_not_met", "Quorum not met"
+
+
+class Category(models.TextChoices):
+    PROTOCOL = "protocol", "Protocol"
+    RISK = "risk", "Risk parameters"
+    TREASURY = "treasury", "Treasury"
+    COMMUNITY = "community", "Community"
+    META = "meta", "Governance process"
+
+
+class QuorumKind(models.TextChoices):
+    AMOUNT = "amount", "Token amount"
+    PERCENT = "percent", "Percent of total supply at the snapshot"
+
+
+class Proposal(models.Model):
+    number = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(max_length=20000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals"
+    )
+    author_address = models.CharField(max_length=42, blank=True)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.PROTOCOL)
+    voting_type = models.CharField(
+        max_length=20, choices=[(t, VOTING_TYPE_LABELS[t]) for t in VOTING_TYPES], default="basic"
+    )
+    choices = models.JSONField(default=list)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    snapshot_block = models.PositiveBigIntegerField(null=True, blank=True)
+    snapshot_time = models.DateTimeField(null=True, blank=True)
+    quorum_kind = models.CharField(max_length=10, choices=QuorumKind.choices, default=QuorumKind.AMOUNT)
+    quorum_value = models.CharField(max_length=80, default="0", help_text="As entered: tokens, or a percent.")
+    quorum = models.CharField(max_length=80, default="0", help_text="Token amount; fixed at activation.")
+    strategies = models.JSONField(default=list, blank=True)
+    thread = models.ForeignKey(
+        "discussion.Thread", null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    execution_tx = models.CharField(max_length=66, blank=True)
+    close_recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        indexes = [models.Index(fields=["activated_at", "end"]), models.Index(fields=["category"])]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.title}"
+
+    @property
+    def label(self) -> str:
+        return f"LIP-{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:detail", args=[self.number])
+
+    def state_at(self, now: datetime | None = None) -> str:
+        """The state follows the clock: nothing has to run for a proposal to open or close."""
+        now = now or timezone.now()
+        if self.executed_at:
+            return ProposalState.EXECUTED
+        if self.cancelled_at:
+            return ProposalState.CANCELLED
+        if self.activated_at is None:
+            return ProposalState.DRAFT
+        if now < self.start:
+            return ProposalState.PENDING
+        if now < self.end:
+            return ProposalState.ACTIVE
+        return ProposalState.CLOSED
+
+    @property
+    def state(self) -> str:
+        return self.state_at()
+
+    @property
+    def quorum_amount(self) -> Decimal:
+        return Decimal(self.quorum or "0")
+
+    @property
+    def choice_names(self) -> list[str]:
+        return list(BASIC_CHOICES) if self.voting_type == "basic" else list(self.choices)
+
+
+class ProposalTally(models.Model):
+    """The running tally: updated in the vote's transaction under a row lock, read without a recount."""
+
+    proposal = models.OneToOneField(Proposal, primary_key=True, on_delete=models.CASCADE, related_name="tally")
+    state = models.JSONField(default=dict)
+    voters = models.PositiveIntegerField(default=0)
+    updated = models.DateTimeField(default=timezone.now)
+
+
+class Vote(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="votes")
+    voter = models.CharField(max_length=42, help_text="Checksummed address that signed.")
+    choice = models.TextField(help_text="JSON text exactly as signed.")
+    reason = models.TextField(blank=True)
+    timestamp = models.PositiveBigIntegerField(help_text="Unix seconds, as signed.")
+    signature = models.TextField()
+    receipt = models.CharField(max_length=66, help_text="EIP-712 hash of the signed message.")
+    weight = models.CharField(max_length=80, help_text="Token units at the snapshot block.")
+    weight_sort = models.FloatField(default=0, help_text="For ordering only.")
+    payload = models.JSONField(default=dict, help_text="The full EIP-712 typed data that was signed.")
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["proposal", "voter"], name="one_vote_per_voter")]
+        indexes = [models.Index(fields=["proposal", "-weight_sort"])]
+        ordering = ["-weight_sort", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.voter} on {self.proposal_id}"
+
+    @property
+    def weight_amount(self) -> Decimal:
+        return Decimal(self.weight)
+
+
+class ProposalEvent(models.Model):
+    """One lifecycle transition: who, when, why."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Edited"
+        ACTIVATED = "activated", "Voting scheduled"
+        CLOSED = "closed", "Voting closed"
+        EXECUTED = "executed", "Executed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=80, blank=True, help_text="Address, or 'the clock'.")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -1,0 +1,157 @@
+"""Signed votes (EIP-712): the domain, the `Vote` type, the receipt hash, and signer checks (EOA or EIP-1271).
+
+What `GET /api/v1/eip712` returns is exactly what the wallet signs: `{"domain", "types", "primaryType": "Vote"}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_utils import is_hex_address, to_checksum_address
+
+from portal.conf import portal_settings
+
+EIP1271_MAGIC = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes)
+MAX_REASON_LENGTH = 2000
+MAX_CHOICE_LENGTH = 2000
+UINT64_MAX = 2**64 - 1
+
+VOTE_TYPES = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+    ],
+    "Vote": [
+        {"name": "from", "type": "address"},
+        {"name": "proposal", "type": "uint256"},
+        {"name": "choice", "type": "string"},
+        {"name": "reason", "type": "string"},
+        {"name": "timestamp", "type": "uint64"},
+    ],
+}
+
+
+class BadSignature(ValueError):
+    """The signature does not prove that `from` signed this vote; the message is a sentence."""
+
+
+def eip712_domain(*, chain_id: int | None = None, name: str | None = None) -> dict:
+    """CONTRACT's domain: `{"name": GOVERNANCE_NAME, "version": "1", "chainId": CHAIN_ID}`."""
+    if chain_id is None:
+        from governance.chain import home_chain_id
+
+        chain_id = home_chain_id()
+    return {"name": name or portal_settings().governance_name, "version": "1", "chainId": int(chain_id)}
+
+
+def typed_data(*, domain: dict, message: dict | None = None) -> dict:
+    """The full EIP-712 structure (without message when `message` is None, as the API publishes it)."""
+    data = {"domain": domain, "types": VOTE_TYPES, "primaryType": "Vote"}
+    if message is not None:
+        data["message"] = message
+    return data
+
+
+@dataclass(frozen=True)
+class SignedBallot:
+    """A vote as the voter signed it: the `Vote` message fields plus the signature."""
+
+    voter: str
+    proposal: int
+    choice: str
+    reason: str
+    timestamp: int
+    signature: str
+
+    @classmethod
+    def from_fields(cls, *, voter, proposal, choice, reason, timestamp, signature) -> SignedBallot:
+        """Check shapes (not the signature yet); raises BadSignature with a sentence."""
+        if not isinstance(voter, str) or not is_hex_address(voter):
+            raise BadSignature("The voter must be a 0x-prefixed Ethereum address.")
+        if not isinstance(choice, str) or len(choice) > MAX_CHOICE_LENGTH:
+            raise BadSignature("The choice must be JSON text of at most 2000 characters.")
+        if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
+            raise BadSignature(f"The reason must be text of at most {MAX_REASON_LENGTH} characters.")
+        if isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 <= timestamp <= UINT64_MAX:
+            raise BadSignature("The timestamp must be unix seconds (a whole number).")
+        if not isinstance(signature, str) or not signature.startswith("0x") or len(signature) > 2 + 2 * 4096:
+            raise BadSignature("The signature must be 0x-prefixed hex.")
+        try:
+            bytes.fromhex(signature[2:])
+        except ValueError:
+            raise BadSignature("The signature must be 0x-prefixed hex.") from None
+        return cls(
+            voter=to_checksum_address(voter),
+            proposal=int(proposal),
+            choice=choice,
+            reason=reason,
+            timestamp=timestamp,
+            signature=signature.lower(),
+        )
+
+    def message(self) -> dict:
+        return {
+            "from": self.voter,
+            "proposal": self.proposal,
+            "choice": self.choice,
+            "reason": self.reason,
+            "timestamp": self.timestamp,
+        }
+
+    def receipt(self, *, domain: dict) -> str:
+        """The EIP-712 hash of the signed message: `0x` + 64 hex."""
+        return "0x" + _hash_eip191_message(encode_typed_data(full_message=typed_data(domain=domain, message=self.message()))).hex()
+
+    def verify(self, *, domain: dict) -> str:
+        """Return the receipt when `voter` signed this message under `domain`; raise BadSignature otherwise.
+
+        An address with code is a contract wallet: it must answer EIP-1271 `isValidSignature(hash, signature)`.
+        """
+        signable = encode_typed_data(full_message=typed_data(domain=domain, message=self.message()))
+        digest = _hash_eip191_message(signable)
+        signature = bytes.fromhex(self.signature[2:])
+        recovered = None
+        if len(signature) == 65:
+            try:
+                recovered = Account.recover_message(signable, signature=signature)
+            except Exception:  # noqa: BLE001 — any malformed signature is simply not this voter's
+                recovered = None
+        if recovered is not None and recovered == self.voter:
+            return "0x" + digest.hex()
+        if _eip1271_valid(self.voter, digest, signature):
+            return "0x" + digest.hex()
+        raise BadSignature(
+            "The signature does not match the voter: sign this exact vote with the wallet that casts it "
+            "(same proposal, choice, reason, timestamp and network)."
+        )
+
+
+def _eip1271_valid(address: str, digest: bytes, signature: bytes) -> bool:
+    """Ask a contract wallet whether it approves `signature` for `digest` (raises ChainUnavailable)."""
+    from eth_abi import encode
+
+    from governance.chain import chain
+
+    node = chain()
+    if not node.get_code(address):
+        return False
+    calldata = EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])
+    try:
+        answer = node.call({"to": address, "data": "0x" + calldata.hex()})
+    except Exception as exc:  # noqa: BLE001 — a reverting wallet says no
+        from governance.chain import ChainUnavailable
+
+        if isinstance(exc, ChainUnavailable):
+            raise
+        return False
+    return bytes(answer)[:4] == EIP1271_MAGIC
+
+
+def sign_vote(*, private_key: str, domain: dict, voter: str, proposal: int, choice: str, reason: str = "", timestamp: int) -> str:
+    """Sign a vote with a local key (demo seeding and tests): `0x` + 65-byte signature."""
+    message = {"from": voter, "proposal": proposal, "choice": choice, "reason": reason, "timestamp": timestamp}
+    signed = Account.sign_message(encode_typed_data(full_message=typed_data(domain=domain, message=message)), private_key)
+    return "0x" + signed.signature.hex().removeprefix("0x")
