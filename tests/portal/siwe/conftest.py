@@ -43,7 +43,7 @@ def siwe_client(client):
     return Client(enforce_csrf_checks=True)
 
 
-def fetch_nonce(client) -> str:
+def fetch_nonce(client) -> str:  # noqa: D103
     return client.get("/accounts/siwe/nonce/").json()["nonce"]
 
 

@@ -1,0 +1,151 @@
+"""Real-browser fixtures: an ASGI server (HTTP + websockets) in a thread, Debian's Chromium through Playwright, and
+an injected EIP-1193 / EIP-6963 test wallet that signs with an eth_account key."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+# Playwright's sync API keeps an event loop in the test thread; the ORM calls the tests make are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+WALLET_JS = (Path(__file__).resolve().parent / "wallet.js").read_text()
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def _asgi_server():
+    import uvicorn
+
+    from governance.devchain import free_port
+    from portal.asgi import application
+
+    port = free_port()
+    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets-sansio")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name="asgi-live-server")
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the ASGI test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_url(_asgi_server, transactional_db):
+    """Base URL of the ASGI server (HTTP and websockets), sharing the test database."""
+    return _asgi_server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """`new_page(viewport=DESKTOP, color_scheme="light")` → a fresh Page in its own context."""
+    contexts = []
+
+    def make(*, viewport: dict | None = None, color_scheme: str = "light"):
+        context = browser.new_context(viewport=viewport or DESKTOP, color_scheme=color_scheme)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _sign(account, method: str, params_json: str) -> str:
+    from eth_account.messages import encode_defunct
+
+    params = json.loads(params_json)
+    if method == "personal_sign":
+        message = params[0]
+        if message.startswith("0x"):
+            message = bytes.fromhex(message[2:]).decode()
+        signed = account.sign_message(encode_defunct(text=message))
+    else:  # eth_signTypedData_v4: [address, typedData JSON]
+        typed = params[1] if isinstance(params[1], dict) else json.loads(params[1])
+        signed = account.sign_typed_data(full_message=typed)
+    return "0x" + signed.signature.hex().removeprefix("0x")
+
+
+@pytest.fixture
+def wallet_page(new_page, anvil_url):
+    """`wallet_page(account, reject=False, chain_id=None, legacy=False, **page_options)` → a Page whose injected
+    wallet signs with `account` (an eth_account LocalAccount). `reject=True` makes it refuse every request (code 4001)."""
+    from governance.chain import home_chain_id
+
+    def make(account, *, reject: bool = False, chain_id: int | None = None, can_switch: bool = True,
+             legacy: bool = False, **options):
+        page = new_page(**options)
+        config = {
+            "address": account.address, "chainId": chain_id or home_chain_id(), "reject": reject,
+            "canSwitch": can_switch, "legacy": legacy,
+        }
+        page.expose_function("__testWallet", lambda method, params: _sign(account, method, params))
+        page.add_init_script(f"window.__testWalletConfig = {json.dumps(config)};\n{WALLET_JS}")
+        return page
+
+    return make
+
+
+@pytest.fixture
+def signed_in_page(wallet_page, live_url):
+    """`signed_in_page(account, **options)` → a wallet page already signed in as that wallet's user (created if new)."""
+    from allauth.socialaccount.models import SocialAccount
+
+    from portal.accounts.models import User
+
+    def make(account, **options):
+        user, _ = User.objects.get_or_create(username=account.address)
+        SocialAccount.objects.get_or_create(provider="siwe", uid=account.address, defaults={"user": user})
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        page = wallet_page(account, **options)
+        page.context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_url}]
+        )
+        return page
+
+    return make
+
+
+@pytest.fixture
+def screenshot():
+    """`screenshot(page, name)` → saves tests/screenshots/<name>.png (full page) and returns the path."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,96 @@
+"""Several wallets on one account: link from the account page, sign in with either, refuse someone else's wallet."""
+
+from http import HTTPStatus
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.test import Client
+
+from portal.accounts.models import User
+
+from .conftest import csrf, fetch_nonce, post_login, sign, siwe_text
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(client, account, **extra):
+    text = siwe_text(address=account.address, nonce=fetch_nonce(client))
+    return post_login(client, {"message": text, "signature": sign(account, text), **extra})
+
+
+def test_link_a_second_wallet_then_sign_in_with_either(siwe_client, dev_accounts):
+    first, second = dev_accounts[1], dev_accounts[2]
+    assert sign_in(siwe_client, first).status_code == HTTPStatus.OK
+    response = sign_in(siwe_client, second, process="connect")
+    assert response.status_code == HTTPStatus.OK, response.json()
+    user = User.objects.get()
+    assert sorted(user.wallet_addresses) == sorted([first.address, second.address])
+
+    for account in (first, second):
+        browser = Client(enforce_csrf_checks=True)
+        assert sign_in(browser, account).status_code == HTTPStatus.OK
+        assert browser.session["_auth_user_id"] == str(user.pk)
+    assert User.objects.count() == 1
+
+
+def test_linking_a_wallet_of_another_account_is_refused(siwe_client, dev_accounts):
+    first, second = dev_accounts[1], dev_accounts[2]
+    assert sign_in(Client(enforce_csrf_checks=True), second).status_code == HTTPStatus.OK
+    assert sign_in(siwe_client, first).status_code == HTTPStatus.OK
+    response = sign_in(siwe_client, second, process="connect")
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json()["error"] == "This wallet is already linked to another account."
+    assert SocialAccount.objects.get(uid=second.address).user.username == second.address
+    assert User.objects.get(username=first.address).wallet_addresses == [first.address]
+
+
+def test_connect_without_a_session_is_a_plain_sign_in(siwe_client, dev_accounts):
+    response = sign_in(siwe_client, dev_accounts[1], process="connect")
+    assert response.status_code == HTTPStatus.OK
+    assert User.objects.count() == 1
+
+
+def test_unlink_keeps_the_last_wallet(siwe_client, dev_accounts):
+    first, second = dev_accounts[1], dev_accounts[2]
+    sign_in(siwe_client, first)
+    sign_in(siwe_client, second, process="connect")
+    token = csrf(siwe_client)
+    response = siwe_client.post(f"/account/wallets/{second.address}/unlink/", HTTP_X_CSRFTOKEN=token, follow=True)
+    assert "no longer linked" in response.content.decode()
+    response = siwe_client.post(f"/account/wallets/{first.address}/unlink/", HTTP_X_CSRFTOKEN=token, follow=True)
+    assert "This is your only wallet" in response.content.decode()
+    assert User.objects.get().wallet_addresses == [first.address]
+
+
+def test_unlink_someone_elses_wallet_changes_nothing(siwe_client, dev_accounts):
+    sign_in(Client(enforce_csrf_checks=True), dev_accounts[2])
+    sign_in(siwe_client, dev_accounts[1])
+    response = siwe_client.post(
+        f"/account/wallets/{dev_accounts[2].address}/unlink/", HTTP_X_CSRFTOKEN=csrf(siwe_client), follow=True
+    )
+    assert "That wallet is not linked to your account." in response.content.decode()
+    assert SocialAccount.objects.count() == 2
+
+
+def test_display_name_is_saved_and_validated(siwe_client, dev_accounts):
+    sign_in(siwe_client, dev_accounts[1])
+    token = csrf(siwe_client)
+    response = siwe_client.post("/account/", {"display_name": "  alice  "}, HTTP_X_CSRFTOKEN=token, follow=True)
+    assert "Your display name is saved." in response.content.decode()
+    assert User.objects.get().display_name == "alice"
+    response = siwe_client.post("/account/", {"display_name": "x" * 41}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == HTTPStatus.OK
+    assert "Ensure this value has at most 40 characters" in response.content.decode()
+    assert User.objects.get().display_name == "alice"
+
+
+def test_sign_out(siwe_client, dev_accounts):
+    sign_in(siwe_client, dev_accounts[1])
+    response = siwe_client.post("/accounts/logout/", HTTP_X_CSRFTOKEN=csrf(siwe_client))
+    assert response.status_code == HTTPStatus.FOUND
+    assert "_auth_user_id" not in siwe_client.session
+
+
+def test_account_page_needs_a_signed_in_user(siwe_client):
+    response = siwe_client.get("/account/")
+    assert response.status_code == HTTPStatus.FOUND

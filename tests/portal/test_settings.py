@@ -1,0 +1,44 @@
+"""Production settings: a missing secret stops start-up with a sentence; `check --deploy` is clean."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-for-the-test-only-0123456789",
+    "ALLOWED_HOSTS": "portal.example.org",
+    "SIWE_DOMAIN": "portal.example.org",
+    "CHAIN_ID": "31337",
+    "CHAIN_RPC_URL": "http://127.0.0.1:9",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION, "DATABASE_URL", "REDIS_URL"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "SIWE_DOMAIN"])
+def test_missing_production_setting_is_a_clear_error(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert f"{missing} must be set when DEBUG is off" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_debug_runs_with_dev_defaults():
+    result = manage("check", env={"DEBUG": "1"})
+    assert result.returncode == 0, result.stderr
