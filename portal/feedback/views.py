@@ -1,5 +1,227 @@
+"""Board, post, roadmap and queue pages. Views parse, call one service or selector, answer; refusals come back
+with their status and sentence, the page re-rendered around them."""
+
+from http import HTTPStatus
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.ratelimit import RateLimited
+
+from . import selectors, services
+from .models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Kind, Post, Status, Tag
+from .services import FeedbackError, is_staff
+
+
+def _flag(request, name: str) -> bool:
+    return request.GET.get(name) in ("1", "on", "true")
 
 
 def index(request):
-    return TemplateResponse(request, "feedback/index.html", {})
+    sort = request.GET.get("sort") if request.GET.get("sort") in selectors.SORTS else "trending"
+    filters = {
+        "kind": request.GET.get("kind", ""),
+        "status": request.GET.get("status", ""),
+        "tag": request.GET.get("tag", ""),
+        "mine": _flag(request, "mine"),
+        "voted": _flag(request, "voted"),
+    }
+    posts = selectors.post_list(user=request.user, sort=sort, **filters)[:100]
+    context = {
+        "posts": posts,
+        "sort": sort,
+        "sorts": selectors.SORTS,
+        "filters": filters,
+        "kinds": Kind.choices,
+        "statuses": Status.choices,
+        "tags": selectors.tag_list(),
+        "staff": is_staff(request.user),
+    }
+    template = "feedback/index.html#results" if request.htmx else "feedback/index.html"
+    return TemplateResponse(request, template, context)
+
+
+def _form_context(request, **extra) -> dict:
+    return {
+        "kinds": Kind.choices,
+        "tags": Tag.objects.all(),
+        "title_max": TITLE_MAX_LENGTH,
+        "body_max": BODY_MAX_LENGTH,
+        "values": {"kind": request.GET.get("kind", Kind.IDEA)},
+        **extra,
+    }
+
+
+def new(request):
+    if request.method == "POST":
+        values = {
+            "kind": request.POST.get("kind", ""),
+            "title": request.POST.get("title", ""),
+            "body": request.POST.get("body", ""),
+            "tags": request.POST.getlist("tags"),
+        }
+        try:
+            post = services.post_create(
+                author=request.user, kind=values["kind"], title=values["title"], body=values["body"],
+                tag_slugs=values["tags"],
+            )
+        except (FeedbackError, RateLimited) as error:
+            status = getattr(error, "status", HTTPStatus.TOO_MANY_REQUESTS)
+            context = _form_context(request, error=str(error), values=values)
+            return TemplateResponse(request, "feedback/new.html", context, status=status)
+        messages.success(request, "Thanks! Your post is live.")
+        return redirect(post)
+    return TemplateResponse(request, "feedback/new.html", _form_context(request))
+
+
+@require_GET
+def similar(request):
+    exclude = request.GET.get("exclude")
+    posts = selectors.post_similar(
+        text=request.GET.get("title", "")[:TITLE_MAX_LENGTH], exclude_id=int(exclude) if exclude and exclude.isdigit() else None
+    )
+    return TemplateResponse(request, "feedback/_similar.html", {"similar": posts})
+
+
+def _post_context(request, post: Post, **extra) -> dict:
+    staff = is_staff(request.user)
+    return {
+        "post": post,
+        "staff": staff,
+        "is_author": request.user.is_authenticated and request.user.pk == post.author_id,
+        "history": post.status_changes.select_related("by"),
+        "duplicates": post.duplicates.all(),
+        "proposal": selectors.post_proposal(post),
+        "statuses": [s for s in Status.choices if s[0] != Status.DUPLICATE],
+        "thread": post.thread,
+        **extra,
+    }
+
+
+def detail(request, pk: int):
+    try:
+        post = selectors.post_get(pk=pk, user=request.user)
+    except Post.DoesNotExist:
+        raise Http404("There is no feedback post with that number.") from None
+    return TemplateResponse(request, "feedback/post.html", _post_context(request, post))
+
+
+def _act(request, pk: int, action, *, success: str):
+    """Run one service on a post; on refusal re-render the post with the sentence and the service's status."""
+    post = get_object_or_404(Post, pk=pk)
+    try:
+        action(post)
+    except (FeedbackError, RateLimited) as error:
+        status = getattr(error, "status", HTTPStatus.TOO_MANY_REQUESTS)
+        post = selectors.post_get(pk=pk, user=request.user)
+        return TemplateResponse(request, "feedback/post.html", _post_context(request, post, error=str(error)), status=status)
+    messages.success(request, success)
+    return HttpResponseRedirect(post.get_absolute_url())
+
+
+@require_POST
+def vote(request, pk: int):
+    post = get_object_or_404(Post, pk=pk)
+    try:
+        voted, count = services.vote_toggle(post=post, user=request.user)
+        error, status = None, HTTPStatus.OK
+    except (FeedbackError, RateLimited) as exc:
+        error, status = str(exc), getattr(exc, "status", HTTPStatus.TOO_MANY_REQUESTS)
+        post.refresh_from_db()
+        voted, count = post.votes.filter(user_id=request.user.pk).exists(), post.vote_count
+    if request.htmx:
+        context = {"post": post, "voted": voted, "count": count, "error": error}
+        return TemplateResponse(request, "feedback/_vote.html", context, status=status)
+    if error:
+        return TemplateResponse(
+            request, "feedback/post.html",
+            _post_context(request, selectors.post_get(pk=pk, user=request.user), error=error), status=status,
+        )
+    return HttpResponseRedirect(request.POST.get("next") if request.POST.get("next", "").startswith("/feedback/") else post.get_absolute_url())
+
+
+@require_POST
+def status(request, pk: int):
+    return _act(
+        request, pk,
+        lambda post: services.post_status_set(
+            post=post, by=request.user, status=request.POST.get("status", ""), note=request.POST.get("note", "")
+        ),
+        success="Status changed; the author and voters were notified.",
+    )
+
+
+@require_POST
+def merge(request, pk: int):
+    def run(post):
+        raw = request.POST.get("target", "").strip().lstrip("#")
+        if not raw.isdigit():
+            raise FeedbackError("Give the number of the original post to merge into, e.g. 12.")
+        target = Post.objects.filter(pk=int(raw)).first()
+        if target is None:
+            raise FeedbackError(f"There is no post #{raw} to merge into.", HTTPStatus.NOT_FOUND)
+        services.post_merge(source=post, target=target, by=request.user, note=request.POST.get("note", ""))
+
+    return _act(request, pk, run, success="Merged: the votes moved to the original post.")
+
+
+@require_POST
+def promote(request, pk: int):
+    return _act(
+        request, pk, lambda post: services.post_promote(post=post, by=request.user),
+        success="A draft proposal was created from this idea.",
+    )
+
+
+@require_POST
+def claim(request, pk: int):
+    return _act(request, pk, lambda post: services.question_claim(post=post, by=request.user), success="Claimed.")
+
+
+@require_POST
+def answer(request, pk: int):
+    return _act(
+        request, pk,
+        lambda post: services.question_answer(post=post, by=request.user, body=request.POST.get("answer", "")),
+        success="Answer posted; the asker was notified.",
+    )
+
+
+@require_POST
+def solve(request, pk: int):
+    return _act(request, pk, lambda post: services.question_solve(post=post, by=request.user), success="Marked solved.")
+
+
+@require_POST
+def accept(request, pk: int):
+    return _act(
+        request, pk, lambda post: services.question_accept(post=post, by=request.user),
+        success="Thanks! The question is solved.",
+    )
+
+
+@require_POST
+def reopen(request, pk: int):
+    return _act(
+        request, pk, lambda post: services.question_reopen(post=post, by=request.user),
+        success="Reopened: the support team will have another look.",
+    )
+
+
+def roadmap(request):
+    return TemplateResponse(request, "feedback/roadmap.html", {"columns": selectors.roadmap_columns()})
+
+
+def queue(request):
+    if not is_staff(request.user):
+        return TemplateResponse(
+            request, "feedback/queue.html", {"denied": "The support queue is for staff only."},
+            status=HTTPStatus.FORBIDDEN if request.user.is_authenticated else HTTPStatus.UNAUTHORIZED,
+        )
+    items = selectors.queue_items()
+    return TemplateResponse(
+        request, "feedback/queue.html", {"items": items, "figures": selectors.queue_figures(items=items)}
+    )

@@ -17,6 +17,10 @@ class NotificationEvent(TypedDict):
     html: str
 
 
+# Older spellings other apps may use.
+VERB_ALIASES = {"reply": Verb.COMMENT_REPLY.value}
+
+
 def user_group(user_id: int) -> str:
     """The channel-layer group of one user's own notification socket."""
     return f"notifications.user.{user_id}"
@@ -28,6 +32,7 @@ def notify(*, recipients: Iterable, verb: str, text: str, url: str, actor=None) 
     Skips the actor, anonymous/duplicate recipients and users who muted `verb`. Returns how many were created.
     Raises ValueError for an unknown verb (a programming error, not user input).
     """
+    verb = VERB_ALIASES.get(verb, verb)
     if verb not in Verb.values:
         raise ValueError(f"Unknown notification verb {verb!r}; add it to portal.notifications.models.Verb.")
     by_id = {}

@@ -1,0 +1,406 @@
+"""The one place feedback is written. Every refusal is a FeedbackError (or RateLimited) carrying the sentence a
+person reads and the HTTP status, raised before anything is written. Notifications leave after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from http import HTTPStatus
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from portal.conf import portal_settings
+from portal.discussion.permissions import is_moderator
+from portal.ratelimit import Limit
+
+from .models import (
+    BODY_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Kind,
+    Post,
+    Status,
+    StatusChange,
+    Tag,
+    Vote,
+)
+
+log = logging.getLogger(__name__)
+FEEDBACK_CATEGORY = "feedback"
+
+
+class FeedbackError(Exception):
+    """A refused write; `str(error)` is the sentence to show, `status` the HTTP status."""
+
+    def __init__(self, message: str, status: int = HTTPStatus.BAD_REQUEST):
+        super().__init__(message)
+        self.status = status
+
+
+def is_staff(user) -> bool:
+    """Staff for the board and queue: is_staff, superusers, or members of the groups "admins"/"moderators"."""
+    return is_moderator(user)
+
+
+def _setting(name: str, default):
+    return portal_settings().extra.get(name, default)
+
+
+def _require_user(user, *, doing: str) -> None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise FeedbackError(f"Please sign in with your wallet to {doing}.", HTTPStatus.UNAUTHORIZED)
+
+
+def _require_staff(user, *, doing: str) -> None:
+    _require_user(user, doing=doing)
+    if not is_staff(user):
+        raise FeedbackError(f"Only staff can {doing}.", HTTPStatus.FORBIDDEN)
+
+
+def _clean_text(text: str, *, what: str, max_length: int, required: bool = True) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise FeedbackError(f"The {what} is empty: write something first.")
+    if len(text) > max_length:
+        raise FeedbackError(f"The {what} is too long: {len(text):,} characters, at most {max_length:,} are allowed.")
+    return text
+
+
+def _notify(**kwargs) -> None:
+    from portal.notifications.services import notify
+
+    notify(**kwargs)
+
+
+def _recount(post_ids: Iterable[int]) -> None:
+    """Set vote_count from the vote rows themselves (called with the post rows locked), so it cannot drift."""
+    count = Vote.objects.filter(post=OuterRef("pk")).values("post").annotate(n=Count("pk")).values("n")
+    Post.objects.filter(pk__in=list(post_ids)).update(vote_count=Coalesce(Subquery(count), 0))
+
+
+def _locked(post: Post) -> Post:
+    return Post.objects.select_for_update().get(pk=post.pk)
+
+
+# Posts ---------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def post_create(*, author, kind: str, title: str, body: str = "", tag_slugs: Iterable[str] = ()) -> Post:
+    """Create a post and its comment thread in the "feedback" discussion category."""
+    _require_user(author, doing="post feedback")
+    if kind not in Kind.values:
+        raise FeedbackError("Choose what kind of post this is: an idea, a bug report or a support question.")
+    title = _clean_text(title, what="title", max_length=TITLE_MAX_LENGTH)
+    body = _clean_text(body, what="description", max_length=BODY_MAX_LENGTH, required=kind != Kind.IDEA)
+    slugs = {s for s in tag_slugs if s}
+    tags = list(Tag.objects.filter(slug__in=slugs))
+    if len(tags) != len(slugs):
+        unknown = ", ".join(sorted(slugs - {t.slug for t in tags}))
+        raise FeedbackError(f"There is no tag called “{unknown}”.")
+    Limit("feedback-post", int(_setting("FEEDBACK_POSTS_PER_HOUR", 10)), 3600).hit(
+        str(author.pk), message="You have posted a lot of feedback in the last hour. Please try again later."
+    )
+    post = Post(kind=kind, title=title, body=body, author=author)
+    post.full_clean()
+    post.save()
+    post.tags.set(tags)
+    post.thread = _thread_for(post)
+    if post.thread:
+        post.save(update_fields=["thread"])
+    return post
+
+
+def _thread_for(post: Post):
+    """The discussion thread carrying the post's comments; None if the discussion app refuses (logged)."""
+    from portal.discussion.services import DiscussionError, thread_create
+
+    try:
+        with transaction.atomic():
+            return thread_create(
+                title=post.title,
+                category_slug=FEEDBACK_CATEGORY,
+                author=None,
+                body=f"Comments on the feedback post [“{post.title}”]({post.get_absolute_url()}).",
+            )
+    except DiscussionError as error:
+        log.warning("feedback post %s has no comment thread: %s", post.pk, error)
+        return None
+
+
+@transaction.atomic
+def post_tags_set(*, post: Post, by, tag_slugs: Iterable[str]) -> Post:
+    _require_staff(by, doing="change a post's tags")
+    slugs = set(tag_slugs)
+    tags = list(Tag.objects.filter(slug__in=slugs))
+    if len(tags) != len(slugs):
+        raise FeedbackError("One of those tags does not exist; staff create tags in the admin.")
+    post.tags.set(tags)
+    return post
+
+
+# Votes -----------------------------------------------------------------------------------------------------------
+
+
+def _vote_checks(post: Post, user) -> None:
+    _require_user(user, doing="vote")
+    if post.duplicate_of_id:
+        raise FeedbackError(
+            f"This post was merged into #{post.duplicate_of_id}: vote there instead.", HTTPStatus.CONFLICT
+        )
+    Limit("feedback-vote", int(_setting("FEEDBACK_VOTES_PER_MINUTE", 30)), 60).hit(
+        str(user.pk), message="You are voting very fast. Please wait a minute and try again."
+    )
+
+
+@transaction.atomic
+def vote_add(*, post: Post, user) -> int:
+    """Up-vote once; a second vote by the same account is refused (409). Returns the new count.
+
+    The post row is locked and the unique constraint backs it up, so concurrent requests count exactly once."""
+    _vote_checks(post, user)
+    post = _locked(post)
+    try:
+        with transaction.atomic():
+            Vote.objects.create(post=post, user=user)
+    except IntegrityError:
+        raise FeedbackError("You have already voted for this post.", HTTPStatus.CONFLICT) from None
+    _recount([post.pk])
+    return Post.objects.values_list("vote_count", flat=True).get(pk=post.pk)
+
+
+@transaction.atomic
+def vote_remove(*, post: Post, user) -> int:
+    """Take back an up-vote; 409 if there is none. Returns the new count."""
+    _require_user(user, doing="vote")
+    post = _locked(post)
+    deleted, _ = Vote.objects.filter(post=post, user=user).delete()
+    if not deleted:
+        raise FeedbackError("You have not voted for this post.", HTTPStatus.CONFLICT)
+    _recount([post.pk])
+    return Post.objects.values_list("vote_count", flat=True).get(pk=post.pk)
+
+
+@transaction.atomic
+def vote_toggle(*, post: Post, user) -> tuple[bool, int]:
+    """Flip the account's up-vote. Returns (voted now, new count)."""
+    _vote_checks(post, user)
+    post = _locked(post)
+    deleted, _ = Vote.objects.filter(post=post, user=user).delete()
+    if not deleted:
+        try:
+            with transaction.atomic():
+                Vote.objects.create(post=post, user=user)
+        except IntegrityError:  # a concurrent toggle won the race: the vote exists, as the person wanted
+            pass
+    _recount([post.pk])
+    return not deleted, Post.objects.values_list("vote_count", flat=True).get(pk=post.pk)
+
+
+# Statuses, merging, promotion -----------------------------------------------------------------------------------
+
+
+def _followers(post: Post) -> list:
+    """Who hears about a post: its author and everyone who voted on it."""
+    from portal.accounts.models import User
+
+    ids = set(Vote.objects.filter(post=post).values_list("user_id", flat=True)) | {post.author_id}
+    return list(User.objects.filter(pk__in=ids))
+
+
+def _record_status(*, post: Post, by, to_status: str, note: str) -> StatusChange:
+    change = StatusChange(post=post, from_status=post.status, to_status=to_status, note=note, by=by)
+    change.full_clean()
+    change.save()
+    post.status = to_status
+    post.status_note = note
+    post.save(update_fields=["status", "status_note"])
+    return change
+
+
+@transaction.atomic
+def post_status_set(*, post: Post, by, status: str, note: str) -> StatusChange:
+    """Staff move a post to a new status with a note shown on the post; its author and voters are notified."""
+    _require_staff(by, doing="change a post's status")
+    if status not in Status.values:
+        raise FeedbackError("That is not a status a post can have.")
+    if status == Status.DUPLICATE:
+        raise FeedbackError("To mark a post as a duplicate, merge it into the original post.")
+    note = _clean_text(note, what="staff note", max_length=NOTE_MAX_LENGTH)
+    post = _locked(post)
+    if post.status == status:
+        raise FeedbackError(f"The post is already {post.get_status_display()}.", HTTPStatus.CONFLICT)
+    change = _record_status(post=post, by=by, to_status=status, note=note)
+    label = post.get_status_display()
+    recipients = _followers(post)
+    url = post.get_absolute_url()
+    text = f"“{post.title}” is now {label}: {note[:120]}"
+    transaction.on_commit(
+        lambda: _notify(recipients=recipients, verb="post_status", text=text, url=url, actor=by)
+    )
+    return change
+
+
+@transaction.atomic
+def post_merge(*, source: Post, target: Post, by, note: str = "") -> Post:
+    """Merge a duplicate into the original: votes move over (an account that voted on both counts once), the
+    duplicate links to the original and the original lists its duplicates. Returns the original."""
+    _require_staff(by, doing="merge posts")
+    if source.pk == target.pk:
+        raise FeedbackError("A post cannot be merged into itself.")
+    first, second = sorted([source.pk, target.pk])  # lock in a fixed order: no deadlock between opposite merges
+    locked = {p.pk: p for p in Post.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
+    if len(locked) != 2:
+        raise FeedbackError("That post does not exist.", HTTPStatus.NOT_FOUND)
+    source, target = locked[source.pk], locked[target.pk]
+    if source.duplicate_of_id:
+        raise FeedbackError(f"This post was already merged into #{source.duplicate_of_id}.", HTTPStatus.CONFLICT)
+    if target.duplicate_of_id:
+        raise FeedbackError(
+            f"#{target.pk} is itself a duplicate of #{target.duplicate_of_id}: merge into that one.",
+            HTTPStatus.CONFLICT,
+        )
+    note = _clean_text(note, what="staff note", max_length=NOTE_MAX_LENGTH, required=False)
+    recipients = _followers(source)
+    already = Vote.objects.filter(post=target).values_list("user_id", flat=True)
+    Vote.objects.filter(post=source).exclude(user_id__in=already).update(post=target)
+    Vote.objects.filter(post=source).delete()  # the rest voted on both: counted once, on the original
+    source.duplicate_of = target
+    source.save(update_fields=["duplicate_of"])
+    _record_status(post=source, by=by, to_status=Status.DUPLICATE, note=note or f"Merged into #{target.pk}.")
+    _recount([source.pk, target.pk])
+    url = target.get_absolute_url()
+    text = f"“{source.title}” was merged into “{target.title}”; your vote moved with it"
+    transaction.on_commit(lambda: _notify(recipients=recipients, verb="post_status", text=text, url=url, actor=by))
+    target.refresh_from_db()
+    return target
+
+
+@transaction.atomic
+def post_promote(*, post: Post, by):
+    """Staff turn an idea into a draft improvement proposal (title, body, link back). Returns the proposal."""
+    _require_staff(by, doing="promote a post to a proposal")
+    post = _locked(post)
+    if post.kind != Kind.IDEA:
+        raise FeedbackError("Only ideas can become proposals.")
+    if post.proposal_number:
+        raise FeedbackError(f"This idea is already proposal #{post.proposal_number}.", HTTPStatus.CONFLICT)
+    if post.duplicate_of_id:
+        raise FeedbackError("Promote the original post, not a merged duplicate.", HTTPStatus.CONFLICT)
+    try:
+        from governance.services import proposal_create
+    except ImportError:
+        raise FeedbackError("Proposals cannot be created yet on this portal.", HTTPStatus.SERVICE_UNAVAILABLE) from None
+    body = f"{post.body}\n\n---\nFrom the community feedback board: [{post.title}]({post.get_absolute_url()})"
+    proposal = proposal_create(**_proposal_kwargs(post=post, by=by, body=body.strip()))
+    post.proposal_number = proposal.number
+    post.save(update_fields=["proposal_number"])
+    return proposal
+
+
+def _proposal_kwargs(*, post: Post, by, body: str) -> dict:
+    """Match governance.services.proposal_create's signature (title, body, author, …)."""
+    import inspect
+
+    from governance.services import proposal_create
+
+    params = inspect.signature(proposal_create).parameters
+    kwargs = {"title": post.title[:200], "body": body}
+    for name in ("author", "created_by", "by", "user"):
+        if name in params:
+            kwargs[name] = by
+            break
+    return kwargs
+
+
+# Support queue --------------------------------------------------------------------------------------------------
+
+
+def _question(post: Post) -> None:
+    if post.kind != Kind.QUESTION:
+        raise FeedbackError("Only support questions go through the support queue.")
+
+
+@transaction.atomic
+def question_claim(*, post: Post, by) -> Post:
+    """A staff member takes a question; someone else's claim is respected."""
+    _require_staff(by, doing="claim support questions")
+    post = _locked(post)
+    _question(post)
+    if post.claimed_by_id and post.claimed_by_id != by.pk:
+        raise FeedbackError(f"{post.claimed_by} already claimed this question.", HTTPStatus.CONFLICT)
+    post.claimed_by, post.claimed_at = by, post.claimed_at or timezone.now()
+    post.save(update_fields=["claimed_by", "claimed_at"])
+    return post
+
+
+@transaction.atomic
+def question_answer(*, post: Post, by, body: str) -> Post:
+    """Staff write the official answer; the first one sets the first-response time. The asker is notified."""
+    _require_staff(by, doing="answer support questions officially")
+    body = _clean_text(body, what="answer", max_length=BODY_MAX_LENGTH)
+    post = _locked(post)
+    _question(post)
+    now = timezone.now()
+    post.answer, post.answered_by, post.answered_at = body, by, now
+    post.first_response_at = post.first_response_at or now
+    if not post.claimed_by_id:
+        post.claimed_by, post.claimed_at = by, now
+    post.full_clean()
+    post.save()
+    asker, url, text = post.author, post.get_absolute_url(), f"Staff answered your question “{post.title}”"
+    transaction.on_commit(lambda: _notify(recipients=[asker], verb="question_answered", text=text, url=url, actor=by))
+    return post
+
+
+@transaction.atomic
+def question_solve(*, post: Post, by) -> Post:
+    _require_staff(by, doing="mark questions solved")
+    post = _locked(post)
+    _question(post)
+    if not post.answer:
+        raise FeedbackError("Answer the question before marking it solved.", HTTPStatus.CONFLICT)
+    if post.solved_at:
+        raise FeedbackError("This question is already solved.", HTTPStatus.CONFLICT)
+    post.solved_at = timezone.now()
+    post.status = Status.DONE
+    post.save(update_fields=["solved_at", "status"])
+    return post
+
+
+@transaction.atomic
+def question_accept(*, post: Post, by) -> Post:
+    """The asker accepts the official answer: the question is solved."""
+    _require_user(by, doing="accept an answer")
+    post = _locked(post)
+    _question(post)
+    if by.pk != post.author_id:
+        raise FeedbackError("Only the person who asked can accept the answer.", HTTPStatus.FORBIDDEN)
+    if not post.answer:
+        raise FeedbackError("There is no answer to accept yet.", HTTPStatus.CONFLICT)
+    now = timezone.now()
+    post.accepted_at, post.solved_at, post.status = now, post.solved_at or now, Status.DONE
+    post.save(update_fields=["accepted_at", "solved_at", "status"])
+    return post
+
+
+@transaction.atomic
+def question_reopen(*, post: Post, by) -> Post:
+    """The asker is not satisfied: the question goes back into the queue and the staff member who had it hears."""
+    _require_user(by, doing="reopen a question")
+    post = _locked(post)
+    _question(post)
+    if by.pk != post.author_id:
+        raise FeedbackError("Only the person who asked can reopen the question.", HTTPStatus.FORBIDDEN)
+    if not post.solved_at and not post.accepted_at:
+        raise FeedbackError("This question is still open.", HTTPStatus.CONFLICT)
+    post.accepted_at = post.solved_at = None
+    post.status = Status.OPEN
+    post.save(update_fields=["accepted_at", "solved_at", "status"])
+    staff = [u for u in (post.claimed_by, post.answered_by) if u is not None]
+    url, text = post.get_absolute_url(), f"{by} reopened the question “{post.title}”"
+    transaction.on_commit(lambda: _notify(recipients=staff, verb="question_answered", text=text, url=url, actor=by))
+    return post

@@ -1,0 +1,171 @@
+from http import HTTPStatus
+
+import pytest
+
+from portal.feedback import services
+from portal.feedback.models import Post, StatusChange, Vote
+from portal.feedback.services import FeedbackError
+from portal.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def test_post_create_makes_a_comment_thread_in_the_feedback_category(idea):
+    assert idea.thread is not None and idea.thread.category.slug == "feedback"
+    assert idea.get_absolute_url() in idea.thread.body
+
+
+def test_toggle_votes_once_and_back(idea, bob):
+    assert services.vote_toggle(post=idea, user=bob) == (True, 1)
+    assert services.vote_toggle(post=idea, user=bob) == (False, 0)
+    assert services.vote_toggle(post=idea, user=bob) == (True, 1)
+    assert Vote.objects.filter(post=idea).count() == 1
+
+
+def test_voting_twice_is_refused_and_writes_nothing(idea, bob):
+    services.vote_add(post=idea, user=bob)
+    with pytest.raises(FeedbackError) as refused:
+        services.vote_add(post=idea, user=bob)
+    assert refused.value.status == HTTPStatus.CONFLICT
+    assert str(refused.value) == "You have already voted for this post."
+    assert Vote.objects.count() == 1 and Post.objects.get(pk=idea.pk).vote_count == 1
+
+
+def test_merge_moves_votes_without_double_counting(alice, bob, make_user, staff):
+    original = services.post_create(author=alice, kind="idea", title="Dark mode", body="")
+    duplicate = services.post_create(author=bob, kind="idea", title="Night theme", body="")
+    carol, dave, erin = make_user("carol"), make_user("dave"), make_user("erin")
+    for user in (carol, dave):
+        services.vote_add(post=original, user=user)
+    for user in (dave, erin, bob):  # dave voted on both: he must count once
+        services.vote_add(post=duplicate, user=user)
+    target = services.post_merge(source=duplicate, target=original, by=staff)
+    assert target.vote_count == 4
+    assert set(Vote.objects.filter(post=original).values_list("user__username", flat=True)) == {
+        "carol", "dave", "erin", "bob"
+    }
+    duplicate.refresh_from_db()
+    assert duplicate.vote_count == 0 and duplicate.status == "duplicate" and duplicate.duplicate_of == original
+    assert list(original.duplicates.all()) == [duplicate]
+    with pytest.raises(FeedbackError, match="merged into"):
+        services.vote_add(post=duplicate, user=make_user("frank"))
+
+
+def test_merge_refusals(idea, bob, staff):
+    other = services.post_create(author=bob, kind="idea", title="Another", body="")
+    with pytest.raises(FeedbackError, match="Only staff can merge posts."):
+        services.post_merge(source=other, target=idea, by=bob)
+    with pytest.raises(FeedbackError, match="cannot be merged into itself"):
+        services.post_merge(source=idea, target=idea, by=staff)
+    assert not StatusChange.objects.exists()
+
+
+def test_status_change_notifies_author_and_voters_and_nobody_else(
+    idea, bob, make_user, moderator, django_capture_on_commit_callbacks
+):
+    carol, bystander = make_user("carol"), make_user("bystander")
+    services.vote_add(post=idea, user=bob)
+    services.vote_add(post=idea, user=carol)
+    services.vote_add(post=idea, user=moderator)  # the staff member acting is not told about their own change
+    other = services.post_create(author=bystander, kind="idea", title="Unrelated", body="")
+    services.vote_add(post=other, user=make_user("other-voter"))
+    with django_capture_on_commit_callbacks(execute=True):
+        change = services.post_status_set(post=idea, by=moderator, status="planned", note="Scheduled for Q3.")
+    assert change.from_status == "open" and change.to_status == "planned"
+    idea.refresh_from_db()
+    assert idea.status == "planned" and idea.status_note == "Scheduled for Q3."
+    notes = Notification.objects.filter(verb="post_status")
+    assert sorted(notes.values_list("recipient__username", flat=True)) == ["alice", "bob", "carol"]
+    assert all("is now Planned: Scheduled for Q3." in n.text for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "note", "expected", "http"),
+    [
+        ("bob", "planned", "because", "Only staff can change a post's status.", HTTPStatus.FORBIDDEN),
+        ("anon", "planned", "because", "Please sign in with your wallet to change a post's status.", HTTPStatus.UNAUTHORIZED),
+        ("staff", "planned", "   ", "The staff note is empty: write something first.", HTTPStatus.BAD_REQUEST),
+        ("staff", "planned", "x" * 2001, "The staff note is too long: 2,001 characters, at most 2,000 are allowed.",
+         HTTPStatus.BAD_REQUEST),
+        ("staff", "shipped", "because", "That is not a status a post can have.", HTTPStatus.BAD_REQUEST),
+        ("staff", "open", "because", "The post is already Open.", HTTPStatus.CONFLICT),
+        ("staff", "duplicate", "because", "To mark a post as a duplicate, merge it into the original post.",
+         HTTPStatus.BAD_REQUEST),
+    ],
+)
+def test_bad_status_changes_are_refused_and_write_nothing(idea, bob, staff, who, status, note, expected, http):
+    from django.contrib.auth.models import AnonymousUser
+
+    by = {"bob": bob, "staff": staff, "anon": AnonymousUser()}[who]
+    with pytest.raises(FeedbackError) as refused:
+        services.post_status_set(post=idea, by=by, status=status, note=note)
+    assert (str(refused.value), refused.value.status) == (expected, http)
+    idea.refresh_from_db()
+    assert idea.status == "open" and not StatusChange.objects.exists() and not Notification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "title", "body", "expected"),
+    [
+        ("idea", "", "", "The title is empty: write something first."),
+        ("idea", "   ", "", "The title is empty: write something first."),
+        ("idea", "t" * 151, "", "The title is too long: 151 characters, at most 150 are allowed."),
+        ("bug", "Broken", "", "The description is empty: write something first."),
+        ("idea", "Fine", "b" * 10_001, "The description is too long: 10,001 characters, at most 10,000 are allowed."),
+        ("rant", "Fine", "body", "Choose what kind of post this is: an idea, a bug report or a support question."),
+    ],
+)
+def test_bad_posts_are_refused_and_write_nothing(alice, kind, title, body, expected):
+    with pytest.raises(FeedbackError, match=expected.replace("(", r"\(")) as refused:
+        services.post_create(author=alice, kind=kind, title=title, body=body)
+    assert refused.value.status == HTTPStatus.BAD_REQUEST
+    assert not Post.objects.exists()
+
+
+def test_support_question_lifecycle(question, alice, bob, staff, django_capture_on_commit_callbacks):
+    services.question_claim(post=question, by=staff)
+    with pytest.raises(FeedbackError, match="already claimed"):
+        services.question_claim(post=question, by=services_staff_two())
+    with pytest.raises(FeedbackError, match="Answer the question before marking it solved."):
+        services.question_solve(post=question, by=staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.question_answer(post=question, by=staff, body="Open the Loans tab and press Repay.")
+    question.refresh_from_db()
+    assert question.first_response_at == question.answered_at and question.first_response_seconds >= 0
+    assert Notification.objects.get(verb="question_answered").recipient == alice
+    with pytest.raises(FeedbackError, match="Only the person who asked can accept the answer."):
+        services.question_accept(post=question, by=bob)
+    services.question_accept(post=question, by=alice)
+    question.refresh_from_db()
+    assert question.accepted_at and question.solved_at and question.status == "done"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.question_reopen(post=question, by=alice)
+    question.refresh_from_db()
+    assert question.solved_at is None and question.in_queue
+    assert Notification.objects.filter(recipient=staff).count() == 1
+
+
+def services_staff_two():
+    from portal.accounts.models import User
+
+    return User.objects.create(username="staff-two", is_staff=True)
+
+
+def test_answering_as_non_staff_is_refused(question, bob):
+    with pytest.raises(FeedbackError) as refused:
+        services.question_answer(post=question, by=bob, body="I think…")
+    assert refused.value.status == HTTPStatus.FORBIDDEN
+    assert str(refused.value) == "Only staff can answer support questions officially."
+    question.refresh_from_db()
+    assert question.answer == "" and question.first_response_at is None
+
+
+def test_post_creation_is_rate_limited(alice, settings):
+    settings.PORTAL = {**settings.PORTAL, "FEEDBACK_POSTS_PER_HOUR": 2}
+    from portal.ratelimit import RateLimited
+
+    services.post_create(author=alice, kind="idea", title="One", body="")
+    services.post_create(author=alice, kind="idea", title="Two", body="")
+    with pytest.raises(RateLimited):
+        services.post_create(author=alice, kind="idea", title="Three", body="")
+    assert Post.objects.count() == 2
