@@ -98,7 +98,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
-            "builtins": ["portal.templatetags.portal"],
+            "builtins": ["portal.templatetags.portal", "django.contrib.humanize.templatetags.humanize"],
         },
     }
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from eth_utils import is_address, to_checksum_address
 
 from governance.chain import ChainUnavailable, home_chain_id
+from portal.discussion.sanctions import wallet_sign_in_refusal
 from portal.ratelimit import Limit, RateLimited, client_ip
 
 from .provider import SiweProvider
@@ -70,6 +71,10 @@ def login(request):
         return _error(str(exc), exc.status)
     except ChainUnavailable as exc:
         return _error(str(exc), HTTPStatus.SERVICE_UNAVAILABLE)
+
+    refusal = wallet_sign_in_refusal(address=address)
+    if refusal:
+        return _error(refusal, HTTPStatus.FORBIDDEN)
 
     connect = body.get("process") == "connect" and request.user.is_authenticated
     if connect:

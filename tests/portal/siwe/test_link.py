@@ -94,3 +94,22 @@ def test_sign_out(siwe_client, dev_accounts):
 def test_account_page_needs_a_signed_in_user(siwe_client):
     response = siwe_client.get("/account/")
     assert response.status_code == HTTPStatus.FOUND
+
+
+def test_suspended_wallet_cannot_sign_in(siwe_client, dev_accounts):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.discussion.models import Sanction
+
+    account = dev_accounts[1]
+    assert sign_in(Client(enforce_csrf_checks=True), account).status_code == HTTPStatus.OK
+    user = User.objects.get()
+    Sanction.objects.create(user=user, kind=Sanction.Kind.SUSPEND, reason="spam in three threads",
+                            ends=timezone.now() + timedelta(days=2))
+    response = sign_in(siwe_client, account)
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json()["error"].startswith("This wallet is suspended until ")
+    assert response.json()["error"].endswith(": spam in three threads")
+    assert "_auth_user_id" not in siwe_client.session
