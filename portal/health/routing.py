@@ -1,1 +1,5 @@
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import StatusConsumer
+
+websocket_urlpatterns = [path("ws/status/", StatusConsumer.as_asgi())]

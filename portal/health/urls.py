@@ -1,9 +1,20 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "health"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("history/", views.history, name="history"),
+    path("history.atom", feeds.IncidentFeed(), name="feed"),
+    path("components/<slug:slug>/", views.component_detail, name="component"),
+    path("components/<slug:slug>/metrics.json", views.component_metrics, name="component-metrics"),
+    path("incidents/new/", views.incident_new, name="incident-new"),
+    path("maintenance/new/", views.maintenance_new, name="maintenance-new"),
+    path("incidents/<str:code>/", views.incident_detail, name="incident"),
+    path("incidents/<str:code>/updates/", views.incident_update, name="incident-update"),
+    path("incidents/<str:code>/confirm/", views.incident_confirm, name="incident-confirm"),
+    path("incidents/<str:code>/dismiss/", views.incident_dismiss, name="incident-dismiss"),
+    path("incidents/<str:code>/follow/", views.incident_follow, name="incident-follow"),
 ]

@@ -1,0 +1,55 @@
+"""`/ws/status/`: read-only live updates of the status pages (htmx ws extension, out-of-band swaps)."""
+
+import asyncio
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from portal.conf import portal_settings
+
+from .services import STATUS_GROUP
+
+
+class StatusConsumer(AsyncWebsocketConsumer):
+    """Anyone may watch; nobody writes. Changes arrive through the group, and a slow poll catches changes made by a
+    sampler in another process when the channel layer is in-memory (`make run` without Redis)."""
+
+    async def connect(self):
+        await self.channel_layer.group_add(STATUS_GROUP, self.channel_name)
+        await self.accept()
+        self.version = await database_sync_to_async(_version)()
+        self.poller = asyncio.create_task(self.poll())
+
+    async def disconnect(self, code):
+        if getattr(self, "poller", None):
+            self.poller.cancel()
+        await self.channel_layer.group_discard(STATUS_GROUP, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        pass  # read-only: anything sent is ignored
+
+    async def status_update(self, event):
+        self.version = await database_sync_to_async(_version)()
+        await self.send(text_data=event["html"])
+
+    async def poll(self):
+        seconds = float(portal_settings().extra.get("HEALTH_WS_POLL_SECONDS", 5))
+        while True:
+            await asyncio.sleep(seconds)
+            version = await database_sync_to_async(_version)()
+            if version != self.version:
+                self.version = version
+                await self.send(text_data=await database_sync_to_async(_live_html)())
+
+
+def _version():
+    from .selectors import status_version
+
+    return status_version()
+
+
+def _live_html():
+    from .live import live_html
+
+    return live_html()

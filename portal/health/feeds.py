@@ -1,0 +1,50 @@
+"""`/status/history.atom`: incidents and maintenance, newest first, each with its timeline."""
+
+from django.contrib.syndication.views import Feed
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape, linebreaks
+
+from portal.conf import portal_settings
+
+from .models import Incident
+
+
+class IncidentFeed(Feed):
+    feed_type = Atom1Feed
+
+    def title(self):
+        return f"{portal_settings().site_name} status history"
+
+    def link(self):
+        return reverse("health:index")
+
+    def subtitle(self):
+        return "Incidents and scheduled maintenance of the portal and the lending pool."
+
+    def items(self):
+        return Incident.objects.filter(draft=False).prefetch_related("updates", "components").order_by("-updated_at")[:50]
+
+    def item_title(self, item: Incident):
+        return f"{item.name} ({item.status.replace('_', ' ')})"
+
+    def item_link(self, item: Incident):
+        return reverse("health:incident", args=[item.code])
+
+    def item_guid(self, item: Incident):
+        return f"incident-{item.code}"
+
+    def item_pubdate(self, item: Incident):
+        return item.created_at
+
+    def item_updateddate(self, item: Incident):
+        return item.updated_at
+
+    def item_description(self, item: Incident):
+        parts = []
+        for update in item.updates.all():
+            when = update.display_at.strftime("%d %b %Y %H:%M UTC")
+            parts.append(f"<p><strong>{escape(update.status.replace('_', ' ').capitalize())}</strong> · {when}</p>{linebreaks(escape(update.body))}")
+        if item.components.exists():
+            parts.append("<p>Affected: " + escape(", ".join(c.name for c in item.components.all())) + "</p>")
+        return "".join(parts)

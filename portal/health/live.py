@@ -1,0 +1,61 @@
+"""The fragments a status page swaps in live (out-of-band, by element id) and the context they need."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from . import selectors
+from .models import Incident
+
+
+def incidents_by_component(*, days: int = selectors.UPTIME_DAYS) -> dict[int, list[Incident]]:
+    since = timezone.now() - timedelta(days=days + 1)
+    found: dict[int, list[Incident]] = {}
+    for incident in Incident.objects.filter(draft=False, started_at__gte=since).prefetch_related("components"):
+        for component in incident.components.all():
+            found.setdefault(component.pk, []).append(incident)
+    return found
+
+
+def attach_uptime(components, *, tz_name: str = "UTC") -> None:
+    """Give each component `.bars` (90 days), `.uptime` ("99.95%") and, per bar, the incidents of that day."""
+    bars = selectors.uptime_bars(components, tz_name=tz_name)
+    incidents = incidents_by_component()
+    for component in components:
+        component.bars = [
+            (bar, [i for i in incidents.get(component.pk, []) if _overlaps(i, bar.day)]) for bar in bars[component.pk]
+        ]
+        component.uptime = selectors.uptime_percent(bars[component.pk])
+
+
+def _overlaps(incident: Incident, day) -> bool:
+    start = incident.started_at.date()
+    end = (incident.resolved_at or timezone.now()).date()
+    return start <= day <= end
+
+
+def page_context() -> dict:
+    components = selectors.component_list()
+    attach_uptime(components)
+    unresolved = selectors.unresolved_incidents()
+    return {
+        "overall": selectors.overall(components, unresolved),
+        "groups": selectors.component_groups(components),
+        "components": components,
+        "unresolved": unresolved,
+        "active_maintenances": selectors.active_maintenances(),
+        "upcoming_maintenances": selectors.upcoming_maintenances(),
+        "updated_at": timezone.now(),
+    }
+
+
+def live_html(*, incident: Incident | None = None) -> str:
+    """Everything a status page may show that changed: banner, active incidents, component list and badges, and the
+    timeline of `incident`. Targets missing on a page are simply not swapped."""
+    context = {**page_context(), "oob": True, "incident": incident}
+    if incident is not None:
+        context["updates"] = list(incident.updates.order_by("-display_at", "-pk"))
+    return render_to_string("health/_live.html", context)
