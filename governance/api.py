@@ -1,3 +1,164 @@
-from ninja import Router
+"""Governance endpoints of `/api/v1/` (CONTRACT: JSON API, Signed votes, Recount file). Thin: parse, call, answer."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from governance import selectors, services
+from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
+from governance.models import Category, Proposal, ProposalState
+from governance.recount import proposal_export
+from portal.ratelimit import Limit, client_ip
 
 router = Router()
+VOTES_PAGE_MAX = 1000
+
+
+def _api_error(message: str, status: int):
+    from portal.api import ApiError
+
+    return ApiError(message, status)
+
+
+def _proposal(number: int) -> Proposal:
+    proposal = selectors.proposal_get(number=number)
+    services.proposal_close_if_due(proposal=proposal)
+    return proposal
+
+
+def _page(value: int | None) -> int:
+    if value is None:
+        return 1
+    if value < 1:
+        raise _api_error("The page number must be 1 or more.", HTTPStatus.BAD_REQUEST)
+    return value
+
+
+def proposal_json(proposal: Proposal, *, outcome: str | None = None) -> dict:
+    return {
+        "number": proposal.number,
+        "label": proposal.label,
+        "title": proposal.title,
+        "body": proposal.body,
+        "author": proposal.author_address,
+        "category": proposal.category,
+        "voting_type": proposal.voting_type,
+        "choices": proposal.choice_names,
+        "start": proposal.start.isoformat(),
+        "end": proposal.end.isoformat(),
+        "snapshot_block": proposal.snapshot_block,
+        "quorum": proposal.quorum,
+        "strategies": proposal.strategies,
+        "state": proposal.state,
+        "outcome": outcome,
+        "thread": proposal.thread_id,
+    }
+
+
+def results_json(proposal: Proposal, results: selectors.Results) -> dict:
+    return {
+        "number": proposal.number,
+        "state": results.state,
+        "outcome": results.outcome,
+        "winner": results.winner,
+        "choices": [{"number": c.number, "choice": c.name, "weight": str(c.weight)} for c in results.choices],
+        "total_weight": str(results.total),
+        "voters": results.voters,
+        "quorum": str(results.quorum),
+        "quorum_weight": str(results.quorum_weight),
+        "quorum_reached": results.quorum_reached,
+    }
+
+
+@router.get("/proposals", summary="Proposals, newest first")
+def list_proposals(
+    request: HttpRequest, state: str | None = None, category: str | None = None, q: str | None = None,
+    page: int | None = None,
+):
+    if state and state not in ProposalState.values:
+        raise _api_error(f"Unknown state {state!r}: use one of {', '.join(ProposalState.values)}.", HTTPStatus.BAD_REQUEST)
+    if category and category not in Category.values:
+        raise _api_error(f"Unknown category {category!r}: use one of {', '.join(Category.values)}.", HTTPStatus.BAD_REQUEST)
+    page = _page(page)
+    qs = selectors.proposal_list(state=state, category=category, search=q)
+    count = qs.count()
+    size = selectors.PAGE_SIZE
+    items = []
+    for proposal in qs[(page - 1) * size : page * size]:
+        outcome = None
+        if proposal.state in (ProposalState.CLOSED, ProposalState.EXECUTED):
+            outcome = selectors.proposal_results(proposal=proposal).outcome
+        items.append(proposal_json(proposal, outcome=outcome))
+    return {"items": items, "count": count}
+
+
+@router.get("/proposals/{number}", summary="One proposal")
+def get_proposal(request: HttpRequest, number: int):
+    proposal = _proposal(number)
+    return proposal_json(proposal, outcome=selectors.proposal_results(proposal=proposal).outcome)
+
+
+@router.get("/proposals/{number}/results", summary="Weight per choice, voters, quorum and outcome")
+def get_results(request: HttpRequest, number: int):
+    proposal = _proposal(number)
+    return results_json(proposal, selectors.proposal_results(proposal=proposal))
+
+
+@router.get("/proposals/{number}/votes", summary="Every counted vote, heaviest first")
+def list_votes(request: HttpRequest, number: int, page: int | None = None, page_size: int = 100):
+    proposal = _proposal(number)
+    page = _page(page)
+    if not 1 <= page_size <= VOTES_PAGE_MAX:
+        raise _api_error(f"page_size must be between 1 and {VOTES_PAGE_MAX}.", HTTPStatus.BAD_REQUEST)
+    qs = selectors.vote_list(proposal=proposal)
+    items = [
+        {
+            "voter": v.voter,
+            "choice": v.choice,
+            "reason": v.reason,
+            "timestamp": v.timestamp,
+            "weight": v.weight,
+            "signature": v.signature,
+            "receipt": v.receipt,
+        }
+        for v in qs[(page - 1) * page_size : page * page_size]
+    ]
+    return {"items": items, "count": qs.count()}
+
+
+class VoteIn(Schema):
+    voter: str
+    choice: str
+    reason: str = ""
+    timestamp: int
+    signature: str
+
+
+@router.post("/proposals/{number}/votes", summary="Cast a signed vote (EIP-712)", response={201: dict})
+def cast_vote(request: HttpRequest, number: int, payload: VoteIn):
+    Limit("vote-ip", int(services.setting("VOTES_PER_IP_PER_MINUTE", 120)), 60).hit(client_ip(request))
+    proposal = selectors.proposal_get(number=number)
+    try:
+        ballot = SignedBallot.from_fields(
+            voter=payload.voter, proposal=number, choice=payload.choice, reason=payload.reason,
+            timestamp=payload.timestamp, signature=payload.signature,
+        )
+        vote = services.vote_cast(proposal=proposal, ballot=ballot)
+    except BadSignature as exc:
+        raise _api_error(str(exc), HTTPStatus.BAD_REQUEST) from None
+    except services.GovernanceError as exc:
+        raise _api_error(str(exc), exc.status) from None
+    return Status(HTTPStatus.CREATED, {"receipt": vote.receipt, "weight": vote.weight})
+
+
+@router.get("/eip712", summary="The EIP-712 domain and types a vote is signed with")
+def get_eip712(request: HttpRequest):
+    return typed_data(domain=eip712_domain())
+
+
+@router.get("/proposals/{number}/export", summary="The recount file (docs/recount-format.md)")
+def export_proposal(request: HttpRequest, number: int):
+    return proposal_export(proposal=_proposal(number))

@@ -1,5 +1,175 @@
+"""Proposal pages: list, proposal, draft form with preview, and the author/admin actions. Thin: parse, call, answer."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
+
+from governance import selectors, services
+from governance.chain import ChainUnavailable
+from governance.forms import ProposalForm
+from governance.models import Category, ProposalState
+from portal.markdown import render_markdown
+from portal.ratelimit import RateLimited
+
+VOTERS_SHOWN = 50
 
 
 def index(request):
-    return TemplateResponse(request, "governance/index.html", {})
+    if request.GET.get("fragment") == "home":
+        rows = [{"proposal": p, "results": selectors.proposal_results(proposal=p)} for p in selectors.active_proposals()]
+        return TemplateResponse(request, "governance/_home_list.html", {"rows": rows})
+    state = request.GET.get("state", "")
+    category = request.GET.get("category", "")
+    q = request.GET.get("q", "").strip()
+    qs = selectors.proposal_list(
+        state=state if state in ProposalState.values else None,
+        category=category if category in Category.values else None,
+        search=q or None,
+    )
+    page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"proposal": p, "results": selectors.proposal_results(proposal=p)} for p in page.object_list]
+    context = {
+        "page": page, "rows": rows, "state": state, "category": category, "q": q,
+        "states": ProposalState.choices, "categories": Category.choices,
+    }
+    template = "governance/index.html#results" if request.htmx else "governance/index.html"
+    return TemplateResponse(request, template, context)
+
+
+def proposal_context(*, proposal, request) -> dict:
+    """Everything the proposal page and its live fragments show; a fixed number of queries however many votes."""
+    results = selectors.proposal_results(proposal=proposal)
+    voters = list(selectors.vote_list(proposal=proposal)[:VOTERS_SHOWN])
+    from governance.tally import describe_choice, parse_choice
+
+    n = len(proposal.choice_names)
+    for vote in voters:
+        try:
+            vote.choice_words = describe_choice(
+                proposal.voting_type, proposal.choice_names, parse_choice(proposal.voting_type, n, vote.choice)
+            )
+        except ValueError:
+            vote.choice_words = vote.choice
+    context = {
+        "proposal": proposal, "results": results, "voters": voters, "voters_more": max(0, results.voters - len(voters)),
+        "oob": False,
+    }
+    if request is not None:
+        user = request.user
+        addresses = user.wallet_addresses if user.is_authenticated else []
+        my_vote = selectors.vote_of(proposal=proposal, addresses=addresses)
+        if my_vote is not None:
+            my_vote.choice_words = describe_choice(
+                proposal.voting_type, proposal.choice_names, parse_choice(proposal.voting_type, n, my_vote.choice)
+            )
+        context.update(
+            {
+                "my_vote": my_vote,
+                "timeline": selectors.proposal_timeline(proposal=proposal),
+                "can_edit": user.is_authenticated and user.pk == proposal.author_id and proposal.state == "draft",
+                "can_activate": user.is_authenticated
+                and proposal.state == "draft"
+                and (user.pk == proposal.author_id or user.is_staff),
+                "is_admin": user.is_authenticated and user.is_staff,
+            }
+        )
+    return context
+
+
+def detail(request, number: int):
+    proposal = selectors.proposal_get(number=number)
+    if services.proposal_close_if_due(proposal=proposal):
+        proposal = selectors.proposal_get(number=number)
+    context = proposal_context(proposal=proposal, request=request)
+    if request.htmx and request.GET.get("fragment") == "tally":
+        return TemplateResponse(request, "governance/detail.html#tally", context)
+    return TemplateResponse(request, "governance/detail.html", context)
+
+
+def _form_page(request, form, *, proposal=None, status=200):
+    return TemplateResponse(request, "governance/form.html", {"form": form, "proposal": proposal}, status=status)
+
+
+def _save(request, form, *, proposal=None):
+    try:
+        if proposal is None:
+            saved = services.proposal_create(author=request.user, **form.service_fields())
+        else:
+            saved = services.proposal_update(proposal=proposal, editor=request.user, **form.service_fields())
+    except services.GovernanceError as exc:
+        form.add_error(None, str(exc))
+        return _form_page(request, form, proposal=proposal, status=exc.status)
+    except (ChainUnavailable, RateLimited) as exc:
+        form.add_error(None, str(exc))
+        return _form_page(request, form, proposal=proposal, status=503 if isinstance(exc, ChainUnavailable) else 429)
+    messages.success(request, f"{saved.label} saved as a draft. Open it for voting when it is ready.")
+    return redirect(saved.get_absolute_url())
+
+
+@login_required
+def create(request):
+    if request.method == "POST":
+        form = ProposalForm(request.POST)
+        if form.is_valid():
+            return _save(request, form)
+        return _form_page(request, form, status=400)
+    return _form_page(request, ProposalForm(initial=ProposalForm.initial_for_new()))
+
+
+@login_required
+def edit(request, number: int):
+    proposal = selectors.proposal_get(number=number)
+    if request.method == "POST":
+        form = ProposalForm(request.POST)
+        if form.is_valid():
+            return _save(request, form, proposal=proposal)
+        return _form_page(request, form, proposal=proposal, status=400)
+    return _form_page(request, ProposalForm(initial=ProposalForm.initial_for(proposal)), proposal=proposal)
+
+
+@require_POST
+def preview(request):
+    """The htmx markdown preview of the draft form."""
+    return HttpResponse(render_markdown(request.POST.get("body", "")[:20000]) or "<p class='muted'>Nothing to preview yet.</p>")
+
+
+@require_POST
+@login_required
+def activate(request, number: int):
+    proposal = selectors.proposal_get(number=number)
+    try:
+        services.proposal_activate(proposal=proposal, actor=request.user)
+        messages.success(request, f"{proposal.label} is open for voting. The snapshot block is fixed.")
+    except (services.GovernanceError, ChainUnavailable) as exc:
+        messages.error(request, str(exc))
+    return redirect(proposal.get_absolute_url())
+
+
+@require_POST
+@login_required
+def cancel(request, number: int):
+    proposal = selectors.proposal_get(number=number)
+    try:
+        services.proposal_cancel(proposal=proposal, actor=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, f"{proposal.label} was cancelled.")
+    except services.GovernanceError as exc:
+        messages.error(request, str(exc))
+    return redirect(proposal.get_absolute_url())
+
+
+@require_POST
+@login_required
+def execute(request, number: int):
+    proposal = selectors.proposal_get(number=number)
+    try:
+        services.proposal_mark_executed(proposal=proposal, actor=request.user, tx_hash=request.POST.get("tx_hash", ""))
+        messages.success(request, f"{proposal.label} is marked executed.")
+    except services.GovernanceError as exc:
+        messages.error(request, str(exc))
+    return redirect(proposal.get_absolute_url())

@@ -1,0 +1,60 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from governance.models import Category, QuorumKind
+from governance.tally import VOTING_TYPE_LABELS, VOTING_TYPES
+
+
+class ProposalForm(forms.Form):
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    body = forms.CharField(
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="Markdown. Say what should change, why, and how to tell it worked.",
+    )
+    category = forms.ChoiceField(choices=Category.choices)
+    voting_type = forms.ChoiceField(choices=[(t, VOTING_TYPE_LABELS[t]) for t in VOTING_TYPES])
+    choices = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line (2–10). Ignored for basic voting, which is always For, Against, Abstain.",
+    )
+    start = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="UTC. Voting opens then, or when you open it if that is later.",
+    )
+    end = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), help_text="UTC."
+    )
+    quorum_kind = forms.ChoiceField(choices=QuorumKind.choices, label="Quorum as")
+    quorum_value = forms.DecimalField(
+        min_value=0, max_digits=40, decimal_places=18, label="Quorum", initial=0,
+        help_text="Tokens, or a percent of the total supply at the snapshot block.",
+    )
+
+    @classmethod
+    def initial_for_new(cls) -> dict:
+        now = timezone.now().replace(second=0, microsecond=0)
+        return {"start": now, "end": now + timedelta(days=5), "voting_type": "basic", "quorum_kind": "amount"}
+
+    @classmethod
+    def initial_for(cls, proposal) -> dict:
+        return {
+            "title": proposal.title, "body": proposal.body, "category": proposal.category,
+            "voting_type": proposal.voting_type,
+            "choices": "\n".join(proposal.choices) if proposal.voting_type != "basic" else "",
+            "start": proposal.start, "end": proposal.end, "quorum_kind": proposal.quorum_kind,
+            "quorum_value": proposal.quorum_value,
+        }
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "title": data["title"], "body": data["body"], "category": data["category"],
+            "voting_type": data["voting_type"],
+            "choices": [line.strip() for line in data["choices"].splitlines() if line.strip()],
+            "start": data["start"], "end": data["end"], "quorum_kind": data["quorum_kind"],
+            "quorum_value": format(data["quorum_value"].normalize(), "f"),
+        }

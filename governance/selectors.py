@@ -1,0 +1,176 @@
+"""Reads for proposals and votes. Results come from the running tally (one row), never a recount per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from governance import tally as tallies
+from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally, Vote
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class ChoiceResult:
+    number: int
+    name: str
+    weight: Decimal
+    percent: float
+    leading: bool
+
+
+@dataclass(frozen=True)
+class Results:
+    state: str
+    choices: list[ChoiceResult]
+    total: Decimal
+    voters: int
+    quorum: Decimal
+    quorum_weight: Decimal
+    quorum_reached: bool
+    quorum_percent: float
+    outcome: str | None  # only once voting has closed
+    winner: int | None
+    outcome_sentence: str = field(default="")
+
+    @property
+    def scores(self) -> list[Decimal]:
+        return [c.weight for c in self.choices]
+
+
+def state_filter(state: str, *, now=None) -> Q:
+    """The clock-derived state as a database filter."""
+    now = now or timezone.now()
+    live = Q(activated_at__isnull=False, cancelled_at__isnull=True, executed_at__isnull=True)
+    return {
+        ProposalState.DRAFT: Q(activated_at__isnull=True, cancelled_at__isnull=True),
+        ProposalState.PENDING: live & Q(start__gt=now),
+        ProposalState.ACTIVE: live & Q(start__lte=now, end__gt=now),
+        ProposalState.CLOSED: live & Q(end__lte=now),
+        ProposalState.EXECUTED: Q(executed_at__isnull=False),
+        ProposalState.CANCELLED: Q(cancelled_at__isnull=False, executed_at__isnull=True),
+    }.get(state, Q())
+
+
+def proposal_list(*, state: str | None = None, category: str | None = None, search: str | None = None) -> QuerySet:
+    """Proposals newest first, filtered by state, category and a title search."""
+    qs = Proposal.objects.select_related("tally")
+    if state:
+        qs = qs.filter(state_filter(state))
+    if category:
+        qs = qs.filter(category=category)
+    if search:
+        qs = qs.filter(title__icontains=search.strip()[:100])
+    return qs.order_by("-number")
+
+
+def proposal_get(*, number: int) -> Proposal:
+    proposal = Proposal.objects.select_related("author", "thread", "tally").filter(number=number).first()
+    if proposal is None:
+        raise Http404(f"There is no proposal LIP-{number}.")
+    return proposal
+
+
+def active_proposals(*, limit: int = 5) -> list[Proposal]:
+    return list(proposal_list(state=ProposalState.ACTIVE).order_by("end")[:limit])
+
+
+def _running_state(proposal: Proposal) -> tuple[dict, int]:
+    try:
+        running = proposal.tally
+    except ProposalTally.DoesNotExist:
+        running = None
+    n = len(proposal.choice_names)
+    if running is None or not running.state:
+        return tallies.new_state(proposal.voting_type, n), 0
+    return tallies.state_from_json(running.state), running.voters
+
+
+def results_from_scores(proposal: Proposal, scores: list[Decimal], total: Decimal, voters: int) -> Results:
+    names = proposal.choice_names
+    quorum = proposal.quorum_amount
+    counted = tallies.quorum_weight(proposal.voting_type, scores, total)
+    state = proposal.state
+    decided, winner = tallies.outcome(proposal.voting_type, scores, total, quorum)
+    spread = sum(scores, Decimal(0))
+    best = max(scores) if scores else Decimal(0)
+    rows = [
+        ChoiceResult(
+            number=i,
+            name=name,
+            weight=score,
+            percent=float(score / spread * 100) if spread > 0 else 0.0,
+            leading=score == best and best > 0,
+        )
+        for i, (name, score) in enumerate(zip(names, scores, strict=True), start=1)
+    ]
+    closed = state in (ProposalState.CLOSED, ProposalState.EXECUTED)
+    outcome = decided if closed else None
+    sentence = ""
+    if decided == "quorum_not_met":
+        sentence = f"quorum not met ({counted:,.2f} of {quorum:,.2f} needed)."
+    elif decided == "passed":
+        sentence = "passed." if proposal.voting_type == "basic" else f"passed: “{names[winner - 1]}” won."
+    else:
+        sentence = "rejected." if proposal.voting_type == "basic" or total <= 0 else "rejected: no single choice won."
+    return Results(
+        state=state,
+        choices=rows,
+        total=total,
+        voters=voters,
+        quorum=quorum,
+        quorum_weight=counted,
+        quorum_reached=counted >= quorum and (quorum <= 0 or total > 0),
+        quorum_percent=min(100.0, float(counted / quorum * 100)) if quorum > 0 else 100.0,
+        outcome=outcome,
+        winner=winner if closed and decided == "passed" else None,
+        outcome_sentence=sentence[0].upper() + sentence[1:] if sentence else "",
+    )
+
+
+def proposal_results(*, proposal: Proposal) -> Results:
+    """Results from the running tally: weight per choice, total, voters, quorum, and the outcome once closed."""
+    state, voters = _running_state(proposal)
+    scores = tallies.scores_from_state(proposal.voting_type, len(proposal.choice_names), state)
+    return results_from_scores(proposal, scores, tallies._wei(state["total"]), voters)
+
+
+def proposal_recount(*, proposal: Proposal) -> tallies.TallyResult:
+    """The full tally from the stored votes (what the export publishes and a recount checks)."""
+    n = len(proposal.choice_names)
+    rows = Vote.objects.filter(proposal=proposal).values_list("choice", "weight").iterator(chunk_size=5000)
+    ballots = ((tallies.parse_choice(proposal.voting_type, n, c), Decimal(w)) for c, w in rows)
+    return tallies.tally(proposal.voting_type, proposal.choice_names, ballots)
+
+
+def vote_list(*, proposal: Proposal) -> QuerySet:
+    """Counted votes, heaviest first."""
+    return Vote.objects.filter(proposal=proposal).order_by("-weight_sort", "id")
+
+
+def vote_of(*, proposal: Proposal, addresses: list[str]) -> Vote | None:
+    if not addresses:
+        return None
+    return Vote.objects.filter(proposal=proposal, voter__in=addresses).order_by("-timestamp").first()
+
+
+def proposal_timeline(*, proposal: Proposal) -> list[dict]:
+    """Logged transitions, plus the ones the clock makes (opening, closing) that are not logged yet."""
+    events = [
+        {"kind": e.kind, "label": e.get_kind_display(), "at": e.at, "who": e.actor_label, "note": e.note}
+        for e in ProposalEvent.objects.filter(proposal=proposal).order_by("at", "id")
+    ]
+    now = timezone.now()
+    if proposal.activated_at and proposal.start <= now:
+        events.append({"kind": "opened", "label": "Voting opened", "at": proposal.start, "who": "the clock", "note": ""})
+    if proposal.activated_at and not proposal.close_recorded_at and proposal.end <= now and not proposal.cancelled_at:
+        events.append({"kind": "closed", "label": "Voting closed", "at": proposal.end, "who": "the clock", "note": ""})
+    elif proposal.activated_at and proposal.end > now and not proposal.cancelled_at:
+        events.append({"kind": "upcoming", "label": "Voting closes", "at": proposal.end, "who": "", "note": ""})
+    events.sort(key=lambda e: e["at"])
+    return events

@@ -1,0 +1,203 @@
+"""Proposal lifecycle by the clock, the services' checks, and the pages (list, proposal, form) with query counts."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from decimal import Decimal
+from http import HTTPStatus
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from governance import services
+from governance.models import Proposal, ProposalEvent, Vote
+from tests.governance.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_state_follows_the_clock_through_the_lifecycle(make_proposal, admin_user, ballot, post_vote, dev_accounts, client):
+    draft = make_proposal("basic", activate=False, quorum="1000")
+    assert draft.state == "draft"
+    with time_machine.travel(draft.end + timedelta(days=1), tick=False):
+        assert draft.state == "draft"  # a draft never opens by itself
+    proposal = services.proposal_activate(proposal=draft, actor=admin_user)
+    assert proposal.state == "active" and proposal.snapshot_block is not None and proposal.strategies
+    assert post_vote(proposal.number, ballot(dev_accounts[1], proposal, 1)).status_code == HTTPStatus.CREATED
+    with time_machine.travel(proposal.end - timedelta(seconds=1), tick=False):
+        assert Proposal.objects.get(pk=proposal.pk).state == "active"
+    with time_machine.travel(proposal.end + timedelta(seconds=1), tick=False):
+        fresh = Proposal.objects.get(pk=proposal.pk)
+        assert fresh.state == "closed"
+        detail = client.get(f"/api/v1/proposals/{proposal.number}").json()
+        assert detail["state"] == "closed" and detail["outcome"] == "passed"
+        # closing was recorded once, lazily, by that read
+        assert ProposalEvent.objects.filter(proposal=proposal, kind="closed").count() == 1
+        client.get(f"/api/v1/proposals/{proposal.number}")
+        assert ProposalEvent.objects.filter(proposal=proposal, kind="closed").count() == 1
+        tx = "0x" + "ab" * 32
+        executed = services.proposal_mark_executed(proposal=fresh, actor=admin_user, tx_hash=tx)
+        assert executed.state == "executed"
+        with pytest.raises(services.GovernanceError, match="already executed"):
+            services.proposal_cancel(proposal=executed, actor=admin_user, reason="Too late.")
+    kinds = list(ProposalEvent.objects.filter(proposal=proposal).values_list("kind", flat=True))
+    assert kinds == ["created", "activated", "closed", "executed"]
+
+
+def test_quorum_not_met_and_rejected_outcomes(make_proposal, ballot, post_vote, dev_accounts, client):
+    unmet = make_proposal("basic", quorum="20000")
+    post_vote(unmet.number, ballot(dev_accounts[1], unmet, 1))
+    rejected = make_proposal("basic", title="Against wins")
+    post_vote(rejected.number, ballot(dev_accounts[1], rejected, 2))
+    post_vote(rejected.number, ballot(dev_accounts[2], rejected, 1))
+    with time_machine.travel(unmet.end + timedelta(minutes=1), tick=False):
+        assert client.get(f"/api/v1/proposals/{unmet.number}/results").json()["outcome"] == "quorum_not_met"
+        answer = client.get(f"/api/v1/proposals/{rejected.number}/results").json()
+        assert answer["outcome"] == "rejected" and answer["quorum_reached"] is True
+
+
+def test_percent_quorum_is_fixed_in_tokens_at_activation(make_proposal):
+    proposal = make_proposal("basic", quorum="10", quorum_kind="percent")
+    assert Decimal(proposal.quorum) > 0
+
+
+def test_cancel_needs_an_admin_and_a_reason(make_proposal, dev_accounts, admin_user):
+    proposal = make_proposal("basic")
+    someone = make_user(dev_accounts[2].address)
+    with pytest.raises(services.GovernanceError, match="Only an admin"):
+        services.proposal_cancel(proposal=proposal, actor=someone, reason="No.")
+    with pytest.raises(services.GovernanceError, match="Say why"):
+        services.proposal_cancel(proposal=proposal, actor=admin_user, reason=" ")
+    services.proposal_cancel(proposal=proposal, actor=admin_user, reason="Superseded by LIP-9.")
+    assert Proposal.objects.get(pk=proposal.pk).state == "cancelled"
+    assert ProposalEvent.objects.get(proposal=proposal, kind="cancelled").note == "Superseded by LIP-9."
+
+
+def test_only_the_author_edits_and_only_a_draft(make_proposal, dev_accounts, settled_chain):
+    author = make_user(dev_accounts[1].address)
+    draft = make_proposal("single-choice", ["A", "B"], activate=False, author=author)
+    other = make_user(dev_accounts[2].address)
+    with pytest.raises(services.GovernanceError, match="Only the author"):
+        services.proposal_update(proposal=draft, editor=other, title="Mine now")
+    services.proposal_update(proposal=draft, editor=author, title="Clearer title", choices=["A", "B", "C"])
+    assert Proposal.objects.get(pk=draft.pk).choices == ["A", "B", "C"]
+    services.proposal_activate(proposal=draft, actor=author)
+    with pytest.raises(services.GovernanceError, match="no longer a draft"):
+        services.proposal_update(proposal=Proposal.objects.get(pk=draft.pk), editor=author, title="Sneaky")
+
+
+def test_proposal_threshold_refuses_a_wallet_without_weight(settled_chain, stranger):
+    user = make_user(stranger.address)
+    now = timezone.now()
+    with pytest.raises(services.GovernanceError, match="You need at least 1 voting weight"):
+        services.proposal_create(
+            author=user, title="Free money", body="Please.", start=now, end=now + timedelta(days=1)
+        )
+    assert not Proposal.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "sentence"),
+    [
+        ({"title": ""}, "needs a title"),
+        ({"body": "x" * 20001}, "body is too long"),
+        ({"voting_type": "single-choice", "choices": ["Only one"]}, "at least two choices"),
+        ({"voting_type": "approval", "choices": [str(i) for i in range(11)]}, "at most 10"),
+        ({"voting_type": "approval", "choices": ["Same", "same"]}, "different"),
+        ({"voting_type": "plurality"}, "Unknown voting type"),
+        ({"end_before_start": True}, "must end after it starts"),
+        ({"quorum_value": "-1"}, "at least zero"),
+        ({"quorum_kind": "percent", "quorum_value": "101"}, "between 0 and 100"),
+    ],
+)
+def test_bad_proposal_fields_are_refused_and_nothing_is_written(change, sentence, admin_user):
+    now = timezone.now()
+    fields = {"title": "Raise the cap", "body": "Because.", "start": now, "end": now + timedelta(days=2)}
+    if change.pop("end_before_start", False):
+        fields["end"] = now - timedelta(hours=1)
+    fields.update(change)
+    with pytest.raises(services.GovernanceError, match=sentence):
+        services.proposal_create(author=admin_user, **fields)
+    assert not Proposal.objects.exists()
+
+
+def test_open_proposals_per_author_are_limited(settled_chain, dev_accounts, monkeypatch):
+    from django.conf import settings as django_settings
+
+    monkeypatch.setitem(django_settings.PORTAL, "PROPOSAL_MAX_OPEN_PER_AUTHOR", 1)
+    author = make_user(dev_accounts[1].address)
+    now = timezone.now()
+    fields = {"title": "One", "body": "Body.", "start": now, "end": now + timedelta(days=1), "with_thread": False}
+    services.proposal_create(author=author, **fields)
+    with pytest.raises(services.GovernanceError, match="at most 1 may be open"):
+        services.proposal_create(author=author, **fields)
+    assert Proposal.objects.count() == 1
+
+
+def test_each_proposal_gets_a_discussion_thread(make_proposal, client):
+    proposal = make_proposal("basic")
+    assert proposal.thread is not None and proposal.label in proposal.thread.title
+    assert client.get(f"/api/v1/proposals/{proposal.number}").json()["thread"] == proposal.thread_id
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    assert proposal.thread.get_absolute_url() in page
+
+
+def test_proposal_page_query_count_does_not_grow_with_votes(
+    make_proposal, ballot, post_vote, dev_accounts, client, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    proposal = make_proposal("single-choice", ["A", "B"])
+    post_vote(proposal.number, ballot(dev_accounts[1], proposal, 1))
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(proposal.get_absolute_url()).status_code == HTTPStatus.OK
+    # Forty more voters straight into the table (their signatures do not matter to the page).
+    Vote.objects.bulk_create(
+        Vote(proposal=proposal, voter=f"0x{i:040x}", choice="2", timestamp=int(time.time()), signature="0x",
+             receipt="0x", weight="1", weight_sort=1.0)
+        for i in range(1, 41)
+    )
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(proposal.get_absolute_url())
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_list_filters_search_and_htmx_fragment(make_proposal, client):
+    make_proposal("basic", title="Raise the USDC cap")
+    make_proposal("basic", title="Grants round", activate=False)
+    page = client.get("/proposals/").content.decode()
+    assert "Raise the USDC cap" in page and "Grants round" in page
+    active = client.get("/proposals/?state=active").content.decode()
+    assert "Raise the USDC cap" in active and "Grants round" not in active
+    found = client.get("/proposals/?q=grants", headers={"HX-Request": "true"}).content.decode()
+    assert "Grants round" in found and "USDC" not in found and "<html" not in found
+    assert client.get("/api/v1/proposals?state=draft").json()["count"] == 1
+    bad = client.get("/api/v1/proposals?state=open")
+    assert bad.status_code == HTTPStatus.BAD_REQUEST and "Unknown state" in bad.json()["error"]
+    home = client.get("/proposals/?fragment=home").content.decode()
+    assert "Raise the USDC cap" in home and "Grants round" not in home
+
+
+def test_draft_form_creates_and_previews(settled_chain, admin_user, client):
+    client.force_login(admin_user)
+    preview = client.post("/proposals/preview/", {"body": "**bold** <script>x</script>"}).content.decode()
+    assert "<strong>bold</strong>" in preview and "<script>" not in preview
+    assert client.get("/proposals/new/").status_code == HTTPStatus.OK
+    response = client.post(
+        "/proposals/new/",
+        {"title": "Form proposal", "body": "Body", "category": "treasury", "voting_type": "approval",
+         "choices": "One\nTwo\nThree", "start": "2030-01-01T10:00", "end": "2030-01-03T10:00",
+         "quorum_kind": "amount", "quorum_value": "100"},
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    proposal = Proposal.objects.get(title="Form proposal")
+    assert proposal.choices == ["One", "Two", "Three"] and proposal.author == admin_user
+    refused = client.post(
+        "/proposals/new/",
+        {"title": "Bad", "body": "Body", "category": "treasury", "voting_type": "approval", "choices": "Only",
+         "start": "2030-01-01T10:00", "end": "2030-01-03T10:00", "quorum_kind": "amount", "quorum_value": "0"},
+    )
+    assert refused.status_code == HTTPStatus.BAD_REQUEST and "at least two choices" in refused.content.decode()
