@@ -1,15 +1,147 @@
-"""Loyalty tiers: thresholds on an account's current weight, cached with a short TTL."""
+"""Loyalty tiers: thresholds on an account's current weight (the default strategies at the head block).
 
+Thresholds come from PORTAL["TIERS"] (a list of {"slug", "name", "threshold"}; default Bronze 100, Silver 1,000,
+Gold 10,000 tokens). Weights are cached per address for PORTAL["TIER_CACHE_SECONDS"] (default 60), so a page full of
+addresses costs the chain nothing after the first view; a failed read is cached briefly so a dead node cannot slow
+every page down.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.cache import cache
+
+from governance.chain import ChainUnavailable, chain
+from portal.conf import portal_settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIERS = (
+    {"slug": "bronze", "name": "Bronze", "threshold": "100"},
+    {"slug": "silver", "name": "Silver", "threshold": "1000"},
+    {"slug": "gold", "name": "Gold", "threshold": "10000"},
+)
+DEFAULT_CACHE_SECONDS = 60
+FAILURE_CACHE_SECONDS = 10
+_UNKNOWN = "?"
+_CHAIN_DOWN_KEY = "loyalty-weight:chain-down"
 
 
 @dataclass(frozen=True)
 class Tier:
     slug: str
     name: str
-    rank: int
+    rank: int  # 1 = the lowest tier
+    threshold: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An address's current weight (None when it could not be read), its tier and the next one up."""
+
+    address: str
+    weight: Decimal | None
+    tier: Tier | None
+    next_tier: Tier | None
+
+
+def tiers() -> list[Tier]:
+    """The configured tiers, lowest threshold first."""
+    configured = portal_settings().extra.get("TIERS") or DEFAULT_TIERS
+    ordered = sorted(configured, key=lambda item: Decimal(str(item["threshold"])))
+    return [
+        Tier(slug=item["slug"], name=item["name"], rank=rank, threshold=Decimal(str(item["threshold"])))
+        for rank, item in enumerate(ordered, start=1)
+    ]
+
+
+def tier_for(weight: Decimal | None) -> Tier | None:
+    """The highest tier whose threshold `weight` reaches; None below the lowest or when unknown."""
+    if weight is None:
+        return None
+    reached = [tier for tier in tiers() if weight >= tier.threshold]
+    return reached[-1] if reached else None
 
 
 def loyalty_tier(address: str) -> Tier | None:
     """The address's tier, or None below the lowest threshold or when the chain cannot be read."""
-    return None
+    return loyalty_standing(address).tier
+
+
+def loyalty_standing(address: str) -> Standing:
+    """Weight, tier and next tier of one address (cached)."""
+    return loyalty_standings([address]).get(_key_address(address)) or Standing(address, None, None, None)
+
+
+def loyalty_standings(addresses: Iterable[str]) -> dict[str, Standing]:
+    """Standings for many addresses: cached ones from the cache, the rest in one batched read. Keyed by checksummed
+    address; strings that are not addresses are left out."""
+    from governance.strategies import checksum
+
+    wanted = []
+    for address in addresses:
+        try:
+            wanted.append(checksum(address))
+        except ValueError:
+            continue
+    wanted = list(dict.fromkeys(wanted))
+    cached = cache.get_many([_cache_key(address) for address in wanted])
+    weights: dict[str, Decimal | None] = {}
+    missing = []
+    for address in wanted:
+        value = cached.get(_cache_key(address))
+        if value is None:
+            missing.append(address)
+        else:
+            weights[address] = None if value == _UNKNOWN else Decimal(value)
+    if missing:
+        fresh = current_weights(missing)
+        ttl = int(portal_settings().extra.get("TIER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+        found = {_cache_key(a): str(w) for a, w in fresh.items() if w is not None}
+        failed = {_cache_key(a): _UNKNOWN for a, w in fresh.items() if w is None}
+        if found:
+            cache.set_many(found, ttl)
+        if failed:
+            cache.set_many(failed, min(ttl, FAILURE_CACHE_SECONDS))
+        weights.update(fresh)
+    return {address: _standing(address, weights.get(address)) for address in wanted}
+
+
+def current_weights(addresses: list[str]) -> dict[str, Decimal | None]:
+    """Weights now (default strategies at the head block), uncached; None for all when the chain cannot be read."""
+    from governance.strategies import default_strategies, voting_weights
+
+    if cache.get(_CHAIN_DOWN_KEY):
+        return dict.fromkeys(addresses)
+    try:
+        strategies = default_strategies()
+        if not strategies:
+            return dict.fromkeys(addresses)
+        return voting_weights(strategies=strategies, snapshot_block=chain().block_number(), addresses=addresses)
+    except ChainUnavailable as exc:
+        log.info("loyalty tiers unavailable: %s", exc)
+        cache.set(_CHAIN_DOWN_KEY, True, FAILURE_CACHE_SECONDS)  # one slow failure, not one per address on a page
+        return dict.fromkeys(addresses)
+
+
+def _standing(address: str, weight: Decimal | None) -> Standing:
+    tier = tier_for(weight)
+    higher = [t for t in tiers() if weight is not None and t.threshold > weight]
+    return Standing(address=address, weight=weight, tier=tier, next_tier=higher[0] if higher else None)
+
+
+def _key_address(address: str) -> str | None:
+    from governance.strategies import checksum
+
+    try:
+        return checksum(address)
+    except ValueError:
+        return None
+
+
+def _cache_key(address: str) -> str:
+    return f"loyalty-weight:{address.lower()}"

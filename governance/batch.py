@@ -1,0 +1,142 @@
+"""Batched contract reads through Multicall3's `aggregate3` (allowFailure = true).
+
+Calls are split into chunks (PORTAL["WEIGHT_CHUNK_SIZE"], default 500) sent concurrently
+(PORTAL["WEIGHT_READ_WORKERS"], default 4). A failing call, or one that returns no data, gives None for that call only.
+The ABI is encoded and decoded by hand: for 10,000 calls that is several times faster than a generic encoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from eth_utils import keccak
+from web3 import Web3
+
+from governance.chain import CallReverted, ChainUnavailable, chain
+from portal.conf import portal_settings
+
+DEFAULT_CHUNK_SIZE = 500
+DEFAULT_WORKERS = 4
+AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
+_WORD = 32
+
+
+def selector(signature: str) -> bytes:
+    return keccak(text=signature)[:4]
+
+
+def word(value: int | str) -> bytes:
+    """One ABI word: an unsigned integer or an address, left-padded to 32 bytes."""
+    if isinstance(value, str):
+        return bytes.fromhex(value[2:] if value.startswith(("0x", "0X")) else value).rjust(_WORD, b"\0")
+    return value.to_bytes(_WORD, "big")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    target: str  # checksummed or lower-case 0x address
+    data: bytes
+
+
+def encode_aggregate3(calls: Sequence[Call]) -> bytes:
+    """`aggregate3(Call3[])` calldata with allowFailure = true for every call."""
+    count = len(calls)
+    heads: list[bytes] = []
+    tails: list[bytes] = []
+    offset = count * _WORD  # tuple offsets are relative to the start of the offsets block
+    true_word = (1).to_bytes(_WORD, "big")
+    data_offset = (3 * _WORD).to_bytes(_WORD, "big")
+    for call in calls:
+        padded = call.data + b"\0" * (-len(call.data) % _WORD)
+        tail = b"".join((word(call.target), true_word, data_offset, len(call.data).to_bytes(_WORD, "big"), padded))
+        heads.append(offset.to_bytes(_WORD, "big"))
+        tails.append(tail)
+        offset += len(tail)
+    return b"".join((AGGREGATE3, word(_WORD), count.to_bytes(_WORD, "big"), *heads, *tails))
+
+
+def decode_aggregate3(returned: bytes) -> list[bytes | None]:
+    """The return data of each call, None where it failed or returned nothing."""
+    view = memoryview(returned)
+
+    def uint(at: int) -> int:
+        return int.from_bytes(view[at : at + _WORD], "big")
+
+    base = uint(0)
+    count = uint(base)
+    start = base + _WORD
+    results: list[bytes | None] = []
+    for index in range(count):
+        tuple_at = start + uint(start + index * _WORD)
+        success = uint(tuple_at) == 1
+        data_at = tuple_at + uint(tuple_at + _WORD)
+        length = uint(data_at)
+        results.append(bytes(view[data_at + _WORD : data_at + _WORD + length]) if success and length else None)
+    return results
+
+
+def aggregate3(
+    calls: Sequence[Call],
+    *,
+    chain_id: int | None = None,
+    block: int | str = "latest",
+    chunk_size: int | None = None,
+    workers: int | None = None,
+    multicall: str | None = None,
+) -> list[bytes | None]:
+    """Run `calls` on `chain_id` at `block` through Multicall3; one result per call, None where that call failed.
+
+    Raises ChainUnavailable when the node cannot be reached or there is no Multicall3 at the configured address.
+    """
+    from governance.deploy import multicall_address
+
+    if not calls:
+        return []
+    node = chain(chain_id)
+    target = Web3.to_checksum_address(multicall or multicall_address(chain_id))
+    extra = portal_settings().extra
+    size = max(1, int(chunk_size or extra.get("WEIGHT_CHUNK_SIZE") or DEFAULT_CHUNK_SIZE))
+    chunks = [calls[at : at + size] for at in range(0, len(calls), size)]
+
+    def run(chunk: Sequence[Call]) -> list[bytes | None]:
+        return _aggregate_chunk(node, target, chunk, block, chain_id=chain_id)
+
+    pool_size = min(len(chunks), max(1, int(workers or extra.get("WEIGHT_READ_WORKERS") or DEFAULT_WORKERS)))
+    if pool_size == 1:
+        answers = [run(chunk) for chunk in chunks]
+    else:
+        with ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="aggregate3") as pool:
+            answers = list(pool.map(run, chunks))
+    return [result for answer in answers for result in answer]
+
+
+def _aggregate_chunk(node, target: str, chunk: Sequence[Call], block, *, chain_id) -> list[bytes | None]:
+    try:
+        returned = node.call_raw(to=target, data=encode_aggregate3(chunk), block=block)
+    except CallReverted:
+        # The batch itself failed (out of gas, a call that ate all gas): halve it until the culprit stands alone.
+        if len(chunk) == 1:
+            return [None]
+        middle = len(chunk) // 2
+        return _aggregate_chunk(node, target, chunk[:middle], block, chain_id=chain_id) + _aggregate_chunk(
+            node, target, chunk[middle:], block, chain_id=chain_id
+        )
+    if not returned:
+        _explain_empty_answer(node, target, chain_id=chain_id, block=block)
+    results = decode_aggregate3(returned)
+    if len(results) != len(chunk):
+        raise ChainUnavailable(f"The batch-call contract at {target} answered {len(results)} of {len(chunk)} calls.")
+    return results
+
+
+def _explain_empty_answer(node, address: str, *, chain_id: int | None, block) -> None:
+    where = f"chain {chain_id}" if chain_id is not None else "the portal's chain"
+    if not node.retrying("reading contract code", node.w3.eth.get_code, address, block):
+        raise ChainUnavailable(
+            f"There is no Multicall3 batch-call contract at {address} on {where} at block {block}, so weights "
+            "cannot be read. "
+            "Deploy the contracts (`manage.py seed_demo` on the dev chain) or set MULTICALL_ADDRESS."
+        )
+    raise ChainUnavailable(f"The batch-call contract at {address} on {where} returned nothing at block {block}.")

@@ -1,0 +1,316 @@
+"""Voting strategies: how much an address weighs at a proposal's snapshot, read on-chain in batches.
+
+A proposal copies its strategies when voting opens (as Snapshot does), so later configuration changes never move a live
+vote. Weight = sum over strategies of (on-chain amount / 10**decimals) x multiplier, exact (Decimal, never floats).
+
+- `erc20-votes`: `getPastVotes(voter, block)`: delegation-aware checkpoints, read at the head so any full node serves it.
+- `erc20-balance-of`: `balanceOf(voter)` at the snapshot block: old blocks need an archive node.
+- `erc721-balance-of`: `balanceOf(voter)` (number of badges) at the snapshot block: also archive for old blocks.
+
+A strategy on another chain (multichain) is read at that chain's last block at or before the snapshot's timestamp.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Context, Decimal, InvalidOperation
+
+from web3 import Web3
+
+from governance.batch import Call, aggregate3, selector, word
+from governance.chain import CallReverted, ChainUnavailable, chain, home_chain_id
+from portal.conf import portal_settings
+
+log = logging.getLogger(__name__)
+
+ERC20_BALANCE_OF = "erc20-balance-of"
+ERC20_VOTES = "erc20-votes"
+ERC721_BALANCE_OF = "erc721-balance-of"
+KINDS = (ERC20_BALANCE_OF, ERC20_VOTES, ERC721_BALANCE_OF)
+MAX_STRATEGIES = 10
+DEFAULT_CONFIRMATIONS = 3
+DEFAULT_BADGE_WEIGHT = Decimal(100)
+MAX_DECIMALS = 36
+MAX_MULTIPLIER = Decimal(10) ** 18
+_FIELDS = {"kind", "chain_id", "address", "multiplier", "decimals"}
+
+# Plenty of digits: 10**30 wei x a multiplier stays exact (the default context keeps only 28).
+EXACT = Context(prec=200)
+
+BALANCE_OF = selector("balanceOf(address)")
+GET_PAST_VOTES = selector("getPastVotes(address,uint256)")
+GET_VOTES = selector("getVotes(address)")
+TOTAL_SUPPLY = selector("totalSupply()")
+GET_PAST_TOTAL_SUPPLY = selector("getPastTotalSupply(uint256)")
+
+
+@dataclass(frozen=True)
+class Strategy:
+    kind: str
+    chain_id: int
+    address: str
+    multiplier: Decimal = Decimal(1)
+    decimals: int = 18
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"Unknown strategy kind {self.kind!r}; use one of {', '.join(KINDS)}.")
+        if isinstance(self.chain_id, bool) or not isinstance(self.chain_id, int) or self.chain_id <= 0:
+            raise ValueError(f"A strategy's chain id must be a positive whole number, not {self.chain_id!r}.")
+        object.__setattr__(self, "address", checksum(self.address, what="A strategy's contract address"))
+        object.__setattr__(self, "multiplier", _multiplier(self.multiplier))
+        if isinstance(self.decimals, bool) or not isinstance(self.decimals, int) or not 0 <= self.decimals <= MAX_DECIMALS:
+            raise ValueError(f"A strategy's decimals must be a whole number from 0 to {MAX_DECIMALS}.")
+        if self.kind == ERC721_BALANCE_OF and self.decimals != 0:
+            raise ValueError("An erc721-balance-of strategy counts whole tokens: its decimals must be 0.")
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "chain_id": self.chain_id,
+            "address": self.address,
+            "multiplier": str(self.multiplier),
+            "decimals": self.decimals,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Strategy:
+        """A strategy from its JSON form; raises ValueError with a sentence naming what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("A strategy must be an object with kind, chain_id, address and multiplier.")
+        unknown = sorted(set(data) - _FIELDS)
+        if unknown:
+            raise ValueError(f"Unknown strategy field {unknown[0]!r}; a strategy has {', '.join(sorted(_FIELDS))}.")
+        missing = [name for name in ("kind", "chain_id", "address") if name not in data]
+        if missing:
+            raise ValueError(f"A strategy needs a {missing[0]}.")
+        kind = data["kind"]
+        default_decimals = 0 if kind == ERC721_BALANCE_OF else 18
+        return cls(
+            kind=kind,
+            chain_id=data["chain_id"],
+            address=data["address"],
+            multiplier=data.get("multiplier", Decimal(1)),
+            decimals=data.get("decimals", default_decimals),
+        )
+
+
+def strategies_from_json(items) -> list[Strategy]:
+    """A proposal's strategy list: 1 to MAX_STRATEGIES valid, distinct strategies; ValueError otherwise."""
+    if not isinstance(items, list) or not items:
+        raise ValueError("A proposal needs at least one voting strategy.")
+    if len(items) > MAX_STRATEGIES:
+        raise ValueError(f"A proposal may have at most {MAX_STRATEGIES} voting strategies, not {len(items)}.")
+    strategies = [Strategy.from_json(item) for item in items]
+    seen = set()
+    for strategy in strategies:
+        key = (strategy.kind, strategy.chain_id, strategy.address)
+        if key in seen:
+            raise ValueError(f"The strategy {strategy.kind} on {strategy.address} (chain {strategy.chain_id}) is listed twice.")
+        seen.add(key)
+    return strategies
+
+
+def checksum(address, *, what: str = "The address") -> str:
+    if not isinstance(address, str) or not Web3.is_address(address):
+        raise ValueError(f"{what} {address!r} is not a valid Ethereum address.")
+    return Web3.to_checksum_address(address)
+
+
+def _multiplier(value) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError("A strategy's multiplier must be a number.")
+    try:
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValueError(f"A strategy's multiplier must be a number, not {value!r}.") from None
+    if not number.is_finite() or number <= 0 or number > MAX_MULTIPLIER:
+        raise ValueError(f"A strategy's multiplier must be greater than 0 and at most 10^18, not {value!r}.")
+    return tidy(number)
+
+
+def default_strategies() -> list[Strategy]:
+    """What a new proposal weighs votes by: PORTAL["DEFAULT_STRATEGIES"] (JSON list) when set, else the home chain's
+    LoyaltyToken (erc20-votes, x1) and AchievementBadge (erc721-balance-of, x PORTAL["BADGE_WEIGHT"], default 100
+    tokens per badge). Contracts that are not deployed are left out."""
+    from governance.deploy import contract_address
+
+    extra = portal_settings().extra
+    if extra.get("DEFAULT_STRATEGIES"):
+        return strategies_from_json(list(extra["DEFAULT_STRATEGIES"]))
+    home = home_chain_id()
+    strategies = []
+    token = contract_address("LoyaltyToken")
+    if token:
+        strategies.append(Strategy(kind=ERC20_VOTES, chain_id=home, address=token))
+    badge = contract_address("AchievementBadge")
+    if badge:
+        badge_weight = Decimal(str(extra.get("BADGE_WEIGHT", DEFAULT_BADGE_WEIGHT)))
+        strategies.append(Strategy(kind=ERC721_BALANCE_OF, chain_id=home, address=badge, multiplier=badge_weight, decimals=0))
+    return strategies
+
+
+def snapshot_fix(*, chain_id: int | None = None, confirmations: int | None = None) -> tuple[int, datetime]:
+    """The snapshot for a proposal opening now: head minus the confirmation depth (PORTAL["SNAPSHOT_CONFIRMATIONS"],
+    default 3; never below block 0) and that block's timestamp in UTC. Raises ChainUnavailable."""
+    node = chain(chain_id)
+    depth = confirmations if confirmations is not None else portal_settings().extra.get("SNAPSHOT_CONFIRMATIONS")
+    depth = DEFAULT_CONFIRMATIONS if depth is None else max(0, int(depth))
+    block = max(node.block_number() - depth, 0)
+    return block, block_time(node, block)
+
+
+def block_time(node, block: int) -> datetime:
+    return datetime.fromtimestamp(node.get_block(block)["timestamp"], tz=UTC)
+
+
+_settled_blocks: dict[tuple[str, int], int] = {}
+
+
+def block_at_time(*, chain_id: int, when: datetime) -> int:
+    """The last block of `chain_id` whose timestamp is at or before `when` (0 when `when` precedes the chain)."""
+    node = chain(chain_id)
+    target = int(when.timestamp())
+    key = (node.rpc_url, target)
+    if key in _settled_blocks:
+        return _settled_blocks[key]
+    low, high = 0, node.block_number()
+    if node.get_block(high)["timestamp"] <= target:
+        return high  # not settled: a later block may still carry an earlier-or-equal timestamp on a lagging chain
+    while low < high:  # invariant: block `high` is after `when`, every block below `low` is at or before it
+        middle = (low + high) // 2
+        if node.get_block(middle)["timestamp"] <= target:
+            low = middle + 1
+        else:
+            high = middle
+    found = max(low - 1, 0)
+    _settled_blocks[key] = found
+    return found
+
+
+@dataclass
+class _Read:
+    """How one strategy is read: which chain, at which block, with which calldata per voter."""
+
+    strategy: Strategy
+    block: int  # the strategy's snapshot block on its own chain
+    read_at: int | str
+    prefix: bytes
+    suffix: bytes = b""
+    calls: list = field(default_factory=list)
+
+    def calldata(self, voter: str) -> bytes:
+        return self.prefix + word(voter) + self.suffix
+
+
+def _plan(strategy: Strategy, *, home: int, snapshot_block: int, snapshot_time: datetime | None) -> _Read:
+    chain_id = strategy.chain_id
+    node = chain(chain_id)
+    if chain_id == home:
+        block = snapshot_block
+    else:
+        if snapshot_time is None:
+            snapshot_time = block_time(chain(home), snapshot_block)
+        block = block_at_time(chain_id=chain_id, when=snapshot_time)
+    if strategy.kind != ERC20_VOTES:
+        return _Read(strategy, block, block, BALANCE_OF)
+    head = node.block_number()
+    if block > head:
+        raise ValueError(f"The snapshot block {block} is ahead of chain {chain_id}'s head block {head}.")
+    if block == head:  # getPastVotes only answers for blocks before the current one
+        return _Read(strategy, block, block, GET_VOTES)
+    # Checkpoints are kept on-chain: read them at the head, which any full node serves.
+    return _Read(strategy, block, "latest", GET_PAST_VOTES, word(block))
+
+
+def to_units(raw: int, *, decimals: int, multiplier: Decimal = Decimal(1)) -> Decimal:
+    """`raw` base units as exact token units times `multiplier`."""
+    return EXACT.multiply(Decimal(raw).scaleb(-decimals, EXACT), multiplier)
+
+
+def tidy(amount: Decimal) -> Decimal:
+    """Without trailing zeros, and whole amounts without an exponent (str(tidy(x)) reads like a person writes it)."""
+    if amount == amount.to_integral_value():
+        return amount.quantize(Decimal(1), context=EXACT)
+    return amount.normalize(EXACT)
+
+
+def voting_weights(
+    *,
+    strategies: list[Strategy],
+    snapshot_block: int,
+    snapshot_time: datetime | None = None,
+    addresses: Iterable[str],
+    chunk_size: int | None = None,
+) -> dict[str, Decimal | None]:
+    """Checksummed address -> weight in token units at the snapshot, exact; None where a read failed for that address
+    (a reverting contract, empty return data). The same code serves one voter at vote time and every voter at recount.
+
+    Raises ChainUnavailable when a node cannot be reached, ValueError for an address that is not one.
+    """
+    voters = list(dict.fromkeys(checksum(address) for address in addresses))
+    totals: dict[str, Decimal | None] = {voter: Decimal(0) for voter in voters}
+    if not voters or not strategies:
+        return totals
+    home = home_chain_id()
+    for strategy in strategies:
+        read = _plan(strategy, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time)
+        calls = [Call(strategy.address, read.calldata(voter)) for voter in voters]
+        results = aggregate3(calls, chain_id=strategy.chain_id, block=read.read_at, chunk_size=chunk_size)
+        for voter, returned in zip(voters, results, strict=True):
+            if totals[voter] is None:
+                continue
+            if returned is None or len(returned) < 32:
+                totals[voter] = None
+                continue
+            raw = int.from_bytes(returned[:32], "big")
+            totals[voter] = EXACT.add(totals[voter], to_units(raw, decimals=strategy.decimals, multiplier=strategy.multiplier))
+    failed = sum(1 for weight in totals.values() if weight is None)
+    if failed:
+        log.warning("weight read failed for %d of %d addresses at block %s", failed, len(voters), snapshot_block)
+    return {voter: None if weight is None else tidy(weight) for voter, weight in totals.items()}
+
+
+def voting_weight(
+    *, strategies: list[Strategy], snapshot_block: int, snapshot_time: datetime | None = None, address: str
+) -> Decimal:
+    """One address's weight at the snapshot. Raises ChainUnavailable (with a sentence) when it cannot be read."""
+    voter = checksum(address)
+    weight = voting_weights(
+        strategies=strategies, snapshot_block=snapshot_block, snapshot_time=snapshot_time, addresses=[voter]
+    )[voter]
+    if weight is None:
+        raise ChainUnavailable(
+            f"The voting weight of {voter} at block {snapshot_block} could not be read: a strategy contract did not "
+            "answer. Please try again later."
+        )
+    return weight
+
+
+def total_supply_at(*, strategies: list[Strategy], snapshot_block: int, snapshot_time: datetime | None = None) -> Decimal:
+    """The most weight there could be at the snapshot (for quorum as a share): getPastTotalSupply for erc20-votes,
+    totalSupply() at the block for the others, times the multipliers. Raises ChainUnavailable."""
+    total = Decimal(0)
+    home = home_chain_id() if strategies else None
+    for strategy in strategies:
+        read = _plan(strategy, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time)
+        if read.prefix == GET_PAST_VOTES:
+            data, at = GET_PAST_TOTAL_SUPPLY + word(read.block), "latest"
+        else:
+            data, at = TOTAL_SUPPLY, read.block
+        try:
+            returned = chain(strategy.chain_id).call_raw(to=strategy.address, data=data, block=at)
+        except CallReverted as exc:
+            raise ChainUnavailable(
+                f"The total supply of {strategy.address} on chain {strategy.chain_id} could not be read ({exc})."
+            ) from exc
+        if len(returned) < 32:
+            raise ChainUnavailable(
+                f"The total supply of {strategy.address} on chain {strategy.chain_id} could not be read: no answer."
+            )
+        raw = int.from_bytes(returned[:32], "big")
+        total = EXACT.add(total, to_units(raw, decimals=strategy.decimals, multiplier=strategy.multiplier))
+    return tidy(total)
