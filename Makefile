@@ -1,5 +1,6 @@
 # `make run` serves the portal with a local chain; `make test` runs the whole suite. Both bootstrap first.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := run
 
 PYTHON ?= python3
@@ -30,8 +31,10 @@ check-tools:
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]' || { echo "pip install failed: see the messages above." >&2; exit 1; }
+	@echo "Installing the Python dependencies into $(VENV) …"
+	@$(PY) -m pip install --quiet --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
+	@$(PY) -m pip install --quiet -e '.[dev]' 2>&1 | { grep -v '^WARNING: Location' || true; } || \
+		{ echo "pip install failed: see the messages above." >&2; exit 1; }
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
