@@ -3,7 +3,7 @@
 from http import HTTPStatus
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status as Answer
 from ninja.security import django_auth
 
 from portal.api import ApiError
@@ -117,14 +117,14 @@ def feedback_detail(request: HttpRequest, post_id: int):
 def feedback_create(request: HttpRequest, payload: PostIn):
     post = _call(services.post_create, author=request.user, kind=payload.kind, title=payload.title,
                  body=payload.body, tag_slugs=payload.tags)
-    return HTTPStatus.CREATED, _detail(post)
+    return Answer(HTTPStatus.CREATED, _detail(post))
 
 
 @router.post("/feedback/{post_id}/vote", response={201: VoteOut, 401: Error, 404: Error, 409: Error, 429: Error},
              auth=django_auth, summary="Up-vote a post (once per account)")
 def feedback_vote(request: HttpRequest, post_id: int):
     votes = _call(services.vote_add, post=_post(post_id), user=request.user)
-    return HTTPStatus.CREATED, {"voted": True, "votes": votes}
+    return Answer(HTTPStatus.CREATED, {"voted": True, "votes": votes})
 
 
 @router.delete("/feedback/{post_id}/vote", response={200: VoteOut, 401: Error, 404: Error, 409: Error},
@@ -149,4 +149,4 @@ def feedback_promote(request: HttpRequest, post_id: int):
     post = _post(post_id)
     _call(services.post_promote, post=post, by=request.user)
     post.refresh_from_db()
-    return HTTPStatus.CREATED, _detail(post)
+    return Answer(HTTPStatus.CREATED, _detail(post))

@@ -191,6 +191,21 @@ def post_proposal(post: Post):
     return model.objects.filter(number=post.proposal_number).first()
 
 
+def post_proposal_results(proposal):
+    """The proposal's results once voting has started (None for drafts, or if they cannot be read)."""
+    if proposal is None or proposal.activated_at is None:
+        return None
+    try:
+        from governance.selectors import proposal_results
+
+        return proposal_results(proposal=proposal)
+    except Exception:  # a broken tally must not take the feedback post down with it
+        import logging
+
+        logging.getLogger(__name__).exception("results of proposal %s unavailable", proposal.pk)
+        return None
+
+
 def tag_list():
     from .models import Tag
 

@@ -281,39 +281,37 @@ def post_merge(*, source: Post, target: Post, by, note: str = "") -> Post:
 
 @transaction.atomic
 def post_promote(*, post: Post, by):
-    """Staff turn an idea into a draft improvement proposal (title, body, link back). Returns the proposal."""
+    """Staff turn an idea into a draft improvement proposal (title, body, link back), authored by the staff member.
+
+    The draft's voting window starts PROMOTED_PROPOSAL_START_DAYS (default 3) from now and lasts
+    PROMOTED_PROPOSAL_DAYS (default 7); the author edits it before activating. Returns the proposal."""
+    from datetime import timedelta
+
+    from governance.services import GovernanceError, proposal_create
+
     _require_staff(by, doing="promote a post to a proposal")
     post = _locked(post)
     if post.kind != Kind.IDEA:
         raise FeedbackError("Only ideas can become proposals.")
     if post.proposal_number:
-        raise FeedbackError(f"This idea is already proposal #{post.proposal_number}.", HTTPStatus.CONFLICT)
+        raise FeedbackError(f"This idea is already proposal LIP-{post.proposal_number}.", HTTPStatus.CONFLICT)
     if post.duplicate_of_id:
         raise FeedbackError("Promote the original post, not a merged duplicate.", HTTPStatus.CONFLICT)
+    start = timezone.now() + timedelta(days=int(_setting("PROMOTED_PROPOSAL_START_DAYS", 3)))
+    end = start + timedelta(days=int(_setting("PROMOTED_PROPOSAL_DAYS", 7)))
+    body = (
+        f"{post.body}\n\n---\n"
+        f"From the community feedback board: [{post.title}]({post.get_absolute_url()}) "
+        f"by {post.author.primary_address or post.author}, {post.vote_count} up-vote{'s' if post.vote_count != 1 else ''}."
+    ).strip()
     try:
-        from governance.services import proposal_create
-    except ImportError:
-        raise FeedbackError("Proposals cannot be created yet on this portal.", HTTPStatus.SERVICE_UNAVAILABLE) from None
-    body = f"{post.body}\n\n---\nFrom the community feedback board: [{post.title}]({post.get_absolute_url()})"
-    proposal = proposal_create(**_proposal_kwargs(post=post, by=by, body=body.strip()))
+        with transaction.atomic():
+            proposal = proposal_create(author=by, title=post.title, body=body, start=start, end=end)
+    except GovernanceError as error:
+        raise FeedbackError(str(error), error.status) from None
     post.proposal_number = proposal.number
     post.save(update_fields=["proposal_number"])
     return proposal
-
-
-def _proposal_kwargs(*, post: Post, by, body: str) -> dict:
-    """Match governance.services.proposal_create's signature (title, body, author, …)."""
-    import inspect
-
-    from governance.services import proposal_create
-
-    params = inspect.signature(proposal_create).parameters
-    kwargs = {"title": post.title[:200], "body": body}
-    for name in ("author", "created_by", "by", "user"):
-        if name in params:
-            kwargs[name] = by
-            break
-    return kwargs
 
 
 # Support queue --------------------------------------------------------------------------------------------------
