@@ -1,6 +1,7 @@
 """Operators configure components, checks (including on-chain metrics) and webhooks here; failed deliveries show."""
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, Q
 
 from .models import (
@@ -87,6 +88,7 @@ class WebhookAdmin(admin.ModelAdmin):
     list_display = ("url", "description", "active", "failed_deliveries", "pending_deliveries")
     readonly_fields = ("created_at",)
     inlines = [DeliveryInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

@@ -156,7 +156,8 @@ def run_due_checks(*, now: datetime | None = None, force: bool = False) -> list[
         samples.append(sample_check(check, now=timezone.now()))
         touched[check.component_id] = check.component
     maintenance_tick(now=now)
-    components_refresh(components=list(touched.values()), now=now)
+    # The status log records when a change was seen, not when the tick was due.
+    components_refresh(components=list(touched.values()), now=timezone.now())
     return samples
 
 
