@@ -87,3 +87,20 @@ def test_home_page_screenshots(live_url, new_page, signed_in_page, dev_accounts,
     page.goto(live_url + "/account/")
     expect(page.get_by_test_id("wallet-list")).to_be_visible()
     screenshot(page, f"account-{width}-{scheme}")
+
+
+def test_several_wallets_let_the_person_choose(live_url, wallet_page, dev_accounts):
+    page = wallet_page(dev_accounts[2])
+    # A second EIP-6963 wallet that would refuse everything: choosing the test wallet must still sign in.
+    page.add_init_script("""
+      const other = { request: async () => { throw Object.assign(new Error('no'), { code: 4001 }); } };
+      const info = { uuid: '00000000-0000-4000-8000-000000000002', name: 'Other Wallet', icon: '', rdns: 'org.example.other' };
+      window.addEventListener('eip6963:requestProvider', () =>
+        window.dispatchEvent(new CustomEvent('eip6963:announceProvider', { detail: { info, provider: other } })));
+    """)
+    page.goto(live_url + "/")
+    page.get_by_test_id("siwe-signin").click()
+    picker = page.locator("[data-wallet-picker]")
+    expect(picker).to_contain_text("Other Wallet")
+    picker.get_by_role("button", name="Test Wallet").click()
+    expect(page.get_by_test_id("account-chip")).to_be_visible()
