@@ -1,3 +1,117 @@
-from ninja import Router
+"""Discussion endpoints of `/api/v1/` (CONTRACT: JSON API). Posting needs a signed-in session and the CSRF header
+(ninja's `django_auth`); every check is services.comment_post's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from http import HTTPStatus
+
+from ninja import Field, Router, Schema
+from ninja.security import django_auth
+
+from portal.markdown import render_markdown
+
+from . import services
+from .models import Comment, Thread
+from .selectors import Viewer, thread_visible
 
 router = Router()
+
+
+def _api_error(message: str, status: int):
+    from portal.api import ApiError
+
+    return ApiError(message, status)
+
+
+class CommentOut(Schema):
+    id: int
+    author: str | None
+    author_name: str
+    html: str
+    created: datetime
+    edited: datetime | None
+    parent: int | None
+    plus_ones: int
+
+
+class ThreadOut(Schema):
+    id: int
+    title: str
+    category: str
+    locked: bool
+    pinned: bool
+    slow_mode_seconds: int
+    created: datetime
+    comments: list[CommentOut]
+
+
+class CommentIn(Schema):
+    body: str = Field(..., max_length=100_000)
+    parent: int | None = None
+
+
+class CommentCreated(Schema):
+    id: int
+    html: str
+
+
+class ErrorOut(Schema):
+    error: str
+
+
+def _thread(request, thread_id: int) -> Thread:
+    thread = Thread.objects.select_related("category").filter(pk=thread_id).first()
+    if thread is None or not thread_visible(thread=thread, viewer=Viewer.of(request.user)):
+        raise _api_error(f"There is no discussion thread {thread_id}.", HTTPStatus.NOT_FOUND)
+    return thread
+
+
+@router.get("/threads/{thread_id}", response={200: ThreadOut, 404: ErrorOut})
+def thread_get(request, thread_id: int):
+    """A thread with its visible comments (hidden and deleted ones are left out), oldest first."""
+    thread = _thread(request, thread_id)
+    comments = Comment.objects.filter(thread=thread, hidden=False, deleted__isnull=True).select_related("author")
+    return {
+        "id": thread.pk,
+        "title": thread.title,
+        "category": thread.category.slug,
+        "locked": thread.locked,
+        "pinned": thread.pinned,
+        "slow_mode_seconds": thread.slow_mode_seconds,
+        "created": thread.created,
+        "comments": [
+            {
+                "id": c.pk,
+                "author": c.author.primary_address,
+                "author_name": str(c.author),
+                "html": str(render_markdown(c.body)),
+                "created": c.created,
+                "edited": c.edited,
+                "parent": c.parent_id,
+                "plus_ones": c.plus_ones,
+            }
+            for c in comments
+        ],
+    }
+
+
+@router.post(
+    "/threads/{thread_id}/comments",
+    auth=django_auth,
+    response={201: CommentCreated, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+)
+def comment_create(request, thread_id: int, payload: CommentIn):
+    """Post a comment as the signed-in wallet. Refused (with a sentence) when the thread is locked, the wallet is
+    silenced, the body is empty or too long, slow mode applies or the wallet posts too fast."""
+    thread = _thread(request, thread_id)
+    parent = None
+    if payload.parent is not None:
+        parent = Comment.objects.filter(pk=payload.parent).first()
+        if parent is None:
+            raise _api_error("The comment you are replying to does not exist.", HTTPStatus.BAD_REQUEST)
+    try:
+        comment = services.comment_post(thread=thread, author=request.user, body=payload.body, parent=parent)
+    except services.DiscussionError as refused:
+        raise _api_error(str(refused), refused.status) from None
+    return HTTPStatus.CREATED, {"id": comment.pk, "html": str(render_markdown(comment.body))}

@@ -53,7 +53,9 @@ class Thread(models.Model):
 class Comment(models.Model):
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments")
+    # One level of nesting: `parent` is always a top-level comment; `quoted` is the comment actually replied to.
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    quoted = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     body = models.TextField(max_length=10000)
     created = models.DateTimeField(default=timezone.now)
     edited = models.DateTimeField(null=True, blank=True)
@@ -61,6 +63,8 @@ class Comment(models.Model):
     hidden_reason = models.CharField(max_length=200, blank=True)
     deleted = models.DateTimeField(null=True, blank=True)
     plus_ones = models.PositiveIntegerField(default=0)
+    # Any change a reader should see (edit, hide, delete, +1) moves this forward; reconnecting clients catch up by it.
+    changed = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["created", "id"]

@@ -1,18 +1,333 @@
-from django.shortcuts import get_object_or_404
+"""Thin views: parse, call a service or selector, answer. Every page works without JavaScript; htmx and the socket
+only make it live."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
-from .models import Category, Thread
+from portal.ratelimit import RateLimited
+
+from . import moderation, selectors, services
+from .models import Category, Comment, Flag, Sanction, Thread
+from .rendering import comment_card, comment_tree_cards, render_comment_item
+from .sanctions import user_posting_refusal
+from .selectors import Viewer
+from .services import DiscussionError
+
+REFUSALS = (DiscussionError, RateLimited)
 
 
+def _status(error: Exception) -> int:
+    return getattr(error, "status", HTTPStatus.TOO_MANY_REQUESTS)
+
+
+def _refusal(user) -> str | None:
+    return user_posting_refusal(user=user) if user.is_authenticated else None
+
+
+def _index_context(request, category=None, **extra) -> dict:
+    viewer = Viewer.of(request.user)
+    categories = list(selectors.category_list())
+    postable = [c for c in categories if not c.staff_only or viewer.moderator]
+    return {
+        "viewer": viewer,
+        "category": category,
+        "categories": categories,
+        "postable_categories": postable,
+        "threads": selectors.thread_list(viewer=viewer, category=category),
+        "posting_refusal": _refusal(request.user),
+        "queue_count": Flag.objects.filter(outcome=Flag.Outcome.OPEN).count() if viewer.moderator else 0,
+        **extra,
+    }
+
+
+@require_GET
 def index(request):
-    return TemplateResponse(request, "discussion/index.html", {})
+    return TemplateResponse(request, "discussion/index.html", _index_context(request))
 
 
+@require_GET
 def category(request, slug):
-    category = get_object_or_404(Category, slug=slug)
-    return TemplateResponse(request, "discussion/index.html", {"category": category})
+    return TemplateResponse(request, "discussion/index.html", _index_context(request, get_object_or_404(Category, slug=slug)))
 
 
+@require_POST
+def thread_new(request):
+    draft = {k: request.POST.get(k, "") for k in ("title", "category", "body")}
+    try:
+        if not request.user.is_authenticated:
+            raise DiscussionError("Please sign in with your wallet to start a thread.", HTTPStatus.UNAUTHORIZED)
+        thread = services.thread_create(
+            title=draft["title"], category_slug=draft["category"], author=request.user, body=draft["body"]
+        )
+    except REFUSALS as refused:
+        context = _index_context(request, draft=draft, form_error=str(refused))
+        return TemplateResponse(request, "discussion/index.html", context, status=_status(refused))
+    return redirect(thread)
+
+
+def _thread_or_404(pk: int, viewer: Viewer) -> Thread:
+    thread = get_object_or_404(Thread.objects.select_related("category", "author"), pk=pk)
+    if not selectors.thread_visible(thread=thread, viewer=viewer):
+        raise Http404("This thread has been hidden by a moderator.")
+    return thread
+
+
+def _thread_page(request, thread: Thread, *, status: int = HTTPStatus.OK, **extra) -> TemplateResponse:
+    viewer = Viewer.of(request.user)
+    cards = comment_tree_cards(
+        comments=selectors.comment_list(thread=thread), viewer=viewer, thread=thread,
+        grace_seconds=services.edit_grace_seconds(),
+    )
+    reply_to = None
+    reply_id = request.GET.get("reply") or request.POST.get("parent")
+    if reply_id and str(reply_id).isdigit():
+        reply_to = Comment.objects.select_related("author").filter(thread=thread, pk=int(reply_id)).first()
+    context = {
+        "thread": thread,
+        "viewer": viewer,
+        "cards": cards,
+        "cursor": timezone.now().isoformat(),
+        "categories": Category.objects.all() if viewer.moderator else [],
+        "posting_refusal": _refusal(request.user),
+        "reply_to": reply_to,
+        **extra,
+    }
+    return TemplateResponse(request, "discussion/thread.html", context, status=status)
+
+
+@require_GET
 def thread(request, pk):
+    return _thread_page(request, _thread_or_404(pk, Viewer.of(request.user)))
+
+
+@require_GET
+def thread_changes(request, pk):
+    """Catch-up after a (re)connect: every comment changed since the client's cursor, as OOB fragments."""
+    viewer = Viewer.of(request.user)
+    thread = _thread_or_404(pk, viewer)
+    comments, cursor = selectors.comment_changes(thread=thread, since=selectors.parse_cursor(request.GET.get("since")))
+    grace = services.edit_grace_seconds()
+    fragments = [
+        render_comment_item(card=comment_card(comment=c, viewer=viewer, thread=thread, grace_seconds=grace), append=True)
+        for c in comments
+    ]
+    html = render_to_string("discussion/_changes.html", {"fragments": fragments, "cursor": cursor.isoformat()}, request)
+    return HttpResponse(html)
+
+
+@require_POST
+def comment_create(request, pk):
+    """The no-JavaScript path (the socket is the other one); both end in services.comment_post."""
+    thread = _thread_or_404(pk, Viewer.of(request.user))
+    body = request.POST.get("body", "")
+    try:
+        if not request.user.is_authenticated:
+            raise DiscussionError("Please sign in with your wallet to take part in the discussion.", HTTPStatus.UNAUTHORIZED)
+        parent = None
+        parent_id = request.POST.get("parent", "")
+        if parent_id:
+            parent = Comment.objects.filter(pk=int(parent_id) if parent_id.isdigit() else 0).first()
+            if parent is None:
+                raise DiscussionError("The comment you are replying to does not exist.")
+        comment = services.comment_post(thread=thread, author=request.user, body=body, parent=parent)
+    except REFUSALS as refused:
+        return _thread_page(request, thread, status=_status(refused), composer_error=str(refused), draft=body)
+    return redirect(comment.get_absolute_url())
+
+
+def _own_comment(request, pk) -> Comment:
+    return get_object_or_404(Comment.objects.select_related("thread", "author"), pk=pk)
+
+
+def comment_edit(request, pk):
+    comment = _own_comment(request, pk)
+    template = "discussion/comment_edit.html" + ("#form" if request.htmx else "")
+    if request.method == "POST":
+        body = request.POST.get("body", "")
+        try:
+            comment = services.comment_edit(comment=comment, editor=request.user, body=body)
+        except DiscussionError as refused:
+            return TemplateResponse(request, template, {"comment": comment, "body": body, "error": str(refused)},
+                                    status=refused.status)
+        if request.htmx:
+            return comment_fragment(request, comment.pk)
+        return redirect(comment.get_absolute_url())
+    viewer = Viewer.of(request.user)
+    card = comment_card(comment=comment, viewer=viewer, grace_seconds=services.edit_grace_seconds())
+    if not card.can_edit:
+        return HttpResponseForbidden("You cannot edit this comment.")
+    return TemplateResponse(request, template, {"comment": comment, "body": comment.body})
+
+
+@require_GET
+def comment_fragment(request, pk):
+    comment = _own_comment(request, pk)
+    viewer = Viewer.of(request.user)
+    if not selectors.thread_visible(thread=comment.thread, viewer=viewer):
+        raise Http404
+    card = comment_card(comment=comment, viewer=viewer, grace_seconds=services.edit_grace_seconds())
+    return HttpResponse(render_to_string("discussion/_comment_article.html", {"card": card}, request))
+
+
+@require_POST
+def comment_delete(request, pk):
+    comment = _own_comment(request, pk)
+    try:
+        services.comment_delete(comment=comment, user=request.user)
+    except DiscussionError as refused:
+        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+    if request.htmx:
+        return HttpResponse(status=HTTPStatus.NO_CONTENT)
+    return redirect(comment.get_absolute_url())
+
+
+@require_POST
+def comment_plus(request, pk):
+    comment = _own_comment(request, pk)
+    try:
+        services.reaction_toggle(comment=comment, user=request.user)
+    except DiscussionError as refused:
+        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+    if request.htmx:
+        return HttpResponse(status=HTTPStatus.NO_CONTENT)
+    return redirect(comment.get_absolute_url())
+
+
+def _flag_page(request, *, thread: Thread, comment: Comment | None):
+    context = {"thread": thread, "comment": comment, "reasons": Flag.Reason.choices, "reason": "", "text": ""}
+    if request.method == "POST":
+        context.update(reason=request.POST.get("reason", ""), text=request.POST.get("text", ""))
+        try:
+            moderation.flag_create(user=request.user, reason=context["reason"], text=context["text"], comment=comment,
+                                   thread=None if comment else thread)
+        except REFUSALS as refused:
+            return TemplateResponse(request, "discussion/flag.html", {**context, "error": str(refused)},
+                                    status=_status(refused))
+        from django.contrib import messages
+
+        messages.success(request, "Thank you: the moderators will review it.")
+        return redirect(comment.get_absolute_url() if comment else thread.get_absolute_url())
+    return TemplateResponse(request, "discussion/flag.html", context)
+
+
+def comment_flag(request, pk):
+    comment = _own_comment(request, pk)
+    return _flag_page(request, thread=comment.thread, comment=comment)
+
+
+def thread_flag(request, pk):
+    return _flag_page(request, thread=_thread_or_404(pk, Viewer.of(request.user)), comment=None)
+
+
+@require_POST
+def comment_hide(request, pk):
+    comment = _own_comment(request, pk)
+    try:
+        moderation.comment_hide(comment=comment, moderator=request.user, hidden=request.POST.get("hidden") == "1",
+                                note=request.POST.get("note", ""))
+    except DiscussionError as refused:
+        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+    return redirect(comment.get_absolute_url())
+
+
+@require_GET
+def comment_history(request, pk):
+    comment = _own_comment(request, pk)
+    if not Viewer.of(request.user).moderator:
+        return HttpResponseForbidden("Only moderators can read a comment's history.")
+    return TemplateResponse(request, "discussion/history.html", {"comment": comment, "revisions": comment.revisions.all()})
+
+
+@require_POST
+def thread_moderate(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
-    return TemplateResponse(request, "discussion/index.html", {"thread": thread})
+    slow = request.POST.get("slow_mode_seconds", "")
+    try:
+        moderation.thread_moderate(
+            thread=thread, moderator=request.user, action=request.POST.get("action", ""),
+            note=request.POST.get("note", ""), category_slug=request.POST.get("category"),
+            slow_mode_seconds=int(slow) if slow.strip().isdigit() else None,
+        )
+    except DiscussionError as refused:
+        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+    return redirect(thread)
+
+
+def _require_moderator_page(request):
+    if not Viewer.of(request.user).moderator:
+        return TemplateResponse(request, "discussion/forbidden.html", {}, status=HTTPStatus.FORBIDDEN)
+    return None
+
+
+@require_GET
+def review(request):
+    if (refused := _require_moderator_page(request)) is not None:
+        return refused
+    active = Sanction.objects.filter(ends__gt=timezone.now(), lifted__isnull=True).select_related("user")
+    return TemplateResponse(request, "discussion/review.html", {"items": selectors.review_queue(), "active_sanctions": active})
+
+
+@require_POST
+def review_decide(request, kind, pk):
+    target = {"comment": Comment, "thread": Thread}.get(kind)
+    if target is None:
+        raise Http404
+    item = get_object_or_404(target, pk=pk)
+    hours = request.POST.get("silence_hours", "")
+    try:
+        moderation.flags_decide(
+            moderator=request.user, decision=request.POST.get("decision", ""), note=request.POST.get("note", ""),
+            silence_hours=int(hours) if hours.isdigit() else None, **{kind: item},
+        )
+    except DiscussionError as refused:
+        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+    from django.contrib import messages
+
+    messages.success(request, "Done. The decision is in the moderation log.")
+    return redirect("discussion:review")
+
+
+@require_POST
+def sanction(request):
+    if (refused := _require_moderator_page(request)) is not None:
+        return refused
+    address = request.POST.get("address", "").strip()
+    member = get_user_model().objects.filter(username__iexact=address).first() if address else None
+    from django.contrib import messages
+
+    if member is None:
+        messages.error(request, "No member has signed in with that wallet.")
+        return redirect("discussion:review")
+    try:
+        moderation.sanction_impose(moderator=request.user, user=member, kind=request.POST.get("kind", ""),
+                                   hours=request.POST.get("hours"), reason=request.POST.get("reason", ""))
+    except DiscussionError as refusal:
+        messages.error(request, str(refusal))
+        return redirect("discussion:review")
+    messages.success(request, "Sanction applied; it is in the moderation log.")
+    return redirect("discussion:review")
+
+
+@require_POST
+def sanction_lift(request, pk):
+    item = get_object_or_404(Sanction, pk=pk)
+    try:
+        moderation.sanction_lift(moderator=request.user, sanction=item, note=request.POST.get("note", ""))
+    except DiscussionError as refused:
+        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+    return redirect("discussion:review")
+
+
+@require_GET
+def log(request):
+    return TemplateResponse(request, "discussion/log.html", {"viewer": Viewer.of(request.user),
+                                                             "actions": selectors.moderation_log()})

@@ -1,0 +1,237 @@
+"""The moderators' toolkit: flags and the review queue's decisions, hide, lock, pin, move, slow mode, silence and
+suspend. Every action is checked here (not in templates) and written to the moderation log."""
+
+from __future__ import annotations
+
+import datetime
+from http import HTTPStatus
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.conf import portal_settings
+from portal.ratelimit import Limit
+
+from . import live
+from .models import Category, Comment, Flag, ModerationAction, Sanction, Thread
+from .permissions import is_moderator
+from .sanctions import format_until, user_posting_refusal
+from .services import DiscussionError, _delete
+
+Kind = ModerationAction.Kind
+MAX_SANCTION_DAYS = 3650
+
+
+def auto_hide_threshold() -> int:
+    return int(portal_settings().extra.get("DISCUSSION_AUTO_HIDE_FLAGS", 3))
+
+
+def _require_moderator(user) -> None:
+    if not is_moderator(user):
+        raise DiscussionError("Only moderators can do that.", HTTPStatus.FORBIDDEN)
+
+
+def _log(*, kind: str, moderator, note: str = "", thread=None, comment=None, target_user=None) -> ModerationAction:
+    action = ModerationAction(
+        kind=kind, moderator=moderator, note=(note or "").strip()[:500], thread=thread, comment=comment,
+        target_user=target_user,
+    )
+    action.full_clean()
+    action.save()
+    return action
+
+
+def _set_hidden(comment: Comment, *, hidden: bool, reason: str = "") -> None:
+    comment.hidden = hidden
+    comment.hidden_reason = reason[:200] if hidden else ""
+    comment.changed = timezone.now()
+    comment.save(update_fields=["hidden", "hidden_reason", "changed"])
+    event = "hidden" if hidden else "unhidden"
+    transaction.on_commit(lambda: live.comment_broadcast(comment_id=comment.pk, event=event), robust=True)
+
+
+@transaction.atomic
+def flag_create(*, user, reason: str, text: str = "", comment: Comment | None = None, thread: Thread | None = None) -> Flag:
+    """Flag a comment or a thread, once per user per item. After DISCUSSION_AUTO_HIDE_FLAGS distinct open flags a
+    comment is hidden until a moderator decides."""
+    if user is None or not user.is_authenticated:
+        raise DiscussionError("Please sign in with your wallet to flag.", HTTPStatus.UNAUTHORIZED)
+    if (comment is None) == (thread is None):
+        raise DiscussionError("Flag either a comment or a thread.")
+    if reason not in Flag.Reason.values:
+        raise DiscussionError("Choose a reason: spam, off-topic, abusive or other.")
+    text = (text or "").strip()
+    if reason == Flag.Reason.OTHER and not text:
+        raise DiscussionError("Tell the moderators what is wrong when the reason is “other”.")
+    if len(text) > 500:
+        raise DiscussionError("The explanation is too long: at most 500 characters are allowed.")
+    target_author = comment.author_id if comment else (thread.author_id if thread else None)
+    if target_author == user.pk:
+        raise DiscussionError("You cannot flag your own post.", HTTPStatus.FORBIDDEN)
+    if comment is not None and comment.is_deleted:
+        raise DiscussionError("This comment was deleted.", HTTPStatus.GONE)
+    Limit("discussion-flag", 20, 3600).hit(str(user.pk), message="You have flagged a lot this hour. Please wait.")
+    flag = Flag(user=user, reason=reason, text=text, comment=comment, thread=thread)
+    flag.full_clean(validate_constraints=False, validate_unique=False)
+    try:
+        with transaction.atomic():
+            flag.save()
+    except IntegrityError:
+        raise DiscussionError("You have already flagged this; the moderators will look at it.", HTTPStatus.CONFLICT)
+    if comment is not None and not comment.hidden:
+        open_flags = Flag.objects.filter(comment=comment, outcome=Flag.Outcome.OPEN).values("user").distinct().count()
+        if open_flags >= auto_hide_threshold():
+            comment = Comment.objects.select_for_update().get(pk=comment.pk)
+            _set_hidden(comment, hidden=True, reason="Hidden after several flags, until a moderator decides.")
+            _log(kind=Kind.AUTO_HIDE, moderator=None, comment=comment, thread=comment.thread,
+                 target_user=comment.author, note=f"{open_flags} flags")
+    return flag
+
+
+@transaction.atomic
+def comment_hide(*, comment: Comment, moderator, hidden: bool = True, note: str = "") -> Comment:
+    _require_moderator(moderator)
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    if comment.hidden != hidden:
+        _set_hidden(comment, hidden=hidden, reason=note or "Hidden by a moderator.")
+        _log(kind=Kind.HIDE if hidden else Kind.UNHIDE, moderator=moderator, note=note, comment=comment,
+             thread=comment.thread, target_user=comment.author)
+    return comment
+
+
+def _resolve_flags(*, comment: Comment | None, thread: Thread | None, outcome: str) -> int:
+    qs = Flag.objects.filter(outcome=Flag.Outcome.OPEN)
+    qs = qs.filter(comment=comment) if comment is not None else qs.filter(thread=thread)
+    return qs.update(outcome=outcome)
+
+
+@transaction.atomic
+def flags_decide(
+    *, moderator, decision: str, note: str = "", comment: Comment | None = None, thread: Thread | None = None,
+    silence_hours: int | None = None,
+) -> None:
+    """The review queue's actions on a flagged item: `agree` (hide it), `disagree` (unhide, flags dismissed),
+    `delete`, or `silence` (agree, hide, and silence the author for `silence_hours`)."""
+    _require_moderator(moderator)
+    if (comment is None) == (thread is None):
+        raise DiscussionError("Decide on either a comment or a thread.")
+    if decision not in {"agree", "disagree", "delete", "silence"}:
+        raise DiscussionError("Choose agree, disagree, delete or silence.")
+    if not Flag.objects.filter(outcome=Flag.Outcome.OPEN).filter(
+        **({"comment": comment} if comment is not None else {"thread": thread})
+    ).exists():
+        raise DiscussionError("There are no open flags on this item any more.", HTTPStatus.CONFLICT)
+    author = comment.author if comment is not None else thread.author
+    where_thread = comment.thread if comment is not None else thread
+    if decision == "disagree":
+        _resolve_flags(comment=comment, thread=thread, outcome=Flag.Outcome.DISAGREED)
+        if comment is not None and comment.hidden:
+            _set_hidden(Comment.objects.select_for_update().get(pk=comment.pk), hidden=False)
+        _log(kind=Kind.DISAGREE, moderator=moderator, note=note, comment=comment, thread=where_thread, target_user=author)
+        return
+    if decision == "silence" and author is None:
+        raise DiscussionError("This thread has no author to silence.")
+    if decision == "silence" and not silence_hours:
+        raise DiscussionError("Say for how long the author is silenced.")
+    _resolve_flags(comment=comment, thread=thread, outcome=Flag.Outcome.AGREED)
+    _log(kind=Kind.AGREE, moderator=moderator, note=note, comment=comment, thread=where_thread, target_user=author)
+    if comment is not None:
+        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        if decision == "delete":
+            if not locked.is_deleted:
+                _delete(locked)
+            _log(kind=Kind.DELETE, moderator=moderator, note=note, comment=comment, thread=where_thread, target_user=author)
+        elif not locked.hidden:
+            _set_hidden(locked, hidden=True, reason=note or "Hidden by a moderator.")
+            _log(kind=Kind.HIDE, moderator=moderator, note=note, comment=comment, thread=where_thread, target_user=author)
+    else:
+        if not thread.hidden:
+            Thread.objects.filter(pk=thread.pk).update(hidden=True)
+            _log(kind=Kind.HIDE_THREAD, moderator=moderator, note=note, thread=thread, target_user=author)
+    if decision == "silence":
+        sanction_impose(moderator=moderator, user=author, kind=Sanction.Kind.SILENCE, hours=silence_hours,
+                        reason=note or "Flagged content, agreed by a moderator.")
+
+
+@transaction.atomic
+def thread_moderate(
+    *, thread: Thread, moderator, action: str, note: str = "", category_slug: str | None = None,
+    slow_mode_seconds: int | None = None,
+) -> Thread:
+    """lock, unlock, pin, unpin, hide, unhide, move (to `category_slug`) or slow-mode (`slow_mode_seconds`, 0 = off)."""
+    _require_moderator(moderator)
+    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    changes = {
+        "lock": ("locked", True, Kind.LOCK), "unlock": ("locked", False, Kind.UNLOCK),
+        "pin": ("pinned", True, Kind.PIN), "unpin": ("pinned", False, Kind.UNPIN),
+        "hide": ("hidden", True, Kind.HIDE_THREAD), "unhide": ("hidden", False, Kind.UNHIDE_THREAD),
+    }
+    if action in changes:
+        field, value, kind = changes[action]
+        setattr(thread, field, value)
+    elif action == "move":
+        category = Category.objects.filter(slug=category_slug or "").first()
+        if category is None:
+            raise DiscussionError("Choose a category to move the thread to.")
+        thread.category = category
+        kind = Kind.MOVE
+        note = f"to {category.name}" + (f": {note}" if note else "")
+    elif action == "slow-mode":
+        if slow_mode_seconds is None or not 0 <= slow_mode_seconds <= 86_400:
+            raise DiscussionError("Slow mode is a number of seconds between 0 (off) and 86400.")
+        thread.slow_mode_seconds = slow_mode_seconds
+        kind = Kind.SLOW_MODE
+        note = (f"{slow_mode_seconds} seconds" if slow_mode_seconds else "off") + (f": {note}" if note else "")
+    else:
+        raise DiscussionError("Unknown moderation action.")
+    thread.full_clean()
+    thread.save()
+    _log(kind=kind, moderator=moderator, note=note, thread=thread, target_user=thread.author)
+    transaction.on_commit(lambda: live.thread_state_broadcast(thread_id=thread.pk), robust=True)
+    return thread
+
+
+@transaction.atomic
+def sanction_impose(*, moderator, user, kind: str, hours: int, reason: str) -> Sanction:
+    """Silence (cannot post; voting still allowed) or suspend (cannot sign in) `user` for `hours`, with a reason
+    the user reads."""
+    _require_moderator(moderator)
+    if kind not in Sanction.Kind.values:
+        raise DiscussionError("Choose silence or suspend.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DiscussionError("Give a reason: the member reads it.")
+    try:
+        hours = int(hours)
+    except (TypeError, ValueError):
+        raise DiscussionError("The duration is a number of hours.")
+    if not 1 <= hours <= MAX_SANCTION_DAYS * 24:
+        raise DiscussionError(f"The duration is between 1 hour and {MAX_SANCTION_DAYS} days.")
+    if user.pk == moderator.pk:
+        raise DiscussionError("You cannot sanction yourself.")
+    if is_moderator(user) and not moderator.is_superuser:
+        raise DiscussionError("Moderators cannot be sanctioned by other moderators; ask an admin.", HTTPStatus.FORBIDDEN)
+    now = timezone.now()
+    sanction = Sanction(user=user, kind=kind, reason=reason[:300], starts=now, ends=now + datetime.timedelta(hours=hours),
+                        moderator=moderator)
+    sanction.full_clean()
+    sanction.save()
+    _log(kind=Kind.SILENCE if kind == Sanction.Kind.SILENCE else Kind.SUSPEND, moderator=moderator, target_user=user,
+         note=f"until {format_until(sanction.ends)}: {reason}")
+    return sanction
+
+
+@transaction.atomic
+def sanction_lift(*, moderator, sanction: Sanction, note: str = "") -> Sanction:
+    _require_moderator(moderator)
+    if sanction.lifted is None:
+        sanction.lifted = timezone.now()
+        sanction.save(update_fields=["lifted"])
+        _log(kind=Kind.LIFT, moderator=moderator, target_user=sanction.user, note=note)
+    return sanction
+
+
+__all__ = [
+    "auto_hide_threshold", "comment_hide", "flag_create", "flags_decide", "sanction_impose", "sanction_lift",
+    "thread_moderate", "user_posting_refusal",
+]

@@ -1,0 +1,81 @@
+"""Comments as a given viewer sees them: which text, which controls. The page, the catch-up and the live fragments
+all render through here, so they never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from portal.markdown import render_markdown
+
+from .models import Comment, Thread
+from .selectors import Viewer
+
+
+@dataclass
+class CommentCard:
+    comment: Comment
+    show_body: bool
+    hidden_notice: bool
+    can_edit: bool
+    can_delete: bool
+    can_react: bool
+    can_reply: bool
+    can_flag: bool
+    can_moderate: bool
+    quote: str = ""
+    replies: list[CommentCard] = field(default_factory=list)
+
+    @property
+    def html(self):
+        return render_markdown(self.comment.body) if self.show_body else ""
+
+
+def _excerpt(comment: Comment | None, length: int = 160) -> str:
+    if comment is None or comment.is_deleted:
+        return ""
+    text = " ".join(strip_tags(render_markdown(comment.body)).split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def comment_card(*, comment: Comment, viewer: Viewer, thread: Thread | None = None, grace_seconds: int) -> CommentCard:
+    thread = thread or comment.thread
+    own = viewer.user_id is not None and viewer.user_id == comment.author_id
+    deleted = comment.is_deleted
+    open_thread = not thread.locked
+    show_body = not deleted and (not comment.hidden or own or viewer.moderator)
+    within_grace = (timezone.now() - comment.created).total_seconds() <= grace_seconds
+    quoted = comment.quoted if comment.quoted_id and comment.quoted_id != comment.parent_id else None
+    return CommentCard(
+        comment=comment,
+        show_body=show_body,
+        hidden_notice=comment.hidden and not deleted,
+        can_edit=not deleted and ((own and within_grace and open_thread) or viewer.moderator),
+        can_delete=not deleted and own,
+        can_react=viewer.signed_in and not own and not deleted and not comment.hidden,
+        can_reply=viewer.signed_in and open_thread and not deleted,
+        can_flag=viewer.signed_in and not own and not deleted and not comment.hidden,
+        can_moderate=viewer.moderator and not deleted,
+        quote=_excerpt(quoted) if quoted is not None and show_body else "",
+    )
+
+
+def comment_tree_cards(*, comments: list[Comment], viewer: Viewer, thread: Thread, grace_seconds: int) -> list[CommentCard]:
+    cards = []
+    for top in comments:
+        card = comment_card(comment=top, viewer=viewer, thread=thread, grace_seconds=grace_seconds)
+        card.replies = [
+            comment_card(comment=r, viewer=viewer, thread=thread, grace_seconds=grace_seconds)
+            for r in getattr(top, "reply_list", [])
+        ]
+        cards.append(card)
+    return cards
+
+
+def render_comment_item(*, card: CommentCard, append: bool) -> str:
+    """A comment as a websocket/catch-up fragment: appended to its list (deduplicated client-side), or swapped in
+    place by its id."""
+    return render_to_string("discussion/_comment_oob.html", {"card": card, "append": append})

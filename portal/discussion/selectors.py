@@ -1,0 +1,151 @@
+"""Reads for the discussion: what a given viewer may see of threads and comments."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from .models import Category, Comment, Flag, ModerationAction, Sanction, Thread
+from .permissions import is_moderator
+
+CATCH_UP_OVERLAP = datetime.timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: decides hidden content and which controls a comment shows."""
+
+    user_id: int | None = None
+    moderator: bool = False
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user_id is not None or self.moderator
+
+    @classmethod
+    def of(cls, user) -> Viewer:
+        if user is None or not user.is_authenticated:
+            return cls()
+        return cls(user_id=user.pk, moderator=is_moderator(user))
+
+
+def category_list(*, listed_only: bool = True) -> QuerySet[Category]:
+    qs = Category.objects.annotate(thread_count=Count("threads", filter=Q(threads__hidden=False)))
+    return qs.filter(listed=True) if listed_only else qs
+
+
+def thread_list(*, viewer: Viewer, category: Category | None = None, limit: int = 50) -> list[Thread]:
+    """Pinned first, then by latest activity; the unlisted "feedback" threads only inside their own category."""
+    qs = Thread.objects.select_related("category", "author").annotate(
+        comment_count=Count("comments", filter=Q(comments__deleted__isnull=True, comments__hidden=False))
+    )
+    qs = qs.filter(category=category) if category else qs.filter(category__listed=True)
+    if not viewer.moderator:
+        qs = qs.filter(hidden=False)
+    return list(qs.order_by("-pinned", "-last_activity")[:limit])
+
+
+def thread_visible(*, thread: Thread, viewer: Viewer) -> bool:
+    return not thread.hidden or viewer.moderator
+
+
+def _comment_queryset() -> QuerySet[Comment]:
+    return Comment.objects.select_related("author", "parent__author")
+
+
+def comment_list(*, thread: Thread) -> list[Comment]:
+    """Top-level comments in order, each with `.reply_list` (one level of nesting)."""
+    comments = list(_comment_queryset().filter(thread=thread).order_by("created", "id"))
+    by_id = {c.pk: c for c in comments}
+    top = []
+    for c in comments:
+        c.reply_list = []
+    for c in comments:
+        if c.parent_id and c.parent_id in by_id:
+            by_id[c.parent_id].reply_list.append(c)
+        else:
+            top.append(c)
+    return top
+
+
+def comment_changes(*, thread: Thread, since: datetime.datetime | None) -> tuple[list[Comment], datetime.datetime]:
+    """Comments created or changed since `since` (with an overlap, since commits and broadcasts may interleave
+    across processes; re-applying a fragment is harmless), parents before replies, and the new cursor."""
+    now = timezone.now()
+    qs = _comment_queryset().filter(thread=thread)
+    if since is not None:
+        qs = qs.filter(changed__gte=since - CATCH_UP_OVERLAP)
+    comments = sorted(qs, key=lambda c: (c.parent_id is not None, c.created, c.pk))
+    return comments, now
+
+
+def comment_flags_open(*, comment: Comment) -> int:
+    return comment.flags.filter(outcome=Flag.Outcome.OPEN).count()
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    kind: str  # "comment" or "thread"
+    target: Comment | Thread
+    flags: list[Flag]
+    author_history: dict
+
+
+def review_queue(*, limit: int = 50) -> list[QueueItem]:
+    """Items with open flags, most-flagged first, with the flags and their author's record."""
+    comments = (
+        Comment.objects.filter(flags__outcome=Flag.Outcome.OPEN)
+        .annotate(open_flags=Count("flags", filter=Q(flags__outcome=Flag.Outcome.OPEN), distinct=True))
+        .select_related("author", "thread")
+        .prefetch_related(Prefetch("flags", queryset=Flag.objects.filter(outcome=Flag.Outcome.OPEN).select_related("user")))
+        .order_by("-open_flags", "created")
+        .distinct()[:limit]
+    )
+    threads = (
+        Thread.objects.filter(flags__outcome=Flag.Outcome.OPEN)
+        .annotate(open_flags=Count("flags", filter=Q(flags__outcome=Flag.Outcome.OPEN), distinct=True))
+        .select_related("author", "category")
+        .prefetch_related(Prefetch("flags", queryset=Flag.objects.filter(outcome=Flag.Outcome.OPEN).select_related("user")))
+        .order_by("-open_flags", "created")
+        .distinct()[:limit]
+    )
+    items = [QueueItem("comment", c, list(c.flags.all()), author_history(user=c.author)) for c in comments]
+    items += [
+        QueueItem("thread", t, list(t.flags.all()), author_history(user=t.author) if t.author else {}) for t in threads
+    ]
+    items.sort(key=lambda item: (-item.target.open_flags, item.target.created))
+    return items[:limit]
+
+
+def author_history(*, user) -> dict:
+    """What a moderator wants to know about an author before deciding."""
+    now = timezone.now()
+    return {
+        "comments": Comment.objects.filter(author=user, deleted__isnull=True).count(),
+        "hidden": Comment.objects.filter(author=user, hidden=True).count(),
+        "flags_agreed": Flag.objects.filter(comment__author=user, outcome=Flag.Outcome.AGREED).count(),
+        "sanctions": list(Sanction.objects.filter(user=user).order_by("-starts")[:5]),
+        "active_sanction": Sanction.objects.filter(user=user, ends__gt=now, lifted__isnull=True).first(),
+        "joined": user.date_joined,
+    }
+
+
+def moderation_log(*, limit: int = 100) -> list[ModerationAction]:
+    return list(
+        ModerationAction.objects.select_related("moderator", "thread", "comment", "target_user").order_by("-created", "-id")[
+            :limit
+        ]
+    )
+
+
+def parse_cursor(raw: str | None) -> datetime.datetime | None:
+    if not raw:
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)

@@ -1,0 +1,55 @@
+// Live thread: keeps websocket fragments idempotent (a comment delivered twice — live and by the catch-up after a
+// reconnect — is swapped in place, never duplicated) and wires the Reply buttons to the composer.
+
+function dedupeAppends(event) {
+  const { target, fragment } = event.detail;
+  if (!target || !target.hasAttribute("data-comment-list") || !fragment) return;
+  for (const item of Array.from(fragment.children)) {
+    const existing = item.id && document.getElementById(item.id);
+    if (!existing) continue;
+    const article = item.querySelector(":scope > article");
+    const current = article && document.getElementById(article.id);
+    if (article && current) {
+      current.replaceWith(article);
+      window.htmx.process(article);
+    }
+    item.remove();
+  }
+}
+
+function startReply(event) {
+  const link = event.target.closest("[data-reply]");
+  if (!link) return;
+  const form = document.querySelector("[data-testid=composer]");
+  if (!form) return;
+  event.preventDefault();
+  const id = link.dataset.reply;
+  form.querySelector("#composer-parent").value = id;
+  const author = document.querySelector(`#comment-${id} .comment__meta .wallet`);
+  const box = form.querySelector("#composer-reply");
+  box.replaceChildren();
+  const line = document.createElement("p");
+  line.className = "composer__reply";
+  line.append("Replying to ", author ? author.cloneNode(true) : "a comment", " ");
+  const cancel = document.createElement("a");
+  cancel.href = "#composer";
+  cancel.textContent = "cancel";
+  cancel.dataset.cancelReply = "";
+  line.append(cancel);
+  box.append(line);
+  form.querySelector("#composer-body").focus();
+}
+
+function cancelReply(event) {
+  if (!event.target.closest("[data-cancel-reply]")) return;
+  event.preventDefault();
+  const form = document.querySelector("[data-testid=composer]");
+  form.querySelector("#composer-parent").value = "";
+  form.querySelector("#composer-reply").replaceChildren();
+}
+
+document.body.addEventListener("htmx:oobBeforeSwap", dedupeAppends);
+document.addEventListener("click", (event) => {
+  startReply(event);
+  cancelReply(event);
+});
