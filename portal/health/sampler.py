@@ -98,13 +98,20 @@ def _component_changed(*, component: Component, old: str) -> None:
     )
 
 
+def reading(check: Check) -> str:
+    if check.last_error:
+        return check.last_error.rstrip(".")
+    if check.last_value is None:
+        return "no value yet"
+    return f"{check.last_value:g} {check.unit}".strip()
+
+
 def open_draft_incident(*, component: Component, old: str, new: str, now: datetime) -> Incident | None:
     """A private draft for staff to confirm, unless an open incident already covers this component."""
     open_ = component.incidents.filter(kind=Incident.Kind.INCIDENT).exclude(status__in=["resolved", "postmortem"])
     if open_.exists():
         return None
-    reasons = [f"{c.name}: {c.last_error or f'{c.last_value:g} {c.unit}'.strip()}"
-               for c in component.checks.filter(enabled=True) if c.status == new]
+    reasons = [f"{c.name}: {reading(c)}." for c in component.checks.filter(enabled=True) if c.status == new]
     incident = Incident.objects.create(
         kind=Incident.Kind.INCIDENT, name=f"{component.name}: {new.replace('_', ' ')}", status="investigating",
         impact=IMPACT_OF.get(new, Impact.MINOR), draft=True, created_at=now, updated_at=now, started_at=now,

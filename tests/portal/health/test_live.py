@@ -1,0 +1,57 @@
+"""/ws/status/: anyone may watch; status changes and incident updates arrive as out-of-band fragments."""
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from portal.asgi import application
+from portal.health import services
+from portal.health.models import Check
+from portal.health.sampler import components_refresh
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def communicator(origin: bytes = b"http://testserver"):
+    return WebsocketCommunicator(application, "/ws/status/", headers=[(b"origin", origin), (b"host", b"testserver")])
+
+
+async def test_incident_updates_arrive_live(staff, rpc_component):
+    ws = communicator()
+    connected, _ = await ws.connect()
+    assert connected
+    incident = await database_sync_to_async(services.incident_create)(
+        user=staff, name="RPC slow", impact="minor", status="investigating", body="Looking into it.",
+        component_codes=[rpc_component.code])
+    html = await ws.receive_from(timeout=5)
+    assert 'id="status-banner"' in html and 'hx-swap-oob="true"' in html and "Minor Service Outage" in html
+    assert f'id="incident-card-{incident.code}"' in html and "Looking into it." in html
+    await database_sync_to_async(services.incident_update_post)(
+        user=staff, incident=incident, status="identified", body="A **slow** disk.")
+    html = await ws.receive_from(timeout=5)
+    assert f'id="incident-timeline-{incident.code}"' in html and "<strong>slow</strong>" in html
+    await ws.send_to(text_data="anonymous writes are ignored")
+    assert await ws.receive_nothing(timeout=0.2)
+    await ws.disconnect()
+
+
+async def test_component_status_changes_arrive_live(rpc_component):
+    ws = communicator()
+    assert (await ws.connect())[0]
+
+    def break_it():
+        Check.objects.filter(component=rpc_component).update(status="major_outage")
+        components_refresh(components=[rpc_component])
+
+    await database_sync_to_async(break_it)()
+    html = await ws.receive_from(timeout=5)
+    assert f'id="component-{rpc_component.code}" data-status="major_outage"' in html
+    assert f'id="component-status-{rpc_component.code}" hx-swap-oob="true"' in html
+    assert "Major System Outage" in html
+    await ws.disconnect()
+
+
+async def test_a_foreign_origin_is_refused():
+    ws = communicator(b"https://evil.example")
+    connected, _ = await ws.connect()
+    assert not connected
