@@ -117,6 +117,9 @@ def strategies_from_json(items) -> list[Strategy]:
 def checksum(address, *, what: str = "The address") -> str:
     if not isinstance(address, str) or not Web3.is_address(address):
         raise ValueError(f"{what} {address!r} is not a valid Ethereum address.")
+    digits = address[2:]
+    if digits not in (digits.lower(), digits.upper()) and not Web3.is_checksum_address(address):
+        raise ValueError(f"{what} {address!r} is not a valid Ethereum address: its checksum (mixed case) is wrong.")
     return Web3.to_checksum_address(address)
 
 

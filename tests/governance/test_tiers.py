@@ -1,0 +1,69 @@
+"""Loyalty tiers from current weight on a real anvil: thresholds, configuration, the cache and its TTL."""
+
+import time
+from decimal import Decimal
+
+import pytest
+
+from governance.deploy import contract
+from governance.devchain import free_port
+from governance.tiers import loyalty_standing, loyalty_standings, loyalty_tier, tier_for, tiers
+
+pytestmark = pytest.mark.chain
+
+
+def test_default_thresholds(contracts, dev_accounts, stranger):
+    # weights: 50,300 / 12,200 / 3,100 / 800 / 150 (tokens + 100 per badge)
+    slugs = [getattr(loyalty_tier(a.address), "slug", None) for a in dev_accounts]
+    assert slugs == ["gold", "gold", "silver", "bronze", "bronze"]
+    assert loyalty_tier(stranger.address) is None
+    assert [(t.slug, t.name, t.rank) for t in tiers()] == [("bronze", "Bronze", 1), ("silver", "Silver", 2),
+                                                           ("gold", "Gold", 3)]
+
+
+def test_standing_has_weight_and_next_tier(contracts, dev_accounts):
+    standing = loyalty_standing(dev_accounts[3].address.lower())
+    assert standing.weight == Decimal(800)
+    assert standing.tier.slug == "bronze" and standing.next_tier.slug == "silver"
+    assert loyalty_standing(dev_accounts[0].address).next_tier is None
+
+
+def test_thresholds_are_configurable(settings, contracts, dev_accounts):
+    settings.PORTAL = {**settings.PORTAL, "TIERS": [
+        {"slug": "member", "name": "Member", "threshold": "1"},
+        {"slug": "patron", "name": "Patron", "threshold": "3100"},
+    ]}
+    assert [loyalty_tier(a.address).slug for a in dev_accounts] == ["patron", "patron", "patron", "member", "member"]
+    assert tier_for(Decimal("0.99")) is None and tier_for(None) is None
+    assert tier_for(Decimal(3100)).rank == 2
+
+
+def test_tiers_are_cached_until_the_ttl_passes(settings, node, contracts, minter, stranger, transact, chain_snapshot):
+    settings.PORTAL = {**settings.PORTAL, "TIER_CACHE_SECONDS": 1}
+    token = contract(node, "LoyaltyToken", contracts["LoyaltyToken"])
+    assert loyalty_tier(stranger.address) is None
+    transact(minter, token, "mint", stranger.address, 20_000 * 10**18)
+    assert loyalty_tier(stranger.address) is None  # still the cached weight
+    time.sleep(1.1)
+    assert loyalty_tier(stranger.address).slug == "gold"
+
+
+def test_many_addresses_in_one_read(contracts, dev_accounts):
+    addresses = [a.address for a in dev_accounts] + ["not an address"]
+    standings = loyalty_standings(addresses)
+    assert list(standings) == [a.address for a in dev_accounts]
+    assert [s.weight for s in standings.values()] == [50_300, 12_200, 3_100, 800, 150]
+
+
+def test_no_tier_when_the_chain_is_down(settings, contracts, dev_accounts):
+    settings.PORTAL = {**settings.PORTAL, "CHAIN_RPC_URL": f"http://127.0.0.1:{free_port()}", "CHAIN_ID": 31337}
+    started = time.monotonic()
+    assert [loyalty_tier(a.address) for a in dev_accounts] == [None] * 5
+    assert time.monotonic() - started < 3  # one failed read, then the cached "chain down" answer
+
+
+def test_no_tier_without_contracts(settings, dev_accounts, monkeypatch, tmp_path):
+    monkeypatch.setenv("DEVCHAIN_DIR", str(tmp_path))  # no deployments file either
+    settings.PORTAL = {key: value for key, value in settings.PORTAL.items() if key != "CONTRACTS"}
+    assert loyalty_tier(dev_accounts[0].address) is None
+    assert loyalty_tier("0x123") is None
