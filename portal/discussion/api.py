@@ -7,6 +7,7 @@ from datetime import datetime
 from http import HTTPStatus
 
 from ninja import Field, Router, Schema
+from ninja.responses import Status
 from ninja.security import django_auth
 
 from portal.markdown import render_markdown
@@ -114,4 +115,4 @@ def comment_create(request, thread_id: int, payload: CommentIn):
         comment = services.comment_post(thread=thread, author=request.user, body=payload.body, parent=parent)
     except services.DiscussionError as refused:
         raise _api_error(str(refused), refused.status) from None
-    return HTTPStatus.CREATED, {"id": comment.pk, "html": str(render_markdown(comment.body))}
+    return Status(HTTPStatus.CREATED, {"id": comment.pk, "html": str(render_markdown(comment.body))})

@@ -1,0 +1,262 @@
+"""Pages, the no-JavaScript posting path, the JSON API and the review queue end to end over HTTP."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.test import Client, override_settings
+
+from portal.discussion.models import Comment, Flag, ModerationAction, Sanction, Thread
+from portal.discussion.services import comment_post
+
+from .conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user, *, enforce_csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=enforce_csrf)
+    client.force_login(user)
+    return client
+
+
+def test_pages_render_for_everyone(client, thread, member, moderator):
+    comment_post(thread=thread, author=member, body="Hello **world**")
+    for page in ("/discussion/", "/discussion/c/governance/", thread.get_absolute_url(), "/discussion/log/", "/"):
+        assert client.get(page).status_code == HTTPStatus.OK, page
+    body = client.get(thread.get_absolute_url()).content.decode()
+    assert 'ws-connect="/ws/threads/' in body and "<strong>world</strong>" in body
+    assert "Sign in with your wallet to join" in body
+    mod_page = signed_in(moderator).get(thread.get_absolute_url()).content.decode()
+    assert 'data-testid="mod-tools"' in mod_page
+    assert client.get("/discussion/review/").status_code == HTTPStatus.FORBIDDEN
+    assert signed_in(moderator).get("/discussion/review/").status_code == HTTPStatus.OK
+
+
+def test_post_without_javascript(thread, member):
+    response = signed_in(member).post(f"/discussion/t/{thread.pk}/comments/", {"body": "No JS needed"})
+    comment = Comment.objects.get()
+    assert response.status_code == HTTPStatus.FOUND and response["Location"].endswith(f"#comment-{comment.pk}")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "sentence"),
+    [
+        ("", HTTPStatus.BAD_REQUEST, "The comment is empty"),
+        ("x" * 10_001, HTTPStatus.BAD_REQUEST, "The comment is too long"),
+    ],
+)
+def test_bad_comment_over_http_keeps_the_draft(thread, member, body, status, sentence):
+    response = signed_in(member).post(f"/discussion/t/{thread.pk}/comments/", {"body": body})
+    assert response.status_code == status
+    assert sentence in response.content.decode()
+    assert Comment.objects.count() == 0
+
+
+def test_anonymous_post_is_refused(client, thread):
+    response = client.post(f"/discussion/t/{thread.pk}/comments/", {"body": "hi"})
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert "Please sign in with your wallet" in response.content.decode()
+    assert Comment.objects.count() == 0
+
+
+def test_html_form_needs_csrf(thread, member):
+    response = signed_in(member, enforce_csrf=True).post(f"/discussion/t/{thread.pk}/comments/", {"body": "hi"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert Comment.objects.count() == 0
+
+
+def test_catch_up_returns_changes_since_the_cursor(client, thread, member):
+    old = comment_post(thread=thread, author=member, body="old one")
+    Comment.objects.filter(pk=old.pk).update(changed="2020-01-01T00:00:00Z")
+    new = comment_post(thread=thread, author=member, body="missed while offline")
+    response = client.get(f"/discussion/t/{thread.pk}/changes/", {"since": "2024-01-01T00:00:00+00:00"})
+    body = response.content.decode()
+    assert f'id="item-{new.pk}"' in body and f'id="item-{old.pk}"' not in body
+    assert 'id="thread-cursor"' in body and 'hx-swap-oob="true"' in body
+    everything = client.get(f"/discussion/t/{thread.pk}/changes/").content.decode()
+    assert f'id="item-{old.pk}"' in everything
+
+
+# --- JSON API -----------------------------------------------------------------------------------------------------
+
+
+def test_api_thread_lists_visible_comments(client, thread, member, moderator):
+    from portal.discussion import moderation
+
+    shown = comment_post(thread=thread, author=member, body="visible *text*")
+    hidden = comment_post(thread=thread, author=member, body="hidden text")
+    moderation.comment_hide(comment=hidden, moderator=moderator)
+    response = client.get(f"/api/v1/threads/{thread.pk}")
+    assert response.status_code == HTTPStatus.OK
+    data = response.json()
+    assert data["title"] == thread.title and data["category"] == "governance" and data["locked"] is False
+    assert [c["id"] for c in data["comments"]] == [shown.pk]
+    assert data["comments"][0]["html"] == "<p>visible <em>text</em></p>\n"
+    assert data["comments"][0]["author"] == member.username
+
+
+def test_api_unknown_thread(client):
+    response = client.get("/api/v1/threads/424242")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"error": "There is no discussion thread 424242."}
+
+
+def _api_post(client, thread_id, payload, **extra):
+    return client.post(f"/api/v1/threads/{thread_id}/comments", payload, content_type="application/json", **extra)
+
+
+def test_api_post_creates_a_comment(thread, member):
+    client = signed_in(member, enforce_csrf=True)
+    client.get(thread.get_absolute_url())  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    response = _api_post(client, thread.pk, {"body": "From the **API**"}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == HTTPStatus.CREATED
+    data = response.json()
+    assert data == {"id": Comment.objects.get().pk, "html": "<p>From the <strong>API</strong></p>\n"}
+
+
+def test_api_post_without_csrf_is_refused(thread, member):
+    response = _api_post(signed_in(member, enforce_csrf=True), thread.pk, {"body": "sneaky"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "error" in response.json()
+    assert Comment.objects.count() == 0
+
+
+def test_api_post_anonymous(client, thread):
+    response = _api_post(client, thread.pk, {"body": "hi"})
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json() == {"error": "Please sign in with your wallet first."}
+    assert Comment.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "sentence"),
+    [
+        ({"body": ""}, HTTPStatus.BAD_REQUEST, "The comment is empty: write something first."),
+        ({"body": "x" * 10_001}, HTTPStatus.BAD_REQUEST, "too long"),
+        ({}, HTTPStatus.UNPROCESSABLE_ENTITY, "The request was not understood"),
+        ({"body": "hi", "parent": 999999}, HTTPStatus.BAD_REQUEST, "does not exist"),
+    ],
+)
+def test_api_bad_input(thread, member, payload, status, sentence):
+    response = _api_post(signed_in(member), thread.pk, payload)
+    assert response.status_code == status
+    assert sentence in response.json()["error"]
+    assert Comment.objects.count() == 0
+
+
+def test_api_wrong_thread(thread, member):
+    response = _api_post(signed_in(member), 999999, {"body": "hi"})
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"error": "There is no discussion thread 999999."}
+    other = Thread.objects.create(category=thread.category, title="Other")
+    elsewhere = comment_post(thread=other, author=member, body="elsewhere")
+    response = _api_post(signed_in(member), thread.pk, {"body": "hi", "parent": elsewhere.pk})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "same thread" in response.json()["error"]
+    assert Comment.objects.filter(thread=thread).count() == 0
+
+
+def test_api_locked_silenced_and_rate_limited(thread, member, moderator):
+    from portal.discussion import moderation
+
+    moderation.thread_moderate(thread=thread, moderator=moderator, action="lock")
+    response = _api_post(signed_in(member), thread.pk, {"body": "hi"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json() == {"error": "This thread is locked: no new comments."}
+    moderation.thread_moderate(thread=thread, moderator=moderator, action="unlock")
+
+    moderation.sanction_impose(moderator=moderator, user=member, kind=Sanction.Kind.SILENCE, hours=2, reason="Spam")
+    response = _api_post(signed_in(member), thread.pk, {"body": "hi"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json()["error"].startswith("You are silenced until ")
+
+    poster = make_user()
+    with override_settings(PORTAL={"DISCUSSION_POSTS_PER_MINUTE": 1}):
+        assert _api_post(signed_in(poster), thread.pk, {"body": "one"}).status_code == HTTPStatus.CREATED
+        response = _api_post(signed_in(poster), thread.pk, {"body": "two"})
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert "posting too fast" in response.json()["error"] and response["Retry-After"]
+    assert list(Comment.objects.values_list("body", flat=True)) == ["one"]
+
+
+# --- Flags and the review queue ---------------------------------------------------------------------------------
+
+
+def test_flag_refusals(thread, member, other_member):
+    comment = comment_post(thread=thread, author=member, body="questionable")
+    url = f"/discussion/comments/{comment.pk}/flag/"
+    own = signed_in(member).post(url, {"reason": "spam"})
+    assert own.status_code == HTTPStatus.FORBIDDEN and "cannot flag your own" in own.content.decode()
+    bad = signed_in(other_member).post(url, {"reason": "boring"})
+    assert bad.status_code == HTTPStatus.BAD_REQUEST and "Choose a reason" in bad.content.decode()
+    other = signed_in(other_member).post(url, {"reason": "other", "text": ""})
+    assert "what is wrong" in other.content.decode()
+    assert signed_in(other_member).post(url, {"reason": "spam"}).status_code == HTTPStatus.FOUND
+    again = signed_in(other_member).post(url, {"reason": "abusive"})
+    assert again.status_code == HTTPStatus.CONFLICT and "already flagged" in again.content.decode()
+    assert Flag.objects.count() == 1
+
+
+@override_settings(PORTAL={"DISCUSSION_AUTO_HIDE_FLAGS": 2})
+def test_auto_hide_after_distinct_flags(thread, member):
+    comment = comment_post(thread=thread, author=member, body="buy my token")
+    for _ in range(2):
+        signed_in(make_user()).post(f"/discussion/comments/{comment.pk}/flag/", {"reason": "spam"})
+    comment.refresh_from_db()
+    assert comment.hidden
+    assert ModerationAction.objects.get().kind == "auto-hide"
+
+
+def test_review_queue_flow(thread, member, moderator):
+    calm = comment_post(thread=thread, author=member, body="calm comment")
+    rude = comment_post(thread=thread, author=member, body="rude comment")
+    for flagger in (make_user(), make_user()):
+        signed_in(flagger).post(f"/discussion/comments/{rude.pk}/flag/", {"reason": "abusive", "text": "insults"})
+    signed_in(make_user()).post(f"/discussion/comments/{calm.pk}/flag/", {"reason": "off-topic"})
+    mod = signed_in(moderator)
+    queue = mod.get("/discussion/review/").content.decode()
+    assert queue.index(f"queue-comment-{rude.pk}") < queue.index(f"queue-comment-{calm.pk}")  # most flagged first
+    assert "insults" in queue and "Flags upheld" in queue
+
+    assert signed_in(member).post(f"/discussion/review/comment/{rude.pk}/", {"decision": "agree"}).status_code == HTTPStatus.FORBIDDEN
+    response = mod.post(f"/discussion/review/comment/{rude.pk}/",
+                        {"decision": "silence", "silence_hours": "24", "note": "No insults, please."})
+    assert response.status_code == HTTPStatus.FOUND
+    rude.refresh_from_db()
+    assert rude.hidden
+    assert mod.post(f"/discussion/review/comment/{calm.pk}/", {"decision": "disagree"}).status_code == HTTPStatus.FOUND
+    assert "Nothing to review" in mod.get("/discussion/review/").content.decode()
+    again = mod.post(f"/discussion/review/comment/{rude.pk}/", {"decision": "agree"})
+    assert again.status_code == HTTPStatus.CONFLICT
+
+    # The silenced author sees why and until when, on the page and when posting.
+    author_page = signed_in(member).get(thread.get_absolute_url()).content.decode()
+    assert "You are silenced until" in author_page and "No insults, please." in author_page
+    assert "rude comment" in author_page  # the author still sees their hidden comment
+    public_page = Client().get(thread.get_absolute_url()).content.decode()
+    assert "rude comment" not in public_page and "hidden by a moderator" in public_page
+
+    # The log: moderators see everything, the public sees stubs.
+    kinds = set(ModerationAction.objects.values_list("kind", flat=True))
+    assert {"agree", "hide", "silence", "disagree"} <= kinds
+    mod_log = mod.get("/discussion/log/").content.decode()
+    public_log = Client().get("/discussion/log/").content.decode()
+    assert "No insults, please." in mod_log
+    assert "No insults, please." not in public_log and "Silenced a wallet" in public_log
+
+
+def test_moderator_thread_tools_over_http(thread, moderator, member):
+    mod = signed_in(moderator)
+    for action in ("lock", "pin"):
+        assert mod.post(f"/discussion/t/{thread.pk}/moderate/", {"action": action}).status_code == HTTPStatus.FOUND
+    mod.post(f"/discussion/t/{thread.pk}/moderate/", {"action": "move", "category": "general"})
+    mod.post(f"/discussion/t/{thread.pk}/moderate/", {"action": "slow-mode", "slow_mode_seconds": "30"})
+    thread.refresh_from_db()
+    assert thread.locked and thread.pinned and thread.category.slug == "general" and thread.slow_mode_seconds == 30
+    refused = signed_in(member).post(f"/discussion/t/{thread.pk}/moderate/", {"action": "unlock"})
+    assert refused.status_code == HTTPStatus.FORBIDDEN
+    bad = mod.post(f"/discussion/t/{thread.pk}/moderate/", {"action": "slow-mode", "slow_mode_seconds": "-3"})
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
