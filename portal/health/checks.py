@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from asgiref.sync import async_to_sync
 from django.db import connection
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
@@ -17,6 +16,7 @@ from governance.chain import Chain, ChainUnavailable, chain
 from portal.conf import portal_settings
 
 from .models import Check, CheckKind
+from .sync import run_async
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _channel_layer(check: Check) -> float:
         return (time.perf_counter() - started) * 1000
 
     try:
-        return async_to_sync(round_trip)()
+        return run_async(round_trip)
     except asyncio.TimeoutError:
         raise CheckFailed("A message sent through the channel layer did not come back within 5 seconds.") from None
 

@@ -7,7 +7,6 @@ import logging
 from datetime import datetime
 from http import HTTPStatus
 
-from asgiref.sync import async_to_sync
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -26,6 +25,7 @@ from .models import (
     WebhookDelivery,
 )
 from .selectors import is_status_staff
+from .sync import run_async
 
 log = logging.getLogger(__name__)
 STATUS_GROUP = "status"
@@ -258,7 +258,7 @@ def status_broadcast(*, incident: Incident | None = None) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(STATUS_GROUP, {"type": "status.update", "html": live_html(incident=incident)})
+        run_async(layer.group_send, STATUS_GROUP, {"type": "status.update", "html": live_html(incident=incident)})
     except Exception:  # the page still polls; a broken layer is the channel-layer check's business
         log.exception("status broadcast failed")
 

@@ -9,6 +9,7 @@ function css(name) {
 function formatValue(value, unit) {
   if (value == null) return "—";
   const abs = Math.abs(value);
+  if (Number.isInteger(value) && abs < 1e4) return unit ? `${value} ${unit}` : String(value);
   const text = abs >= 1e6 ? (value / 1e6).toFixed(2) + " M" : abs >= 1e3 ? (value / 1e3).toFixed(1) + " k" : abs >= 10 ? value.toFixed(0) : value.toFixed(2);
   return unit ? `${text} ${unit}` : text;
 }
