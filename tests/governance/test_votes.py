@@ -188,3 +188,46 @@ def test_unknown_proposal_is_404(post_vote, ballot, dev_accounts, db, client):
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response.json()["error"] == "There is no proposal LIP-999."
     assert client.get("/api/v1/proposals/999/results").status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_votes_are_each_counted_exactly_once(
+    make_proposal, ballot, node, minter, transact, contracts, chain_snapshot
+):
+    """Fifty wallets vote at once (threads, separate connections): fifty votes, and the running tally equals the
+    recount. Weights come from plain balances (erc20-balance-of) so the wallets need no delegation."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+    from eth_account import Account
+
+    from governance.deploy import contract
+    from governance.eip712 import SignedBallot
+    from governance.selectors import proposal_recount, proposal_results
+    from governance.services import vote_cast
+
+    token = contract(node, "LoyaltyToken", contracts["LoyaltyToken"])
+    voters = [Account.create() for _ in range(50)]
+    transact(minter, token, "mintBatch", [v.address for v in voters], [i * 10**18 for i in range(1, 51)])
+    node.w3.provider.make_request("anvil_mine", ["0x2"])
+    proposal = make_proposal("approval", ["A", "B", "C"])
+    proposal.strategies = [{"kind": "erc20-balance-of", "chain_id": node.chain_id, "address": token.address,
+                            "multiplier": "1", "decimals": 18}]
+    proposal.save(update_fields=["strategies"])
+    bodies = [ballot(v, proposal, [1 + i % 3]) for i, v in enumerate(voters)]
+
+    def cast(body):
+        try:
+            return vote_cast(proposal=proposal, ballot=SignedBallot.from_fields(proposal=proposal.number, **body)).weight
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        weights = list(pool.map(cast, bodies))
+    assert sorted(Decimal(w) for w in weights) == [Decimal(i) for i in range(1, 51)]
+    assert Vote.objects.filter(proposal=proposal).count() == 50
+    proposal = type(proposal).objects.get(pk=proposal.pk)
+    results = proposal_results(proposal=proposal)
+    assert results.voters == 50 and results.total == Decimal(sum(range(1, 51)))
+    assert results.scores == proposal_recount(proposal=proposal).scores
+    connection.close()

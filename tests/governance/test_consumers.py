@@ -1,0 +1,42 @@
+"""`/ws/proposals/{number}/` through the real ASGI application: the tally arrives after a vote commits."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from governance.eip712 import SignedBallot
+from governance.services import vote_cast
+from portal.asgi import application
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.chain]
+
+ORIGIN = [(b"origin", b"http://testserver")]
+
+
+async def test_the_tally_and_voters_arrive_after_a_vote(make_proposal, ballot, dev_accounts):
+    proposal = await sync_to_async(make_proposal)("single-choice", ["Keep", "Raise"])
+    communicator = WebsocketCommunicator(application, f"/ws/proposals/{proposal.number}/", headers=ORIGIN)
+    connected, _ = await communicator.connect()
+    assert connected
+    body = ballot(dev_accounts[1], proposal, 2)
+    signed = SignedBallot.from_fields(proposal=proposal.number, **body)
+    await sync_to_async(vote_cast)(proposal=proposal, ballot=signed)
+    message = await communicator.receive_from(timeout=10)
+    assert 'id="tally"' in message and 'hx-swap-oob="true"' in message
+    assert 'data-testid="weight-2">12,200.00<' in message
+    assert 'id="voters"' in message and "Raise" in message
+    # the socket is read-only: what a client sends is ignored
+    await communicator.send_to(text_data='{"choice": "1"}')
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_a_foreign_origin_is_refused(make_proposal):
+    proposal = await sync_to_async(make_proposal)("basic")
+    communicator = WebsocketCommunicator(
+        application, f"/ws/proposals/{proposal.number}/", headers=[(b"origin", b"https://evil.example")]
+    )
+    connected, _ = await communicator.connect()
+    assert not connected

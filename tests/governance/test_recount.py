@@ -1,0 +1,78 @@
+"""The recount file and `verify_proposal`: from the file and an RPC endpoint alone."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+from http import HTTPStatus
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from governance.models import Vote
+from governance.recount import FORMAT
+
+pytestmark = [pytest.mark.django_db, pytest.mark.chain]
+
+
+@pytest.fixture
+def voted(make_proposal, ballot, post_vote, dev_accounts):
+    proposal = make_proposal("ranked-choice", ["Alpha", "Beta", "Gamma"], quorum="100")
+    for account, ranking in zip(dev_accounts[1:4], ([1, 2, 3], [2, 1, 3], [3, 2, 1]), strict=True):
+        assert post_vote(proposal.number, ballot(account, proposal, ranking)).status_code == HTTPStatus.CREATED
+    return proposal
+
+
+def test_export_holds_the_proposal_domain_result_and_every_signed_vote(voted, client):
+    export = client.get(f"/api/v1/proposals/{voted.number}/export").json()
+    assert export["format"] == FORMAT
+    assert export["proposal"]["voting_type"] == "ranked-choice"
+    assert export["proposal"]["snapshot_block"] == voted.snapshot_block
+    assert export["proposal"]["strategies"][0]["address"].startswith("0x")
+    assert set(export["eip712"]) == {"domain", "types", "primaryType"}
+    assert len(export["votes"]) == 3
+    assert set(export["votes"][0]) == {"voter", "choice", "reason", "timestamp", "signature", "receipt", "weight"}
+    assert export["result"]["voters"] == 3
+
+
+def test_verify_proposal_matches_from_the_database_and_from_the_file_with_an_rpc(voted, client, tmp_path, anvil_url):
+    out = io.StringIO()
+    call_command("verify_proposal", str(voted.number), stdout=out)
+    assert "MATCH" in out.getvalue() and "MISMATCH" not in out.getvalue()
+
+    path = tmp_path / "recount.json"
+    path.write_text(client.get(f"/api/v1/proposals/{voted.number}/export").content.decode())
+    out = io.StringIO()
+    call_command("verify_proposal", str(voted.number), "--from-file", str(path), "--rpc", anvil_url, stdout=out)
+    assert "MATCH: the recount of" in out.getvalue()
+    assert "signatures [" in out.getvalue() and "weights" in out.getvalue()  # the progress bar
+
+
+def test_verify_proposal_reports_an_altered_weight(voted):
+    vote = Vote.objects.filter(proposal=voted).order_by("id").first()
+    vote.weight = str(Decimal(vote.weight) + 1000)
+    vote.save()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="does not match"):
+        call_command("verify_proposal", str(voted.number), stdout=out)
+    assert "MISMATCH" in out.getvalue()
+    assert f"{vote.voter}: the portal counted weight {vote.weight}" in out.getvalue()
+
+
+def test_verify_proposal_reports_a_forged_signature_in_the_file(voted, client, tmp_path):
+    export = client.get(f"/api/v1/proposals/{voted.number}/export").json()
+    export["votes"][0]["choice"] = "[3,2,1]"  # the signature no longer covers this choice
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(export))
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_proposal", str(voted.number), "--from-file", str(path), stdout=out)
+    assert "the signature does not verify" in out.getvalue()
+
+
+def test_verify_proposal_refuses_a_file_of_another_proposal(voted, tmp_path, client):
+    path = tmp_path / "recount.json"
+    path.write_text(client.get(f"/api/v1/proposals/{voted.number}/export").content.decode())
+    with pytest.raises(CommandError, match="not LIP-99"):
+        call_command("verify_proposal", "99", "--from-file", str(path), stdout=io.StringIO())
