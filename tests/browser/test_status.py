@@ -93,3 +93,6 @@ def test_status_screenshots(live_url, status_page, new_page, screenshot, scheme,
     expect(page.locator(".status-charts")).to_have_attribute("data-loaded", "7d")
     if width == DESKTOP["width"] and scheme == "light":
         screenshot(page, "status-component-7d")
+        page.goto(live_url + "/")
+        expect(page.locator(".status-card")).to_contain_text("Votes are slow to count")
+        screenshot(page, "status-home-card")
