@@ -120,12 +120,17 @@ def _thread_for(post: Post):
 
     try:
         with transaction.atomic():
-            return thread_create(
+            # Created as the system (the post already passed the poster's checks), then owned by the post's author
+            # so replies in it reach them.
+            thread = thread_create(
                 title=post.title,
                 category_slug=FEEDBACK_CATEGORY,
                 author=None,
                 body=f"Comments on the feedback post [“{post.title}”]({post.get_absolute_url()}).",
             )
+            thread.author = post.author
+            thread.save(update_fields=["author"])
+            return thread
     except DiscussionError as error:
         log.warning("feedback post %s has no comment thread: %s", post.pk, error)
         return None

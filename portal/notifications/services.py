@@ -1,5 +1,7 @@
 """Writes for notifications. `notify` is the one entry point other apps call."""
 
+import asyncio
+import threading
 from collections.abc import Iterable
 from typing import TypedDict
 
@@ -19,6 +21,21 @@ class NotificationEvent(TypedDict):
 
 # Older spellings other apps may use.
 VERB_ALIASES = {"reply": Verb.COMMENT_REPLY.value}
+
+
+def _group_send(group: str, event: NotificationEvent) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(layer.group_send)(group, event)
+        return
+    # Called synchronously from a thread that runs an event loop: async_to_sync refuses there, so send from a helper.
+    sender = threading.Thread(target=async_to_sync(layer.group_send), args=(group, event))
+    sender.start()
+    sender.join(timeout=10)
 
 
 def user_group(user_id: int) -> str:
@@ -76,7 +93,7 @@ def notification_broadcast(*, user_ids: list[int]) -> None:
             continue
         unread = notification_unread_count(user=note.recipient)
         html = render_to_string("notifications/_live.html", {"unread": unread, "note": note})
-        async_to_sync(layer.group_send)(user_group(user_id), NotificationEvent(type="notification.created", html=html))
+        _group_send(user_group(user_id), NotificationEvent(type="notification.created", html=html))
 
 
 def notification_mark_read(*, user, notification_ids: Iterable[int] | None = None) -> int:
@@ -98,7 +115,7 @@ def notification_count_broadcast(*, user_id: int) -> None:
         return
     unread = N.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
     html = render_to_string("notifications/_live.html", {"unread": unread, "note": None})
-    async_to_sync(layer.group_send)(user_group(user_id), NotificationEvent(type="notification.created", html=html))
+    _group_send(user_group(user_id), NotificationEvent(type="notification.created", html=html))
 
 
 @transaction.atomic

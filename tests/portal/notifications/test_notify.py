@@ -1,3 +1,5 @@
+import asyncio
+import threading
 from http import HTTPStatus
 
 import pytest
@@ -66,8 +68,34 @@ def test_anonymous_centre_redirects_to_sign_in(client):
     assert client.get("/notifications/").status_code == HTTPStatus.FOUND
 
 
+def in_own_loop(coroutine_function):
+    """Run an async test body on a fresh event loop in its own thread, so it works whatever loop the session's other
+    fixtures (Playwright's, in the browser tests) left running in the main thread."""
+
+    def run():
+        outcome = {}
+
+        def target():
+            try:
+                asyncio.run(coroutine_function())
+            except BaseException as error:  # noqa: BLE001 — re-raised in the test thread
+                outcome["error"] = error
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join(timeout=30)
+        if "error" in outcome:
+            raise outcome["error"]
+
+    return run
+
+
 @pytest.mark.django_db(transaction=True)
-async def test_consumer_pushes_count_and_item_to_the_recipient_only():
+def test_consumer_pushes_count_and_item_to_the_recipient_only():
+    in_own_loop(_consumer_pushes)()
+
+
+async def _consumer_pushes():
     alice = await sync_to_async(make_user)("alice")
     bob = await sync_to_async(make_user)("bob")
     mine = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
@@ -89,7 +117,11 @@ async def test_consumer_pushes_count_and_item_to_the_recipient_only():
     await theirs.disconnect()
 
 
-async def test_anonymous_socket_is_refused():
+def test_anonymous_socket_is_refused():
+    in_own_loop(_anonymous_refused)()
+
+
+async def _anonymous_refused():
     communicator = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
     communicator.scope["user"] = AnonymousUser()
     connected, code = await communicator.connect()
