@@ -16,6 +16,7 @@ Amounts are Decimals in token units; results are rounded to 18 decimal places (o
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
@@ -141,19 +142,33 @@ def accumulate(voting_type: str, n_choices: int, state: dict, ballot: Ballot, we
             else:
                 groups[key] = remaining
             return state
-        sums = state["sums"]
-        if voting_type in ("basic", "single-choice"):
-            sums[ballot - 1] += signed
-        elif voting_type == "approval":
-            for i in ballot:
-                sums[i - 1] += signed
-        else:
-            denominator = sum(ballot.values())
-            for i, amount in ballot.items():
-                share = Decimal(amount) / denominator * weight
-                part = share.sqrt() if voting_type == "quadratic" else share
-                sums[i - 1] += part if sign > 0 else -part
+        _fold(voting_type, state["sums"], ballot, weight, sign, {})
     return state
+
+
+def _fold(voting_type: str, sums: list[Decimal], ballot: Ballot, weight: Decimal, sign: int, roots: dict) -> None:
+    """Add (sign=1) or take out (sign=-1) one ballot's contribution to the per-choice sums. Call inside PRECISION."""
+    if voting_type in ("basic", "single-choice"):
+        sums[ballot - 1] += weight if sign > 0 else -weight
+    elif voting_type == "approval":
+        signed = weight if sign > 0 else -weight
+        for i in ballot:
+            sums[i - 1] += signed
+    elif voting_type == "weighted":
+        denominator = sum(ballot.values())
+        for i, amount in ballot.items():
+            part = Decimal(amount) * weight / denominator
+            sums[i - 1] += part if sign > 0 else -part
+    else:
+        denominator = sum(ballot.values())
+        for i, amount in ballot.items():
+            part = Decimal(_quadratic_root(amount, denominator, weight))
+            sums[i - 1] += part if sign > 0 else -part
+
+
+def _quadratic_root(amount: int, denominator: int, weight: Decimal) -> float:
+    """Snapshot's quadraticMath, in the same floating point: sqrt(percentage / 100 × balance)."""
+    return math.sqrt((amount / denominator * 100) / 100 * float(weight))
 
 
 def state_to_json(state: dict) -> dict:
@@ -281,9 +296,59 @@ def tally(voting_type: str, choices: list[str], ballots: Iterable[tuple[Ballot, 
                 voters += 1
         state = {"total": total, "groups": {",".join(map(str, k)): w for k, w in groups.items()}}
     else:
-        for ballot, weight in ballots:
-            accumulate(voting_type, n, state, ballot, weight)
-            voters += 1
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            sums = state["sums"]
+            total = Decimal(0)
+            roots: dict = {}
+            if voting_type in ("basic", "single-choice"):
+                per_choice: dict[int, list[Decimal]] = {}
+                for ballot, weight in ballots:
+                    per_choice.setdefault(ballot, []).append(weight)
+                for choice, weights in per_choice.items():
+                    sums[choice - 1] = sum(weights, Decimal(0))
+                    voters += len(weights)
+                total = sum(sums, Decimal(0))
+            elif voting_type == "weighted":
+                # Σ amount × weight per denominator is exact; one division per (choice, denominator).
+                # In integer wei (weights are whole wei), so the grouping costs plain int arithmetic.
+                by_denominator: dict[int, list[int]] = {}
+                weis: list[int] = []
+                for ballot, weight in ballots:
+                    denominator = sum(ballot.values())
+                    row = by_denominator.get(denominator)
+                    if row is None:
+                        row = by_denominator[denominator] = [0] * n
+                    wei = int(weight.scaleb(18))
+                    weis.append(wei)
+                    for i, amount in ballot.items():
+                        row[i - 1] += wei * amount
+                voters = len(weis)
+                total = Decimal(sum(weis)).scaleb(-18)
+                for denominator in sorted(by_denominator):
+                    for i, value in enumerate(by_denominator[denominator]):
+                        sums[i] += Decimal(value).scaleb(-18) / denominator
+            elif voting_type == "quadratic":
+                # Floating point like Snapshot; fsum makes the sum exact and independent of the order of the votes.
+                parts: list[list[float]] = [[] for _ in range(n)]
+                sqrt = math.sqrt
+                weights: list[Decimal] = []
+                for ballot, weight in ballots:
+                    denominator = sum(ballot.values())
+                    balance = float(weight)
+                    for i, amount in ballot.items():
+                        parts[i - 1].append(sqrt((amount / denominator * 100) / 100 * balance))  # _quadratic_root
+                    weights.append(weight)
+                voters = len(weights)
+                total = sum(weights, Decimal(0))
+                for i, values in enumerate(parts):
+                    sums[i] = Decimal(math.fsum(values))
+            else:
+                for ballot, weight in ballots:
+                    _fold(voting_type, sums, ballot, weight, 1, roots)
+                    total += weight
+                    voters += 1
+            state["total"] = total
     return TallyResult(scores=scores_from_state(voting_type, n, state), total=_wei(state["total"]), voters=voters)
 
 
