@@ -3,6 +3,7 @@ group. Called from `transaction.on_commit` only, so nobody sees what was rolled 
 
 from __future__ import annotations
 
+import asyncio
 from typing import TypedDict
 
 from asgiref.sync import async_to_sync
@@ -29,10 +30,22 @@ def thread_group(thread_id: int) -> str:
     return f"thread.{thread_id}"
 
 
+_pending: set[asyncio.Task] = set()
+
+
 def _send(thread_id: int, event: dict) -> None:
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
         async_to_sync(layer.group_send)(thread_group(thread_id), event)
+        return
+    # Called from a thread that runs an event loop itself: schedule the send there instead of blocking it.
+    task = loop.create_task(layer.group_send(thread_group(thread_id), event))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
 
 
 def cursor_fragment(when) -> str:

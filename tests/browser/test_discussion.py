@@ -1,0 +1,198 @@
+"""Live discussion in real Chromium: two people talk without reloading, an XSS corpus executes nothing, and a
+moderator works the review queue. Screenshots of the thread and the queue at desktop/phone, light/dark."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from portal.accounts.models import User
+from portal.discussion import moderation
+from portal.discussion.models import Comment, ModerationAction
+from portal.discussion.services import DEFAULT_CATEGORIES, category_ensure, comment_post, thread_create
+
+from .conftest import DESKTOP, PHONE
+
+pytestmark = pytest.mark.browser
+WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = (window.__wsOpen || 0) + 1; });"
+
+XSS_CORPUS = [
+    "<script>window.__pwned = 'script'</script>",
+    "[click me](javascript:window.__pwned='link')",
+    '<img src=x onerror="window.__pwned=\'onerror\'">',
+    "![x](javascript:window.__pwned='img')",
+    '<svg onload="window.__pwned=\'svg\'"><circle r="1"/></svg>',
+    '<a href="#" onclick="window.__pwned=\'onclick\'">unclosed <b>tag',
+    "<iframe src=\"javascript:window.__pwned='iframe'\"></iframe>",
+    "<details open ontoggle=\"window.__pwned='toggle'\">x</details>",
+    '[x](JaVaScRiPt:window.__pwned="case")',
+    "<style>body{display:none}</style><math><mi xlink:href=\"javascript:window.__pwned='math'\">m</mi></math>",
+    "`<script>window.__pwned='code'</script>` and <b onmouseover=\"window.__pwned='hover'\">bold</b>",
+]
+
+
+def wait_for_socket(page, *, opened: int, timeout: float = 10) -> None:
+    """Until the page's thread socket has opened `opened` times (wait_for_function would need eval, which CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while (page.evaluate("window.__wsOpen || 0")) < opened:
+        assert time.monotonic() < deadline, "the thread's websocket did not open"
+        page.wait_for_timeout(50)
+
+
+def _person(account, *, moderator: bool = False) -> User:
+    user, _ = User.objects.get_or_create(username=account.address)
+    User.objects.filter(pk=user.pk).update(date_joined=timezone.now() - datetime.timedelta(days=60))
+    if moderator:
+        user.groups.add(Group.objects.get_or_create(name="moderators")[0])
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def thread(live_url):
+    for slug in DEFAULT_CATEGORIES:
+        category_ensure(slug=slug)
+    return thread_create(
+        title="Proposal 7: raise the WETH loan-to-value to 80%", category_slug="governance", author=None,
+        body="Should we raise the **loan-to-value** of WETH from 75% to 80%? Risk analysis attached.",
+    )
+
+
+def test_comment_typed_in_one_page_appears_in_another(live_url, signed_in_page, dev_accounts, thread, screenshot):
+    alice, bob = _person(dev_accounts[1]), _person(dev_accounts[2])
+    comment_post(thread=thread, author=bob, body="I think 80% is too aggressive during volatile weeks.")
+    pages = []
+    for account in (dev_accounts[1], dev_accounts[2]):
+        page = signed_in_page(account)
+        page.add_init_script(WS_OPEN)
+        page.goto(live_url + thread.get_absolute_url())
+        wait_for_socket(page, opened=1)
+        pages.append(page)
+    first, second = pages
+    expect(first.locator("#thread-presence")).to_contain_text("2 reading now")
+
+    first.locator("#composer-body").fill("Oracles have been stable for months. **+1** for 80%.")
+    first.get_by_test_id("post-comment").click()
+    expect(second.locator("#replies-root")).to_contain_text("Oracles have been stable for months.")
+    expect(second.locator("#replies-root strong")).to_have_text("+1")
+    expect(first.locator("#composer-body")).to_have_value("")  # the composer is cleared after posting
+    expect(first.locator("#replies-root .comment-item")).to_have_count(2)  # delivered once, not twice
+    new = Comment.objects.get(author=alice)
+
+    # A reply through the Reply button nests under its parent in the other page.
+    second.locator(f"#comment-{new.pk} [data-reply]").click()
+    second.locator("#composer-body").fill("Fair, but what about liquidation depth?")
+    second.get_by_test_id("post-comment").click()
+    expect(first.locator(f"#replies-{new.pk}")).to_contain_text("liquidation depth")
+
+    # A dropped connection: the second page posts while the first is away; on reconnect the first catches up.
+    first.evaluate(
+        """() => { const w = htmx.find('#thread-live')['htmx-internal-data'].webSocket;
+                   window.__drop = w.socket.onclose; w.socket.onclose = null; w.socket.close(); }"""
+    )
+    second.locator("#composer-body").fill("Posted while you were offline.")
+    second.get_by_test_id("post-comment").click()
+    expect(second.locator("#composer-body")).to_have_value("")
+    first.wait_for_timeout(300)
+    assert "Posted while you were offline." not in first.locator("#replies-root").inner_text()
+    first.evaluate("() => window.__drop({code: 1006})")  # the extension sees an abnormal closure and reconnects
+    wait_for_socket(first, opened=2)
+    expect(first.locator("#replies-root")).to_contain_text("Posted while you were offline.")
+    expect(first.locator("#replies-root .comment-item")).to_have_count(4)
+
+    for name, page in (("alice", first), ("bob", second)):
+        screenshot(page, f"discussion-thread-desktop-light-{name}")
+    phone = signed_in_page(dev_accounts[1], viewport=PHONE, color_scheme="dark")
+    phone.goto(live_url + thread.get_absolute_url())
+    screenshot(phone, "discussion-thread-phone-dark")
+    dark = signed_in_page(dev_accounts[2], viewport=DESKTOP, color_scheme="dark")
+    dark.goto(live_url + thread.get_absolute_url())
+    screenshot(dark, "discussion-thread-desktop-dark")
+
+
+def test_xss_corpus_executes_nothing(live_url, signed_in_page, new_page, dev_accounts, thread):
+    author = _person(dev_accounts[3])
+    for payload in XSS_CORPUS[:6]:
+        comment_post(thread=thread, author=author, body=payload)
+    dialogs = []
+    reader = new_page()
+    reader.add_init_script(WS_OPEN)
+    reader.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    reader.goto(live_url + thread.get_absolute_url())
+    wait_for_socket(reader, opened=1)
+
+    # The rest arrive live, through the socket and htmx's OOB swaps.
+    poster = signed_in_page(dev_accounts[3])
+    poster.add_init_script(WS_OPEN)
+    poster.goto(live_url + thread.get_absolute_url())
+    wait_for_socket(poster, opened=1)
+    for payload in XSS_CORPUS[6:]:
+        poster.locator("#composer-body").fill(payload)
+        poster.get_by_test_id("post-comment").click()
+        expect(poster.locator("#composer-body")).to_have_value("")
+    expect(reader.locator("#replies-root .comment-item")).to_have_count(len(XSS_CORPUS))
+
+    for link in reader.locator("#replies-root a").all():
+        link.click(modifiers=["Control"], no_wait_after=True, timeout=2000)  # never navigate away
+    for body in reader.locator("#replies-root .comment__body").all():
+        body.hover()
+    reader.wait_for_timeout(300)
+    assert reader.evaluate("window.__pwned") is None
+    assert dialogs == []
+    dangerous = reader.evaluate(
+        """() => Array.from(document.querySelectorAll('#replies-root *')).filter(el =>
+            ['SCRIPT', 'IFRAME', 'SVG', 'svg', 'MATH', 'math', 'STYLE', 'DETAILS', 'OBJECT', 'EMBED'].includes(el.tagName)
+            || Array.from(el.attributes).some(a => a.name.startsWith('on'))
+            || /^\\s*javascript:/i.test(el.getAttribute('href') || el.getAttribute('src') || '')).length"""
+    )
+    assert dangerous == 0
+    assert reader.locator("#replies-root").is_visible()  # no injected style hid the page
+
+
+def test_review_queue_end_to_end(live_url, signed_in_page, dev_accounts, thread, screenshot):
+    author, _ = _person(dev_accounts[2]), _person(dev_accounts[0], moderator=True)
+    flaggers = [_person(dev_accounts[n]) for n in (1, 3)]
+    rude = comment_post(thread=thread, author=author, body="Anyone voting for this is an idiot.")
+    comment_post(thread=thread, author=flaggers[0], body="Let's keep it civil.")
+
+    for account in (dev_accounts[1], dev_accounts[3]):
+        page = signed_in_page(account)
+        page.goto(live_url + rude.get_absolute_url())
+        page.locator(f"#comment-{rude.pk}").get_by_role("link", name="Flag").click()
+        page.get_by_label("Abusive").check()
+        page.locator("#flag-text").fill("Personal insult")
+        page.get_by_test_id("flag-submit").click()
+        expect(page.locator(".messages")).to_contain_text("the moderators will review it")
+
+    mod = signed_in_page(dev_accounts[0])
+    mod.goto(live_url + "/discussion/")
+    mod.get_by_test_id("review-link").click()
+    item = mod.locator(f"#queue-comment-{rude.pk}")
+    expect(item).to_contain_text("2 flags")
+    expect(item).to_contain_text("Personal insult")
+    for viewport, scheme in ((DESKTOP, "light"), (DESKTOP, "dark"), (PHONE, "light"), (PHONE, "dark")):
+        shot = signed_in_page(dev_accounts[0], viewport=viewport, color_scheme=scheme)
+        shot.goto(live_url + "/discussion/review/")
+        screenshot(shot, f"discussion-review-{'phone' if viewport is PHONE else 'desktop'}-{scheme}")
+    item.locator("input[name=note]").fill("Insults are not welcome here.")
+    item.locator("select[name=silence_hours]").select_option("72")
+    item.get_by_test_id("silence").click()
+    expect(mod.get_by_test_id("queue-empty")).to_be_visible()
+
+    silenced = signed_in_page(dev_accounts[2])
+    silenced.goto(live_url + thread.get_absolute_url())
+    refusal = silenced.get_by_test_id("posting-refusal")
+    expect(refusal).to_contain_text("You are silenced until")
+    expect(refusal).to_contain_text("Insults are not welcome here.")
+    expect(silenced.locator(f"#comment-{rude.pk}")).to_contain_text("Only you and the moderators can see it")
+
+    mod.goto(live_url + "/discussion/log/")
+    log = mod.get_by_test_id("mod-log")
+    for entry in ("Agreed with flags", "Hid a comment", "Silenced a wallet", "Insults are not welcome here."):
+        expect(log).to_contain_text(entry)
+    assert ModerationAction.objects.filter(kind="silence", target_user=author).exists()
+    screenshot(mod, "discussion-log-desktop-light")
