@@ -21,6 +21,7 @@ DEFAULT_CHUNK_SIZE = 500
 DEFAULT_WORKERS = 4
 AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
 _WORD = 32
+_TRUE = (1).to_bytes(_WORD, "big")
 
 
 def selector(signature: str) -> bytes:
@@ -59,21 +60,20 @@ def encode_aggregate3(calls: Sequence[Call]) -> bytes:
 
 def decode_aggregate3(returned: bytes) -> list[bytes | None]:
     """The return data of each call, None where it failed or returned nothing."""
-    view = memoryview(returned)
-
-    def uint(at: int) -> int:
-        return int.from_bytes(view[at : at + _WORD], "big")
-
-    base = uint(0)
-    count = uint(base)
+    uint = int.from_bytes  # inlined: this loop runs once per call of a 10,000-address recount
+    base = uint(returned[0:_WORD], "big")
+    count = uint(returned[base : base + _WORD], "big")
     start = base + _WORD
     results: list[bytes | None] = []
-    for index in range(count):
-        tuple_at = start + uint(start + index * _WORD)
-        success = uint(tuple_at) == 1
-        data_at = tuple_at + uint(tuple_at + _WORD)
-        length = uint(data_at)
-        results.append(bytes(view[data_at + _WORD : data_at + _WORD + length]) if success and length else None)
+    append = results.append
+    for head in range(start, start + count * _WORD, _WORD):
+        at = start + uint(returned[head : head + _WORD], "big")
+        if returned[at : at + _WORD] != _TRUE:
+            append(None)
+            continue
+        data_at = at + uint(returned[at + _WORD : at + 2 * _WORD], "big")
+        length = uint(returned[data_at : data_at + _WORD], "big")
+        append(returned[data_at + _WORD : data_at + _WORD + length] if length else None)
     return results
 
 

@@ -67,3 +67,22 @@ def test_no_tier_without_contracts(settings, dev_accounts, monkeypatch, tmp_path
     settings.PORTAL = {key: value for key, value in settings.PORTAL.items() if key != "CONTRACTS"}
     assert loyalty_tier(dev_accounts[0].address) is None
     assert loyalty_tier("0x123") is None
+
+
+def test_weight_partial_shows_weight_tier_and_next_tier(contracts, dev_accounts):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("governance/_weight.html", {"standing": loyalty_standing(dev_accounts[3].address)})
+    assert "<strong>800</strong> voting weight" in html
+    assert 'class="tier tier--bronze"' in html and "1,000 for Silver" in html
+    html = render_to_string("governance/_weight.html", {"standing": loyalty_standing(dev_accounts[0].address)})
+    assert "50,300" in html and "The highest loyalty tier." in html
+
+
+def test_weight_partial_when_the_chain_is_down(dev_accounts):
+    from django.template.loader import render_to_string
+
+    from governance.tiers import Standing
+
+    html = render_to_string("governance/_weight.html", {"standing": Standing(dev_accounts[0].address, None, None, None)})
+    assert "cannot be read right now" in html
