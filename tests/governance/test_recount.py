@@ -76,3 +76,22 @@ def test_verify_proposal_refuses_a_file_of_another_proposal(voted, tmp_path, cli
     path.write_text(client.get(f"/api/v1/proposals/{voted.number}/export").content.decode())
     with pytest.raises(CommandError, match="not LIP-99"):
         call_command("verify_proposal", "99", "--from-file", str(path), stdout=io.StringIO())
+
+
+def test_demo_seed_is_idempotent_and_its_closed_proposal_recounts(contracts, db):
+    from governance import demo
+    from governance.models import Proposal
+    from portal.accounts import demo as accounts_demo
+
+    accounts_demo.seed(stdout=io.StringIO())
+    demo.seed(stdout=io.StringIO())
+    demo.seed(stdout=io.StringIO())
+    proposals = {p.title: p for p in Proposal.objects.all()}
+    assert len(proposals) == 3
+    states = sorted((p.voting_type, p.state) for p in proposals.values())
+    assert states == [("basic", "active"), ("ranked-choice", "active"), ("weighted", "closed")]
+    assert all(p.thread_id and p.votes.count() >= 3 for p in proposals.values())
+    closed = proposals[demo.GRANTS_SPLIT]
+    out = io.StringIO()
+    call_command("verify_proposal", str(closed.number), stdout=out)
+    assert "MATCH" in out.getvalue()
