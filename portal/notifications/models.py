@@ -13,6 +13,15 @@ class Verb(models.TextChoices):
     INCIDENT_UPDATE = "incident_update", "Updates on incidents I follow"
 
 
+SHORT_LABELS = {
+    Verb.COMMENT_REPLY: "Reply",
+    Verb.POST_STATUS: "Feedback",
+    Verb.QUESTION_ANSWERED: "Support",
+    Verb.PROPOSAL_CLOSED: "Proposal",
+    Verb.INCIDENT_UPDATE: "Incident",
+}
+
+
 class Notification(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     actor = models.ForeignKey(
@@ -30,6 +39,10 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} for {self.recipient_id}: {self.text}"
+
+    @property
+    def kind_label(self) -> str:
+        return SHORT_LABELS.get(self.verb, self.verb)
 
     @property
     def is_read(self) -> bool:

@@ -95,18 +95,23 @@ def demo_board(contracts, dev_accounts):
     return {"admin": dev_accounts[0], "idea": ideas[0], "question": asked[2]}
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
-def test_screenshots(live_url, signed_in_page, demo_board, screenshot, scheme, size, viewport):
-    page = signed_in_page(demo_board["admin"], viewport=viewport, color_scheme=scheme)
-    for name, path in [
-        ("board", "/feedback/"),
-        ("post", demo_board["idea"].get_absolute_url()),
-        ("question", demo_board["question"].get_absolute_url()),
-        ("roadmap", "/feedback/roadmap/"),
-        ("queue", "/feedback/queue/"),
-        ("notifications", "/notifications/"),
-    ]:
-        page.goto(live_url + path)
-        expect(page.locator("main h1")).to_be_visible()
-        screenshot(page, f"feedback-{name}-{size}-{scheme}")
+def test_screenshots(live_url, signed_in_page, demo_board, dev_accounts, screenshot):
+    """Board, post, question, roadmap and queue as staff; the notification centre as an author told of changes."""
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        for scheme in ("light", "dark"):
+            staff = signed_in_page(demo_board["admin"], viewport=viewport, color_scheme=scheme)
+            author = signed_in_page(dev_accounts[1], viewport=viewport, color_scheme=scheme)
+            for page, name, path in [
+                (staff, "board", "/feedback/"),
+                (staff, "post", demo_board["idea"].get_absolute_url()),
+                (staff, "question", demo_board["question"].get_absolute_url()),
+                (staff, "roadmap", "/feedback/roadmap/"),
+                (staff, "queue", "/feedback/queue/"),
+                (author, "notifications", "/notifications/"),
+                (author, "new", "/feedback/new/"),
+            ]:
+                page.goto(live_url + path)
+                expect(page.locator("main h1")).to_be_visible()
+                screenshot(page, f"feedback-{name}-{size}-{scheme}")
+            staff.context.close()
+            author.context.close()
