@@ -1,6 +1,7 @@
 """Board, post, roadmap and queue pages. Views parse, call one service or selector, answer; refusals come back
 with their status and sentence, the page re-rendered around them."""
 
+import re
 from http import HTTPStatus
 
 from django.contrib import messages
@@ -25,7 +26,7 @@ def index(request):
     filters = {
         "kind": request.GET.get("kind", ""),
         "status": request.GET.get("status", ""),
-        "tag": request.GET.get("tag", ""),
+        "tag": tag if re.fullmatch(r"[-a-zA-Z0-9_]{1,40}", tag := request.GET.get("tag", "")) else "",
         "mine": _flag(request, "mine"),
         "voted": _flag(request, "voted"),
     }

@@ -210,3 +210,30 @@ def test_api_status_and_promote_as_non_staff(csrf_client, bob, idea):
     assert missing.status_code == HTTPStatus.NOT_FOUND and missing.json() == {"error": "There is no feedback post #999."}
     idea.refresh_from_db()
     assert idea.status == "open" and idea.proposal_number is None and not StatusChange.objects.exists()
+
+
+def test_board_queries_do_not_grow_with_posts(client, make_user, tag, django_assert_max_num_queries):
+    author, viewer = make_user("author"), make_user("viewer")
+    client.force_login(viewer)
+
+    def add(n):
+        for i in range(n):
+            post = services.post_create(author=make_user(f"a{Post.objects.count()}"), kind="idea", title=f"P{i}", body="")
+            post.tags.add(tag)
+            services.vote_toggle(post=post, user=viewer)
+
+    add(2)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get("/feedback/")
+    add(8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get("/feedback/")
+    assert page.content.decode().count('aria-pressed="true"') == 10
+
+
+def test_odd_filters_are_ignored_not_errors(client, idea):
+    for query in ({"tag": "a b/c"}, {"kind": "nope"}, {"status": "??"}, {"sort": "random"}, {"mine": "1"}):
+        assert client.get("/feedback/", query).status_code == HTTPStatus.OK
