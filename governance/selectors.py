@@ -172,5 +172,6 @@ def proposal_timeline(*, proposal: Proposal) -> list[dict]:
         events.append({"kind": "closed", "label": "Voting closed", "at": proposal.end, "who": "the clock", "note": ""})
     elif proposal.activated_at and proposal.end > now and not proposal.cancelled_at:
         events.append({"kind": "upcoming", "label": "Voting closes", "at": proposal.end, "who": "", "note": ""})
-    events.sort(key=lambda e: e["at"])
+    order = {"created": 0, "updated": 1, "activated": 2, "opened": 3, "closed": 4, "upcoming": 4, "cancelled": 5, "executed": 5}
+    events.sort(key=lambda e: (e["at"].replace(microsecond=0), order.get(e["kind"], 9)))
     return events

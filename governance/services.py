@@ -263,7 +263,7 @@ def proposal_activate(*, proposal: Proposal, actor) -> Proposal:
         locked.snapshot_time = snapshot_time
         locked.strategies = [s.to_json() for s in strategies]
         locked.quorum = quorum
-        locked.start = max(locked.start, now)
+        locked.start = max(locked.start, now).replace(microsecond=0)  # signed timestamps are whole seconds
         locked.activated_at = now
         locked.updated = now
         locked.full_clean(exclude=["thread", "author"])

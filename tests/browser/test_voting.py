@@ -1,0 +1,101 @@
+"""A dev-key wallet signs a vote in a real Chromium; another page's result bar moves without a reload."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.chain]
+
+
+@pytest.fixture
+def proposals(live_url, contracts, node, dev_accounts, monkeypatch):
+    """An admin, an open basic proposal and an open ranked-choice one, on the seeded test chain."""
+    from governance import services
+    from tests.governance.conftest import make_user
+
+    monkeypatch.setitem(django_settings.PORTAL, "SNAPSHOT_CONFIRMATIONS", 0)
+    node.w3.provider.make_request("anvil_mine", ["0x2"])
+    admin = make_user(dev_accounts[0].address, staff=True)
+    now = timezone.now()
+    made = []
+    for title, voting_type, choices in (
+        ("Lower the USDC reserve factor to 10%", "basic", None),
+        ("Which collateral should be listed next?", "ranked-choice", ["wstETH", "rETH", "cbBTC"]),
+    ):
+        draft = services.proposal_create(
+            author=admin, title=title, body="## Why\nLenders earn more; reserves stay **above target**.",
+            category="risk", voting_type=voting_type, choices=choices, start=now, end=now + timedelta(days=3),
+            quorum_value="1000",
+        )
+        made.append(services.proposal_activate(proposal=draft, actor=admin))
+    return made
+
+
+def test_a_signed_vote_moves_the_bar_in_another_page_without_reload(proposals, wallet_page, new_page, live_url, dev_accounts):
+    proposal = proposals[0]
+    url = f"{live_url}{proposal.get_absolute_url()}"
+    watcher = new_page()
+    watcher.goto(url)
+    expect(watcher.get_by_test_id("bar-1")).to_have_attribute("style", re.compile(r"width: 0"))
+    watcher.wait_for_timeout(300)  # the websocket connects after load
+
+    voter = wallet_page(dev_accounts[1])
+    voter.goto(url)
+    voter.get_by_label("For").check()
+    voter.get_by_label("Reason").fill("Lenders first.")
+    voter.get_by_test_id("vote-submit").click()
+    expect(voter.locator("[data-vote-status]")).to_contain_text("Your vote is counted")
+    expect(voter.locator("[data-receipt-hash]")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
+
+    expect(watcher.get_by_test_id("bar-1")).to_have_attribute("style", re.compile(r"width: 100"), timeout=5000)
+    expect(watcher.get_by_test_id("voter-count")).to_have_text("1")
+    expect(watcher.get_by_test_id("voters")).to_contain_text("Lenders first.")
+
+
+def test_a_ranked_vote_is_signed_in_the_chosen_order(proposals, wallet_page, live_url, dev_accounts):
+    from governance.models import Vote
+
+    proposal = proposals[1]
+    page = wallet_page(dev_accounts[2])
+    page.goto(f"{live_url}{proposal.get_absolute_url()}")
+    page.get_by_role("button", name="Move cbBTC up").click()
+    page.get_by_role("button", name="Move cbBTC up").click()
+    page.get_by_test_id("vote-submit").click()
+    expect(page.locator("[data-vote-status]")).to_contain_text("Your vote is counted")
+    assert Vote.objects.get(proposal=proposal).choice == "[3,1,2]"
+
+
+def test_a_refused_signature_shows_a_sentence(proposals, wallet_page, live_url, dev_accounts):
+    page = wallet_page(dev_accounts[1], reject=True)
+    page.goto(f"{live_url}{proposals[0].get_absolute_url()}")
+    page.get_by_label("Against").check()
+    page.get_by_test_id("vote-submit").click()
+    expect(page.locator("[data-vote-status]")).to_contain_text("cancelled")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_governance_screenshots(proposals, signed_in_page, live_url, dev_accounts, screenshot, scheme, viewport):
+    from governance.demo import _votes
+    from tests.browser.conftest import DESKTOP, PHONE
+
+    _votes(proposals[0], [(dev_accounts[1], 1, "More yield for lenders."), (dev_accounts[2], 2, ""), (dev_accounts[4], 3, "")])
+    size = DESKTOP if viewport == "desktop" else PHONE
+    page = signed_in_page(dev_accounts[0], viewport=size, color_scheme=scheme)
+    page.goto(f"{live_url}/proposals/")
+    expect(page.get_by_test_id("proposal-list")).to_be_visible()
+    screenshot(page, f"governance-list-{viewport}-{scheme}")
+    page.goto(f"{live_url}{proposals[0].get_absolute_url()}")
+    expect(page.get_by_test_id("tally")).to_be_visible()
+    screenshot(page, f"governance-proposal-{viewport}-{scheme}")
+    page.goto(f"{live_url}/proposals/new/")
+    page.get_by_label("Body").fill("## Summary\nRaise the **DUSD** borrow cap.\n\n- safer\n- simpler")
+    expect(page.get_by_test_id("preview")).to_contain_text("Summary")
+    screenshot(page, f"governance-form-{viewport}-{scheme}")
