@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, F, Max, Prefetch, Q
 from django.utils import timezone
 
 from . import status as status_logic
@@ -35,7 +35,9 @@ def is_status_staff(user) -> bool:
 
 
 def component_list() -> list[Component]:
-    return list(Component.objects.select_related("group").order_by("group__position", "group__name", "position", "name"))
+    # Ungrouped components first on every database (PostgreSQL sorts NULLs last by default, SQLite first).
+    return list(Component.objects.select_related("group").order_by(
+        F("group__position").asc(nulls_first=True), F("group__name").asc(nulls_first=True), "position", "name"))
 
 
 def component_groups(components: list[Component] | None = None) -> list[tuple[ComponentGroup | None, list[Component]]]:
