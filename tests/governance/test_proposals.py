@@ -201,3 +201,17 @@ def test_draft_form_creates_and_previews(settled_chain, admin_user, client):
          "start": "2030-01-01T10:00", "end": "2030-01-03T10:00", "quorum_kind": "amount", "quorum_value": "0"},
     )
     assert refused.status_code == HTTPStatus.BAD_REQUEST and "at least two choices" in refused.content.decode()
+
+
+def test_voters_are_notified_once_when_a_proposal_closes(make_proposal, ballot, post_vote, dev_accounts, client):
+    from portal.notifications.models import Notification
+
+    voter = make_user(dev_accounts[1].address)
+    proposal = make_proposal("basic", hours=1)
+    post_vote(proposal.number, ballot(dev_accounts[1], proposal, 1))
+    with time_machine.travel(proposal.end + timedelta(minutes=1), tick=False):
+        assert services.proposals_close_due() == 1
+        assert services.proposals_close_due() == 0
+        client.get(proposal.get_absolute_url())
+    notes = Notification.objects.filter(recipient=voter, verb="proposal_closed")
+    assert notes.count() == 1 and proposal.label in notes.get().text
