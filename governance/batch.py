@@ -100,8 +100,12 @@ def aggregate3(
     size = max(1, int(chunk_size or extra.get("WEIGHT_CHUNK_SIZE") or DEFAULT_CHUNK_SIZE))
     chunks = [calls[at : at + size] for at in range(0, len(calls), size)]
 
+    # Where the batch contract has no code at `block` (a snapshot older than its deployment, a chain without it), its
+    # code is lent to the call through eth_call's state override, which geth, erigon, nethermind and anvil support.
+    lend_code: dict = {}
+
     def run(chunk: Sequence[Call]) -> list[bytes | None]:
-        return _aggregate_chunk(node, target, chunk, block, chain_id=chain_id)
+        return _aggregate_chunk(node, target, chunk, block, chain_id=chain_id, lend_code=lend_code)
 
     pool_size = min(len(chunks), max(1, int(workers or extra.get("WEIGHT_READ_WORKERS") or DEFAULT_WORKERS)))
     if pool_size == 1:
@@ -112,31 +116,59 @@ def aggregate3(
     return [result for answer in answers for result in answer]
 
 
-def _aggregate_chunk(node, target: str, chunk: Sequence[Call], block, *, chain_id) -> list[bytes | None]:
+def _aggregate_chunk(node, target: str, chunk: Sequence[Call], block, *, chain_id, lend_code: dict) -> list[bytes | None]:
     try:
-        returned = node.call_raw(to=target, data=encode_aggregate3(chunk), block=block)
+        returned = node.call_raw(to=target, data=encode_aggregate3(chunk), block=block, state_override=lend_code or None)
     except CallReverted:
-        # The batch itself failed (out of gas, a call that ate all gas): halve it until the culprit stands alone.
+        # With allowFailure the batch itself fails only when it runs out of gas (a call that ate it all) — or when the
+        # contract is no Multicall3 at all. Rule that out, then halve the batch until the culprit stands alone.
+        _require_aggregate3(node, target, chain_id=chain_id, block=block, lend_code=lend_code)
         if len(chunk) == 1:
             return [None]
         middle = len(chunk) // 2
-        return _aggregate_chunk(node, target, chunk[:middle], block, chain_id=chain_id) + _aggregate_chunk(
-            node, target, chunk[middle:], block, chain_id=chain_id
-        )
+        return _aggregate_chunk(
+            node, target, chunk[:middle], block, chain_id=chain_id, lend_code=lend_code
+        ) + _aggregate_chunk(node, target, chunk[middle:], block, chain_id=chain_id, lend_code=lend_code)
     if not returned:
-        _explain_empty_answer(node, target, chain_id=chain_id, block=block)
+        if lend_code or node.retrying("reading contract code", node.w3.eth.get_code, target, block):
+            _explain_empty_answer(target, chain_id=chain_id, block=block, lent=bool(lend_code))
+        lend_code[target] = {"code": _multicall_runtime(target, chain_id=chain_id, block=block)}
+        return _aggregate_chunk(node, target, chunk, block, chain_id=chain_id, lend_code=lend_code)
     results = decode_aggregate3(returned)
     if len(results) != len(chunk):
         raise ChainUnavailable(f"The batch-call contract at {target} answered {len(results)} of {len(chunk)} calls.")
     return results
 
 
-def _explain_empty_answer(node, address: str, *, chain_id: int | None, block) -> None:
+def _require_aggregate3(node, target: str, *, chain_id, block, lend_code: dict) -> None:
+    try:
+        answer = node.call_raw(to=target, data=encode_aggregate3([]), block=block, state_override=lend_code or None)
+        if decode_aggregate3(answer) == []:
+            return
+    except (CallReverted, ValueError, IndexError):
+        pass
     where = f"chain {chain_id}" if chain_id is not None else "the portal's chain"
-    if not node.retrying("reading contract code", node.w3.eth.get_code, address, block):
+    raise ChainUnavailable(
+        f"The contract at {target} on {where} is not a Multicall3 batch-call contract (aggregate3 failed), so weights "
+        "cannot be read. Check MULTICALL_ADDRESS."
+    )
+
+
+def _multicall_runtime(target: str, *, chain_id, block) -> str:
+    from governance.contracts import ArtifactMissing, artifact
+
+    try:
+        return artifact("Multicall3")["deployedBytecode"]
+    except ArtifactMissing:
+        _explain_empty_answer(target, chain_id=chain_id, block=block, lent=False)
+
+
+def _explain_empty_answer(address: str, *, chain_id: int | None, block, lent: bool) -> None:
+    where = f"chain {chain_id}" if chain_id is not None else "the portal's chain"
+    if lent:
         raise ChainUnavailable(
-            f"There is no Multicall3 batch-call contract at {address} on {where} at block {block}, so weights "
-            "cannot be read. "
-            "Deploy the contracts (`manage.py seed_demo` on the dev chain) or set MULTICALL_ADDRESS."
+            f"There is no Multicall3 batch-call contract at {address} on {where} at block {block}, and the node "
+            "would not lend it through a state override, so weights cannot be read. Set MULTICALL_ADDRESS to a "
+            "Multicall3 deployed before the snapshot."
         )
     raise ChainUnavailable(f"The batch-call contract at {address} on {where} returned nothing at block {block}.")

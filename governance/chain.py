@@ -97,10 +97,13 @@ class Chain:
     def call(self, tx: dict, block: int | str = "latest") -> bytes:
         return self.retrying("calling a contract", self.w3.eth.call, tx, block)
 
-    def call_raw(self, *, to: str, data: bytes, block: int | str = "latest") -> bytes:
-        """One `eth_call` without web3's formatters (batched reads send megabytes). Raises CallReverted on a revert."""
+    def call_raw(self, *, to: str, data: bytes, block: int | str = "latest", state_override: dict | None = None) -> bytes:
+        """One `eth_call` without web3's formatters (batched reads send megabytes). Raises CallReverted on a revert.
+        `state_override` is eth_call's third parameter ({address: {"code": "0x…"}})."""
         tag = hex(block) if isinstance(block, int) else block
         params = [{"to": to, "data": "0x" + data.hex()}, tag]
+        if state_override:
+            params.append(state_override)
         response = self.retrying("calling a contract", self.provider.make_request, "eth_call", params)
         if "error" in response:
             message = str(response["error"].get("message", response["error"]))

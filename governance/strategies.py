@@ -234,11 +234,14 @@ def _plan(strategy: Strategy, *, home: int, snapshot_block: int, snapshot_time: 
         if snapshot_time is None:
             snapshot_time = block_time(chain(home), snapshot_block)
         block = block_at_time(chain_id=chain_id, when=snapshot_time)
-    if strategy.kind != ERC20_VOTES:
-        return _Read(strategy, block, block, BALANCE_OF)
     head = node.block_number()
     if block > head:
-        raise ValueError(f"The snapshot block {block} is ahead of chain {chain_id}'s head block {head}.")
+        raise ChainUnavailable(
+            f"The node for chain {chain_id} is at block {head}, before the snapshot block {block}; it may still be "
+            "syncing. Please try again later."
+        )
+    if strategy.kind != ERC20_VOTES:
+        return _Read(strategy, block, block, BALANCE_OF)
     if block == head:  # getPastVotes only answers for blocks before the current one
         return _Read(strategy, block, block, GET_VOTES)
     # Checkpoints are kept on-chain: read them at the head, which any full node serves.

@@ -163,6 +163,13 @@ def test_an_unconfigured_chain_is_chain_unavailable(contracts, dev_accounts, nod
         voting_weights(strategies=[strategy], snapshot_block=node.block_number(), addresses=[dev_accounts[0].address])
 
 
+def test_a_snapshot_ahead_of_the_node_is_chain_unavailable(contracts, node, dev_accounts):
+    head = node.block_number()
+    for strategy in default_strategies():
+        with pytest.raises(ChainUnavailable, match=f"is at block {head}, before the snapshot block {head + 100}"):
+            voting_weight(strategies=[strategy], snapshot_block=head + 100, address=dev_accounts[0].address)
+
+
 def test_a_bad_address_is_refused(contracts, node):
     with pytest.raises(ValueError, match="'0x123' is not a valid Ethereum address"):
         voting_weights(strategies=default_strategies(), snapshot_block=node.block_number(), addresses=["0x123"])
