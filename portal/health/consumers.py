@@ -1,10 +1,10 @@
 """`/ws/status/`: read-only live updates of the status pages (htmx ws extension, out-of-band swaps)."""
 
 import asyncio
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from portal.conf import portal_settings
 
@@ -18,7 +18,11 @@ class StatusConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         await self.channel_layer.group_add(STATUS_GROUP, self.channel_name)
         await self.accept()
+        # The page says which version it shows (`?v=`); a socket that reconnects after missing changes catches up.
+        seen = parse_qs(self.scope.get("query_string", b"").decode()).get("v", [None])[0]
         self.version = await database_sync_to_async(_version)()
+        if seen is not None and seen != self.version:
+            await self.send(text_data=await database_sync_to_async(_live_html)())
         self.poller = asyncio.create_task(self.poll())
 
     async def disconnect(self, code):

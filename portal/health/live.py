@@ -49,6 +49,7 @@ def page_context() -> dict:
         "active_maintenances": selectors.active_maintenances(),
         "upcoming_maintenances": selectors.upcoming_maintenances(),
         "updated_at": timezone.now(),
+        "status_version": selectors.status_version(),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -126,7 +127,8 @@ def status_version() -> str:
     """Changes whenever something the live page shows changes; the websocket pushes a fresh page when it does."""
     components = Component.objects.aggregate(at=Max("updated_at"), n=Count("pk"))
     incidents = Incident.objects.aggregate(at=Max("updated_at"), n=Count("pk"), u=Count("updates"))
-    return f"{components['at']}|{components['n']}|{incidents['at']}|{incidents['n']}|{incidents['u']}"
+    raw = f"{components['at']}|{components['n']}|{incidents['at']}|{incidents['n']}|{incidents['u']}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 def uptime_bars(

@@ -39,6 +39,7 @@ def component_detail(request, slug: str):
         "checks": selectors.component_checks(component),
         "incidents": incidents,
         "ranges": list(selectors.RANGES),
+        "status_version": selectors.status_version(),
     })
 
 
@@ -78,6 +79,7 @@ def _incident_page(request, incident: Incident, *, form=None, error: str = "", s
         "form": form or UpdateForm(initial={"status": incident.status}),
         "status_choices": choices,
         "error": error,
+        "status_version": selectors.status_version(),
     }, status=status)
 
 
@@ -86,7 +88,7 @@ def incident_detail(request, code: str):
     return _incident_page(request, _incident_or_404(request, code))
 
 
-def _forbidden_page(request, exc: services.StatusError, template: str, context: dict):
+def _refused(request, exc: services.StatusError, template: str, context: dict):
     return TemplateResponse(request, template, {**context, "error": str(exc)}, status=exc.status)
 
 
@@ -97,11 +99,11 @@ def incident_new(request):
         error = services.StatusError(
             "Only staff can manage incidents and maintenance." if request.user.is_authenticated
             else "Please sign in with a staff wallet to manage the status page.", HTTPStatus.FORBIDDEN)
-        return _forbidden_page(request, error, "health/incident_form.html", context)
+        return _refused(request, error, "health/incident_form.html", context)
     if request.method != "POST":
         return TemplateResponse(request, "health/incident_form.html", context)
     if not form.is_valid():
-        return _forbidden_page(request, services.StatusError(_first_error(form)), "health/incident_form.html", context)
+        return _refused(request, services.StatusError(_first_error(form)), "health/incident_form.html", context)
     try:
         incident = services.incident_create(
             user=request.user, name=form.cleaned_data["name"], impact=form.cleaned_data["impact"],
@@ -109,7 +111,7 @@ def incident_new(request):
             component_codes=form.cleaned_data["components"],
         )
     except services.StatusError as exc:
-        return _forbidden_page(request, exc, "health/incident_form.html", context)
+        return _refused(request, exc, "health/incident_form.html", context)
     return redirect("health:incident", code=incident.code)
 
 
@@ -120,11 +122,11 @@ def maintenance_new(request):
         error = services.StatusError(
             "Only staff can manage incidents and maintenance." if request.user.is_authenticated
             else "Please sign in with a staff wallet to manage the status page.", HTTPStatus.FORBIDDEN)
-        return _forbidden_page(request, error, "health/maintenance_form.html", context)
+        return _refused(request, error, "health/maintenance_form.html", context)
     if request.method != "POST":
         return TemplateResponse(request, "health/maintenance_form.html", context)
     if not form.is_valid():
-        return _forbidden_page(request, services.StatusError(_first_error(form)), "health/maintenance_form.html", context)
+        return _refused(request, services.StatusError(_first_error(form)), "health/maintenance_form.html", context)
     try:
         incident = services.maintenance_schedule(
             user=request.user, name=form.cleaned_data["name"], body=form.cleaned_data["body"],
@@ -132,7 +134,7 @@ def maintenance_new(request):
             scheduled_until=form.cleaned_data["scheduled_until"],
         )
     except services.StatusError as exc:
-        return _forbidden_page(request, exc, "health/maintenance_form.html", context)
+        return _refused(request, exc, "health/maintenance_form.html", context)
     return redirect("health:incident", code=incident.code)
 
 

@@ -30,7 +30,8 @@ def status_page(live_url, node, chain_snapshot, dev_accounts, settings):
     return {c.slug: c for c in components}
 
 
-def test_a_staff_update_appears_live_for_a_visitor(live_url, status_page, new_page, signed_in_page, dev_accounts):
+def test_a_staff_update_appears_live_for_a_visitor(live_url, status_page, new_page, signed_in_page, dev_accounts,
+                                                  screenshot):
     staff_account = dev_accounts[0]
     staff = User.objects.get_or_create(username=staff_account.address)[0]
     staff.groups.add(Group.objects.get_or_create(name="admins")[0])
@@ -51,6 +52,7 @@ def test_a_staff_update_appears_live_for_a_visitor(live_url, status_page, new_pa
     operator.fill("#update-body", "A slow RPC node; switching to the backup.")
     operator.get_by_role("button", name="Post update").click()
     expect(operator.get_by_test_id("incident-timeline")).to_contain_text("switching to the backup")
+    screenshot(operator, "status-incident-staff")
 
     expect(card).to_contain_text("A slow RPC node; switching to the backup.", timeout=12_000)
     expect(card).to_contain_text("Identified")

@@ -8,12 +8,13 @@ from portal.asgi import application
 from portal.health import services
 from portal.health.models import Check
 from portal.health.sampler import components_refresh
+from portal.health.selectors import status_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def communicator(origin: bytes = b"http://testserver"):
-    return WebsocketCommunicator(application, "/ws/status/", headers=[(b"origin", origin), (b"host", b"testserver")])
+def communicator(origin: bytes = b"http://testserver", path: str = "/ws/status/"):
+    return WebsocketCommunicator(application, path, headers=[(b"origin", origin), (b"host", b"testserver")])
 
 
 async def test_incident_updates_arrive_live(staff, rpc_component):
@@ -55,3 +56,15 @@ async def test_a_foreign_origin_is_refused():
     ws = communicator(b"https://evil.example")
     connected, _ = await ws.connect()
     assert not connected
+
+
+async def test_a_socket_that_missed_changes_catches_up_on_connect(rpc_component):
+    current = await database_sync_to_async(status_version)()
+    fresh = communicator(path=f"/ws/status/?v={current}")
+    assert (await fresh.connect())[0]
+    assert await fresh.receive_nothing(timeout=0.3)
+    await fresh.disconnect()
+    stale = communicator(path="/ws/status/?v=0123456789abcdef")
+    assert (await stale.connect())[0]
+    assert 'id="status-banner"' in await stale.receive_from(timeout=5)
+    await stale.disconnect()
