@@ -10,6 +10,11 @@ from governance import chain as chain_module
 from governance.devchain import DEV_KEYS, free_port, start_anvil, stop_anvil
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's sync API leaves an event loop running that async tests must not inherit."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def anvil_url():
     """A real anvil node for the whole test session; the portal's home chain points at it."""

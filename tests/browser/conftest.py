@@ -12,9 +12,6 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-# Playwright's sync API keeps an event loop in the test thread; the ORM calls the tests make are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 WALLET_JS = (Path(__file__).resolve().parent / "wallet.js").read_text()
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -60,10 +57,14 @@ def live_url(_asgi_server, transactional_db):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in the test thread; the tests' ORM calls are still synchronous.
+    # (The root conftest runs the browser tests last, so no async test ever sees that loop.)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture
