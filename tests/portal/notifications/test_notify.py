@@ -126,3 +126,19 @@ async def _anonymous_refused():
     communicator.scope["user"] = AnonymousUser()
     connected, code = await communicator.connect()
     assert not connected and code == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_route_is_wired_and_foreign_origins_are_refused():
+    from portal.asgi import application
+
+    async def check():
+        foreign = WebsocketCommunicator(application, "/ws/notifications/", headers=[(b"origin", b"http://evil.example")])
+        assert (await foreign.connect())[0] is False
+        anonymous = WebsocketCommunicator(
+            application, "/ws/notifications/", headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")]
+        )
+        connected, code = await anonymous.connect()
+        assert not connected and code == 4401  # reached our consumer, which wants a signed-in user
+
+    in_own_loop(check)()
