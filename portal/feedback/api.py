@@ -3,7 +3,8 @@
 from http import HTTPStatus
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status as Answer
+from ninja import Field, Router, Schema
+from ninja import Status as Answer
 from ninja.security import django_auth
 
 from portal.api import ApiError

@@ -24,8 +24,8 @@ POSTS = (
      ["lending"], 120),
     (2, "idea", "Dark mode for the dashboard", "Reading positions at night hurts. Follow the system setting.", ["ux"], 100),
     (3, "bug", "Repay button keeps spinning on mobile",
-     "On iOS Safari the *Repay* button spins forever after the wallet confirms.\n\n1. Open Positions\n2. Repay 10 DUSD\n"
-     "3. Confirm in the wallet", ["mobile"], 90),
+     ("On iOS Safari the *Repay* button spins forever after the wallet confirms.\n\n"
+      "1. Open Positions\n2. Repay 10 DUSD\n3. Confirm in the wallet"), ["mobile"], 90),
     (4, "idea", "Email alerts before liquidation", "A heads-up at 80% loan-to-value, before it is too late.", ["lending"], 60),
     (2, "idea", "A stablecoin market please", "USDC or DAI, either is fine.", ["lending"], 50),
     (3, "idea", "Delegate votes by category", "Let me delegate risk votes to one person and treasury votes to another.",

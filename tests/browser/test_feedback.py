@@ -69,7 +69,8 @@ def demo_board(contracts, dev_accounts):
     admin = users[0]
     User.objects.filter(pk=admin.pk).update(is_staff=True)
     admin.refresh_from_db()
-    lending, ux = Tag.objects.create(slug="lending", name="Lending"), Tag.objects.create(slug="ux", name="UX")
+    Tag.objects.create(slug="lending", name="Lending")
+    Tag.objects.create(slug="ux", name="UX")
     make = services.post_create
     ideas = [
         make(author=users[1], kind="idea", title="Add a USDC lending market", body="Stablecoin deposits with a **low** borrow rate.", tag_slugs=["lending"]),

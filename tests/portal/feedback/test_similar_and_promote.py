@@ -15,7 +15,7 @@ ADMIN_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 
 @pytest.fixture
 def board(alice):
-    make = lambda title, body="": services.post_create(author=alice, kind="idea", title=title, body=body)  # noqa: E731
+    make = lambda title, body="": services.post_create(author=alice, kind="idea", title=title, body=body)
     return {
         "usdc": make("Add a USDC lending market", "Stablecoin deposits with a low borrow rate."),
         "dark": make("Dark mode for the dashboard", "Night-time reading."),

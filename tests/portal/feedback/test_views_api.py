@@ -213,7 +213,7 @@ def test_api_status_and_promote_as_non_staff(csrf_client, bob, idea):
 
 
 def test_board_queries_do_not_grow_with_posts(client, make_user, tag, django_assert_max_num_queries):
-    author, viewer = make_user("author"), make_user("viewer")
+    viewer = make_user("viewer")
     client.force_login(viewer)
 
     def add(n):
