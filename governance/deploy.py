@@ -88,28 +88,39 @@ def _depends_unchanged(name: str, address: str, *, node: Chain, deployed: dict[s
 
 def read_deployments(chain_id: int) -> dict[str, str]:
     """The addresses recorded for `chain_id` in the deployments file ({} when none)."""
-    path = deployments_file()
-    if not path.exists():
+    entry = _recorded(deployments_file()).get(str(chain_id), {})
+    return dict(entry) if isinstance(entry, dict) else {}
+
+
+_file_cache: dict[str, tuple[tuple[int, int, int], dict]] = {}
+
+
+def _recorded(path) -> dict:
+    """The whole deployments file, re-read only when it changes (tier badges look addresses up on every page)."""
+    try:
+        stat = path.stat()
+    except OSError:
         return {}
+    version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)  # every write replaces the file: a new inode
+    cached = _file_cache.get(str(path))
+    if cached and cached[0] == version:
+        return cached[1]
     try:
         recorded = json.loads(path.read_text())
     except (OSError, ValueError):
         log.warning("ignoring unreadable %s", path)
-        return {}
-    entry = recorded.get(str(chain_id), {})
-    return dict(entry) if isinstance(entry, dict) else {}
+        recorded = {}
+    if not isinstance(recorded, dict):
+        recorded = {}
+    _file_cache[str(path)] = (version, recorded)
+    return recorded
 
 
 def record_deployments(chain_id: int, addresses: dict[str, str]) -> None:
     """Write `addresses` for `chain_id` into the deployments file, keeping other chains' entries."""
     path = deployments_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    recorded = {}
-    if path.exists():
-        try:
-            recorded = json.loads(path.read_text())
-        except ValueError:
-            recorded = {}
+    recorded = dict(_recorded(path))
     recorded[str(chain_id)] = dict(addresses)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
