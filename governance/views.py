@@ -71,6 +71,7 @@ def proposal_context(*, proposal, request) -> dict:
         context.update(
             {
                 "my_vote": my_vote,
+                "my_weight": _snapshot_weight(proposal, user) if proposal.state == "active" else None,
                 "timeline": selectors.proposal_timeline(proposal=proposal),
                 "can_edit": user.is_authenticated and user.pk == proposal.author_id and proposal.state == "draft",
                 "can_activate": user.is_authenticated
@@ -80,6 +81,29 @@ def proposal_context(*, proposal, request) -> dict:
             }
         )
     return context
+
+
+def _snapshot_weight(proposal, user):
+    """The signed-in wallet's weight at the snapshot (fixed, so cached); None when unknown."""
+    from django.core.cache import cache
+
+    from governance.strategies import Strategy, voting_weight
+
+    address = getattr(user, "primary_address", None) if user.is_authenticated else None
+    if not address or proposal.snapshot_block is None:
+        return None
+    key = f"governance:weight:{proposal.pk}:{address}"
+    weight = cache.get(key)
+    if weight is None:
+        try:
+            weight = voting_weight(
+                strategies=[Strategy.from_json(s) for s in proposal.strategies], snapshot_block=proposal.snapshot_block,
+                snapshot_time=proposal.snapshot_time, address=address,
+            )
+        except (ChainUnavailable, ValueError):
+            return None
+        cache.set(key, weight, 24 * 3600)
+    return weight
 
 
 def detail(request, number: int):

@@ -15,6 +15,15 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.chain]
 ORIGIN = [(b"origin", b"http://testserver")]
 
 
+@pytest.fixture(autouse=True)
+async def _close_worker_connections():
+    """sync_to_async runs the ORM in a worker thread: close its connection so the test database can be dropped."""
+    yield
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
+
+
 async def test_the_tally_and_voters_arrive_after_a_vote(make_proposal, ballot, dev_accounts):
     proposal = await sync_to_async(make_proposal)("single-choice", ["Keep", "Raise"])
     communicator = WebsocketCommunicator(application, f"/ws/proposals/{proposal.number}/", headers=ORIGIN)

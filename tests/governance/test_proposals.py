@@ -215,3 +215,14 @@ def test_voters_are_notified_once_when_a_proposal_closes(make_proposal, ballot, 
         client.get(proposal.get_absolute_url())
     notes = Notification.objects.filter(recipient=voter, verb="proposal_closed")
     assert notes.count() == 1 and proposal.label in notes.get().text
+
+
+def test_the_signed_in_voter_sees_their_weight_and_then_their_receipt(make_proposal, ballot, post_vote, dev_accounts, client):
+    voter = make_user(dev_accounts[1].address)
+    proposal = make_proposal("basic")
+    client.force_login(voter)
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    assert "You vote with <strong>12,200.00</strong> weight" in page
+    receipt = post_vote(proposal.number, ballot(dev_accounts[1], proposal, 2)).json()["receipt"]
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    assert receipt in page and 'data-testid="my-vote"' in page
