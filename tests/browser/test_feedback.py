@@ -62,6 +62,44 @@ def test_post_vote_and_live_notification(live_url, signed_in_page, dev_accounts)
     expect(author.get_by_test_id("notification-list")).to_contain_text("“A USDC lending market” is now Planned")
 
 
+def test_staff_answer_the_gold_question_first_and_the_asker_is_told_live(
+    live_url, signed_in_page, dev_accounts, contracts
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    User.objects.create(username=dev_accounts[0].address, is_staff=True)
+    bronze_user = User.objects.create(username=dev_accounts[3].address)
+    gold_user = User.objects.create(username=dev_accounts[1].address)
+    older = services.post_create(author=bronze_user, kind="question", title="Why did my rate change?", body="Hm.")
+    Post.objects.filter(pk=older.pk).update(created=timezone.now() - timedelta(hours=5))
+    gold = services.post_create(author=gold_user, kind="question", title="How do I repay early?", body="Fees?")
+
+    asker = signed_in_page(dev_accounts[1])
+    asker.add_init_script(WS_OPEN)
+    asker.goto(live_url + gold.get_absolute_url())
+    asker.wait_for_function("window.__wsOpen === true")
+
+    staff = signed_in_page(dev_accounts[0])
+    staff.goto(live_url + "/feedback/queue/")
+    first = staff.locator("[data-testid=queue] > li").first
+    expect(first).to_contain_text(gold.title)  # Gold before the older Bronze question
+    expect(first).to_contain_text("Gold")
+    first.get_by_role("button", name="Claim").click()
+    staff.get_by_test_id("answer-body").fill("Any time, **no fee**: open Positions and press Repay.")
+    staff.get_by_test_id("answer-submit").click()
+    expect(staff.get_by_test_id("official-answer")).to_contain_text("no fee")
+
+    expect(asker.get_by_test_id("notification-count")).to_have_text("1")
+    expect(asker.get_by_test_id("notification-toast")).to_contain_text("Staff answered your question")
+    asker.reload()
+    asker.get_by_test_id("accept").click()
+    expect(asker.get_by_test_id("post-status")).to_have_text("Done")
+    gold.refresh_from_db()
+    assert gold.accepted_at and gold.first_response_at and gold.claimed_by.username == dev_accounts[0].address
+
+
 @pytest.fixture
 def demo_board(contracts, dev_accounts):
     """A board with every status, a merged duplicate, an answered question and a queue, authored by tiered wallets."""

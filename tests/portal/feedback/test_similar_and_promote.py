@@ -103,3 +103,18 @@ def test_staff_without_a_wallet_get_the_governance_sentence(idea, staff):
     with pytest.raises(FeedbackError, match="no wallet address") as refused:
         services.post_promote(post=idea, by=staff)
     assert refused.value.status == HTTPStatus.FORBIDDEN and not Proposal.objects.exists()
+
+
+@pytest.mark.chain
+def test_the_post_shows_the_proposal_state_and_result_once_voting_starts(idea, admin, client, contracts, chain_snapshot):
+    from django.utils import timezone
+
+    from governance.services import proposal_activate
+
+    proposal = services.post_promote(post=idea, by=admin)
+    Proposal.objects.filter(pk=proposal.pk).update(start=timezone.now())
+    proposal_activate(proposal=Proposal.objects.get(pk=proposal.pk), actor=admin)
+    page = client.get(idea.get_absolute_url()).content.decode()
+    assert 'data-testid="proposal-state">Active<' in page
+    assert "0 voters" in page and "For" in page and "Against" in page
+    assert "LIP-" in client.get("/feedback/").content.decode()  # the board shows the link too
