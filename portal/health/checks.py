@@ -51,15 +51,30 @@ def measure(check: Check) -> Measurement:
         return Measurement(None, f"The check could not run: {type(exc).__name__}: {str(exc)[:160]}")
 
 
+_probes: dict[str, Chain] = {}
+
+
+def probe() -> Chain:
+    """The portal's home chain with a short timeout and one retry: a probe must not hang the sampler when a node
+    accepts connections but stops answering."""
+    url = chain().rpc_url
+    if url not in _probes:
+        timeout = float(portal_settings().extra.get("HEALTH_RPC_TIMEOUT_SECONDS", 5))
+        node = Chain(url, timeout=timeout, retries=2)
+        node.provider.exception_retry_configuration = None  # web3's own retries would multiply ours
+        _probes[url] = node
+    return _probes[url]
+
+
 def _rpc_latency(check: Check) -> float:
-    node = chain()
+    node = probe()
     started = time.perf_counter()
     node.block_number()
     return (time.perf_counter() - started) * 1000
 
 
 def _rpc_head_age(check: Check) -> float:
-    block = chain().get_block("latest")
+    block = probe().get_block("latest")
     return max(0.0, time.time() - float(block["timestamp"]))
 
 
@@ -67,7 +82,7 @@ def _rpc_head_lag(check: Check) -> float:
     reference_url = check.config.get("reference_rpc_url") or portal_settings().extra.get("HEALTH_REFERENCE_RPC_URL")
     if not reference_url:
         raise CheckFailed("No reference node is configured to compare the head block with.")
-    ours = chain().block_number()
+    ours = probe().block_number()
     theirs = Chain(reference_url, timeout=5, retries=2).block_number()
     return max(0, theirs - ours)
 
@@ -178,7 +193,7 @@ def read_view(config: dict) -> float:
     if len(args) != len(signature.inputs):
         raise CheckFailed(f"{signature.name} takes {len(signature.inputs)} arguments but {len(args)} are configured.")
     address = contract_address_of(config)
-    node = chain()
+    node = probe()
     calldata = signature.selector + encode(signature.inputs, [_coerce_arg(t, a) for t, a in zip(signature.inputs, args)])
     raw = node.call({"to": address, "data": "0x" + calldata.hex()})
     if not raw:

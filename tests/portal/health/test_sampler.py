@@ -208,3 +208,25 @@ def test_the_long_running_sampler_survives_a_dead_chain_and_stops_on_sigterm(tmp
     finally:
         if process.poll() is None:
             process.kill()
+
+
+@pytest.mark.django_db
+def test_a_node_that_stops_answering_is_an_outage_not_a_hang(rpc_component, settings):
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections, never answers
+    settings.PORTAL = {**settings.PORTAL, "CHAIN_RPC_URL": f"http://127.0.0.1:{silent.getsockname()[1]}",
+                       "HEALTH_RPC_TIMEOUT_SECONDS": 0.5}
+    chain_module._nodes.clear()
+    try:
+        started = time.monotonic()
+        run_due_checks(force=True)
+        assert time.monotonic() - started < 5
+        rpc_component.refresh_from_db()
+        assert rpc_component.status == "major_outage"
+    finally:
+        silent.close()
+        chain_module._nodes.clear()
