@@ -103,6 +103,8 @@ async def _consumer_pushes():
     theirs = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
     theirs.scope["user"] = bob
     assert (await mine.connect())[0] and (await theirs.connect())[0]
+    for socket in (mine, theirs):  # on connect: the current count, for a socket that reconnects
+        assert 'data-count="0"' in await socket.receive_from(timeout=3)
 
     await sync_to_async(notify)(recipients=[alice], verb="question_answered", text="Staff answered", url="/feedback/2/")
     html = await mine.receive_from(timeout=3)
