@@ -237,3 +237,10 @@ def test_board_queries_do_not_grow_with_posts(client, make_user, tag, django_ass
 def test_odd_filters_are_ignored_not_errors(client, idea):
     for query in ({"tag": "a b/c"}, {"kind": "nope"}, {"status": "??"}, {"sort": "random"}, {"mine": "1"}):
         assert client.get("/feedback/", query).status_code == HTTPStatus.OK
+
+
+def test_openapi_documents_the_feedback_endpoints(client):
+    schema = client.get("/api/v1/openapi.json")
+    assert schema.status_code == HTTPStatus.OK
+    paths = schema.json()["paths"]
+    assert {"/api/v1/feedback", "/api/v1/feedback/{post_id}", "/api/v1/feedback/{post_id}/vote"} <= set(paths)
