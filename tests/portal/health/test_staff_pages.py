@@ -225,3 +225,28 @@ def test_pages_render(client, staff, incident, rpc_component):
     assert client.get("/status/components/nope/").status_code == HTTPStatus.NOT_FOUND
     bad = client.get(f"/status/components/{rpc_component.slug}/metrics.json?range=1y")
     assert bad.status_code == HTTPStatus.BAD_REQUEST and bad.json() == {"error": "The range must be one of 24h, 7d or 90d."}
+
+
+@pytest.mark.django_db
+def test_the_status_page_reads_a_fixed_number_of_queries(client, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.health.demo import seed_components, seed_history
+    from portal.health.models import Component, ComponentStatusChange
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/status/").status_code == HTTPStatus.OK
+        return len(queries)
+
+    components = seed_components()
+    seed_history(components)
+    services.incident_create(user=staff, name="A", impact="minor", status="investigating", body="x",
+                             component_codes=[components[0].code])
+    before = count()
+    extra = Component.objects.create(slug="extra", name="Extra", group=components[0].group)
+    ComponentStatusChange.objects.create(component=extra, status="operational", at=timezone.now() - timedelta(days=30))
+    services.incident_create(user=staff, name="B", impact="major", status="identified", body="y",
+                             component_codes=[c.code for c in components])
+    assert count() == before < 25  # more components, days and incidents read no more queries
