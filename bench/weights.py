@@ -64,7 +64,8 @@ def fund(node, token, addresses: list[str]) -> None:
         data = token.encode_abi("mintBatch", args=[batch, [amount_of(start + i) for i in range(len(batch))]])
         hashes.append(
             node.send_transaction(
-                key=DEV_KEYS[0], tx={"to": token.address, "data": data, "nonce": nonce, "gas": 150_000 * len(batch)},
+                key=DEV_KEYS[0],
+                tx={"to": token.address, "data": data, "nonce": nonce, "gas": 150_000 * len(batch)},
                 wait=False,
             )
         )
@@ -80,13 +81,17 @@ def timed(fn):
 
 
 def naive_web3(token, addresses, block):
-    return {a: Decimal(token.functions.balanceOf(a).call(block_identifier=block)).scaleb(-18) for a in addresses}
+    return {
+        a: Decimal(token.functions.balanceOf(a).call(block_identifier=block)).scaleb(-18) for a in addresses
+    }
 
 
 def naive_raw(node, token_address, addresses, block):
     balance_of = selector("balanceOf(address)")
     return {
-        a: Decimal(int.from_bytes(node.call_raw(to=token_address, data=balance_of + word(a), block=block), "big")).scaleb(-18)
+        a: Decimal(
+            int.from_bytes(node.call_raw(to=token_address, data=balance_of + word(a), block=block), "big")
+        ).scaleb(-18)
         for a in addresses
     }
 
@@ -115,7 +120,9 @@ def main() -> int:
         setup, _ = timed(lambda: fund(node, token, everyone))
         node.w3.provider.make_request("anvil_mine", ["0x2"])
         block = node.block_number() - 1
-        print(f"anvil on :{port}, {len(everyone):,} holders funded in {setup:.1f} s; weights at block {block}")
+        print(
+            f"anvil on :{port}, {len(everyone):,} holders funded in {setup:.1f} s; weights at block {block}"
+        )
         print(f"cpu cores: {os.cpu_count()}, chunk size: {args.chunk_size or 'default'}\n")
 
         strategy_of = {
@@ -130,23 +137,37 @@ def main() -> int:
             expected = {a: Decimal(amount_of(i)).scaleb(-18) for i, a in enumerate(group)}
             batched = {}
             for kind, strategy in strategy_of.items():
-                voting_weights(strategies=[strategy], snapshot_block=block, addresses=group[:50])  # warm the sessions
+                voting_weights(
+                    strategies=[strategy], snapshot_block=block, addresses=group[:50]
+                )  # warm the sessions
                 runs = []
                 for _ in range(args.repeat):
                     _eip55.cache_clear()  # include the checksumming a cold recount pays
                     seconds, weights = timed(
-                        lambda strategy=strategy: voting_weights(
-                            strategies=[strategy], snapshot_block=block, addresses=group, chunk_size=args.chunk_size
+                        lambda strategy=strategy, group=group: voting_weights(
+                            strategies=[strategy],
+                            snapshot_block=block,
+                            addresses=group,
+                            chunk_size=args.chunk_size,
                         )
                     )
                     assert weights == expected, f"batched {kind} weights differ from what was minted"
                     runs.append(seconds)
                 batched[kind] = min(runs)
-                print(f"{size:>9,}  {'batched aggregate3, ' + kind:<34} {min(runs):>8.3f}  {'':>10}  "
-                      f"(runs: {', '.join(f'{r:.3f}' for r in runs)})")
-            naive = [("naive raw eth_call per address", lambda: naive_raw(node, token.address, group, block))]
+                print(
+                    f"{size:>9,}  {'batched aggregate3, ' + kind:<34} {min(runs):>8.3f}  {'':>10}  "
+                    f"(runs: {', '.join(f'{r:.3f}' for r in runs)})"
+                )
+            naive = [
+                (
+                    "naive raw eth_call per address",
+                    lambda group=group: naive_raw(node, token.address, group, block),
+                )
+            ]
             if size <= args.web3_max:
-                naive.append(("naive web3 call per address", lambda: naive_web3(token, group, block)))
+                naive.append(
+                    ("naive web3 call per address", lambda group=group: naive_web3(token, group, block))
+                )
             for label, loop in naive:
                 seconds, weights = timed(loop)
                 assert weights == expected, f"{label}: weights differ"

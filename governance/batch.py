@@ -51,7 +51,9 @@ def encode_aggregate3(calls: Sequence[Call]) -> bytes:
     data_offset = (3 * _WORD).to_bytes(_WORD, "big")
     for call in calls:
         padded = call.data + b"\0" * (-len(call.data) % _WORD)
-        tail = b"".join((word(call.target), true_word, data_offset, len(call.data).to_bytes(_WORD, "big"), padded))
+        tail = b"".join(
+            (word(call.target), true_word, data_offset, len(call.data).to_bytes(_WORD, "big"), padded)
+        )
         heads.append(offset.to_bytes(_WORD, "big"))
         tails.append(tail)
         offset += len(tail)
@@ -116,9 +118,16 @@ def aggregate3(
     return [result for answer in answers for result in answer]
 
 
-def _aggregate_chunk(node, target: str, chunk: Sequence[Call], block, *, chain_id, lend_code: dict) -> list[bytes | None]:
+def _aggregate_chunk(
+    node, target: str, chunk: Sequence[Call], block, *, chain_id, lend_code: dict
+) -> list[bytes | None]:
+    override = (
+        dict(lend_code) or None
+    )  # what this very call sends: other chunks may add to lend_code meanwhile
     try:
-        returned = node.call_raw(to=target, data=encode_aggregate3(chunk), block=block, state_override=lend_code or None)
+        returned = node.call_raw(
+            to=target, data=encode_aggregate3(chunk), block=block, state_override=override
+        )
     except CallReverted:
         # With allowFailure the batch itself fails only when it runs out of gas (a call that ate it all) — or when the
         # contract is no Multicall3 at all. Rule that out, then halve the batch until the culprit stands alone.
@@ -130,19 +139,23 @@ def _aggregate_chunk(node, target: str, chunk: Sequence[Call], block, *, chain_i
             node, target, chunk[:middle], block, chain_id=chain_id, lend_code=lend_code
         ) + _aggregate_chunk(node, target, chunk[middle:], block, chain_id=chain_id, lend_code=lend_code)
     if not returned:
-        if lend_code or node.retrying("reading contract code", node.w3.eth.get_code, target, block):
-            _explain_empty_answer(target, chain_id=chain_id, block=block, lent=bool(lend_code))
+        if override or node.retrying("reading contract code", node.w3.eth.get_code, target, block):
+            _explain_empty_answer(target, chain_id=chain_id, block=block, lent=bool(override))
         lend_code[target] = {"code": _multicall_runtime(target, chain_id=chain_id, block=block)}
         return _aggregate_chunk(node, target, chunk, block, chain_id=chain_id, lend_code=lend_code)
     results = decode_aggregate3(returned)
     if len(results) != len(chunk):
-        raise ChainUnavailable(f"The batch-call contract at {target} answered {len(results)} of {len(chunk)} calls.")
+        raise ChainUnavailable(
+            f"The batch-call contract at {target} answered {len(results)} of {len(chunk)} calls."
+        )
     return results
 
 
 def _require_aggregate3(node, target: str, *, chain_id, block, lend_code: dict) -> None:
     try:
-        answer = node.call_raw(to=target, data=encode_aggregate3([]), block=block, state_override=lend_code or None)
+        answer = node.call_raw(
+            to=target, data=encode_aggregate3([]), block=block, state_override=lend_code or None
+        )
         if decode_aggregate3(answer) == []:
             return
     except (CallReverted, ValueError, IndexError):
@@ -171,4 +184,6 @@ def _explain_empty_answer(address: str, *, chain_id: int | None, block, lent: bo
             "would not lend it through a state override, so weights cannot be read. Set MULTICALL_ADDRESS to a "
             "Multicall3 deployed before the snapshot."
         )
-    raise ChainUnavailable(f"The batch-call contract at {address} on {where} returned nothing at block {block}.")
+    raise ChainUnavailable(
+        f"The batch-call contract at {address} on {where} returned nothing at block {block}."
+    )

@@ -39,7 +39,10 @@ class TransactionFailed(Exception):
 
 def _node_error_sentence(message: str, *, block) -> str:
     lowered = message.lower()
-    if any(hint in lowered for hint in ("missing trie node", "header not found", "unknown block", "pruned", "out of range")):
+    if any(
+        hint in lowered
+        for hint in ("missing trie node", "header not found", "unknown block", "pruned", "out of range")
+    ):
         return (
             f"The blockchain node cannot serve state at block {block}: reading balances at old blocks needs an archive "
             f"node ({message})."
@@ -97,7 +100,9 @@ class Chain:
     def call(self, tx: dict, block: int | str = "latest") -> bytes:
         return self.retrying("calling a contract", self.w3.eth.call, tx, block)
 
-    def call_raw(self, *, to: str, data: bytes, block: int | str = "latest", state_override: dict | None = None) -> bytes:
+    def call_raw(
+        self, *, to: str, data: bytes, block: int | str = "latest", state_override: dict | None = None
+    ) -> bytes:
         """One `eth_call` without web3's formatters (batched reads send megabytes). Raises CallReverted on a revert.
         `state_override` is eth_call's third parameter ({address: {"code": "0x…"}})."""
         tag = hex(block) if isinstance(block, int) else block
@@ -117,7 +122,10 @@ class Chain:
         receipt. Raises TransactionFailed when it reverts. For the dev chain, scripts and tests."""
         account = Account.from_key(key)
         tx = {"from": account.address, "chainId": self.chain_id, **tx}
-        tx.setdefault("nonce", self.retrying("reading a nonce", self.w3.eth.get_transaction_count, account.address, "pending"))
+        tx.setdefault(
+            "nonce",
+            self.retrying("reading a nonce", self.w3.eth.get_transaction_count, account.address, "pending"),
+        )
         if "gas" not in tx:
             try:
                 # Generous: anvil under-estimates calls whose refunds matter (a burn); unused gas is not charged.
@@ -129,10 +137,14 @@ class Chain:
             tx["maxPriorityFeePerGas"] = 10**9
             tx["maxFeePerGas"] = 2 * base + 10**9
         signed = account.sign_transaction(tx)
-        tx_hash = self.retrying("sending a transaction", self.w3.eth.send_raw_transaction, signed.raw_transaction)
+        tx_hash = self.retrying(
+            "sending a transaction", self.w3.eth.send_raw_transaction, signed.raw_transaction
+        )
         if not wait:
             return tx_hash
-        receipt = self.retrying("waiting for a receipt", self.w3.eth.wait_for_transaction_receipt, tx_hash, 60)
+        receipt = self.retrying(
+            "waiting for a receipt", self.w3.eth.wait_for_transaction_receipt, tx_hash, 60
+        )
         if receipt["status"] != 1:
             raise TransactionFailed(f"Transaction {tx_hash.to_0x_hex()} reverted.")
         return receipt

@@ -21,7 +21,11 @@ ACHIEVEMENTS = {1: "first vote", 2: "first proposal", 3: "early supporter"}
 DEMO_PRICE = 3_150 * 10**8  # ETH / USD with 8 decimals
 PRICE_REFRESH_SECONDS = 3600
 # (account index, supply, borrow) in DUSD
-POOL_ACTIVITY = ((1, 100_000 * TOKEN, 0), (2, 40_000 * TOKEN, 25_000 * TOKEN), (3, 10_000 * TOKEN, 6_000 * TOKEN))
+POOL_ACTIVITY = (
+    (1, 100_000 * TOKEN, 0),
+    (2, 40_000 * TOKEN, 25_000 * TOKEN),
+    (3, 10_000 * TOKEN, 6_000 * TOKEN),
+)
 
 
 def seed_chain(*, stdout, node=None) -> dict[str, str]:
@@ -53,7 +57,9 @@ def seed_chain(*, stdout, node=None) -> dict[str, str]:
         if token.functions.delegates(account.address).call() != account.address:
             _send(node, account.key.to_0x_hex(), token, "delegate", account.address)
             stdout.write(f"  {account.address} delegated to itself\n")
-    stdout.write(f"  anvil #0–#4 hold {', '.join(f'{b // TOKEN:,}' for b in DEMO_BALANCES)} LOYAL, self-delegated\n")
+    stdout.write(
+        f"  anvil #0–#4 hold {', '.join(f'{b // TOKEN:,}' for b in DEMO_BALANCES)} LOYAL, self-delegated\n"
+    )
 
     badge = contract(node, "AchievementBadge", addresses["AchievementBadge"])
     for index, achievement in DEMO_BADGES:
@@ -94,4 +100,6 @@ def _seed_pool(node, addresses: dict[str, str], accounts, *, stdout) -> None:
 
 
 def _send(node, key: str, target, function: str, *args) -> dict:
-    return node.send_transaction(key=key, tx={"to": target.address, "data": target.encode_abi(function, args=args)})
+    return node.send_transaction(
+        key=key, tx={"to": target.address, "data": target.encode_abi(function, args=args)}
+    )

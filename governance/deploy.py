@@ -20,7 +20,14 @@ log = logging.getLogger(__name__)
 
 CANONICAL_MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
 # Deployment order: a later contract's constructor may name an earlier one.
-CONTRACT_NAMES = ("LoyaltyToken", "AchievementBadge", "Multicall3", "DemoPriceOracle", "DemoDollar", "LendingPool")
+CONTRACT_NAMES = (
+    "LoyaltyToken",
+    "AchievementBadge",
+    "Multicall3",
+    "DemoPriceOracle",
+    "DemoDollar",
+    "LendingPool",
+)
 ORACLE_DECIMALS = 8
 ORACLE_DESCRIPTION = "ETH / USD"
 ORACLE_INITIAL_ANSWER = 3_000 * 10**ORACLE_DECIMALS
@@ -66,7 +73,10 @@ def deploy_all(node: Chain, *, deployer_key: str, reuse: dict[str, str] | None =
             deployed[name] = Web3.to_checksum_address(known)
             continue
         deployed[name] = deploy_contract(
-            node, deployer_key=deployer_key, name=name, args=_constructor_args(name, admin=admin, deployed=deployed)
+            node,
+            deployer_key=deployer_key,
+            name=name,
+            args=_constructor_args(name, admin=admin, deployed=deployed),
         )
         log.debug("deployed %s at %s", name, deployed[name])
     return deployed

@@ -22,7 +22,6 @@ from functools import lru_cache
 
 from eth_hash.auto import keccak
 
-
 from governance.batch import Call, aggregate3, selector, word
 from governance.chain import CallReverted, ChainUnavailable, chain, home_chain_id
 from portal.conf import portal_settings
@@ -65,7 +64,11 @@ class Strategy:
             raise ValueError(f"A strategy's chain id must be a positive whole number, not {self.chain_id!r}.")
         object.__setattr__(self, "address", checksum(self.address, what="A strategy's contract address"))
         object.__setattr__(self, "multiplier", _multiplier(self.multiplier))
-        if isinstance(self.decimals, bool) or not isinstance(self.decimals, int) or not 0 <= self.decimals <= MAX_DECIMALS:
+        if (
+            isinstance(self.decimals, bool)
+            or not isinstance(self.decimals, int)
+            or not 0 <= self.decimals <= MAX_DECIMALS
+        ):
             raise ValueError(f"A strategy's decimals must be a whole number from 0 to {MAX_DECIMALS}.")
         if self.kind == ERC721_BALANCE_OF and self.decimals != 0:
             raise ValueError("An erc721-balance-of strategy counts whole tokens: its decimals must be 0.")
@@ -86,7 +89,9 @@ class Strategy:
             raise ValueError("A strategy must be an object with kind, chain_id, address and multiplier.")
         unknown = sorted(set(data) - _FIELDS)
         if unknown:
-            raise ValueError(f"Unknown strategy field {unknown[0]!r}; a strategy has {', '.join(sorted(_FIELDS))}.")
+            raise ValueError(
+                f"Unknown strategy field {unknown[0]!r}; a strategy has {', '.join(sorted(_FIELDS))}."
+            )
         missing = [name for name in ("kind", "chain_id", "address") if name not in data]
         if missing:
             raise ValueError(f"A strategy needs a {missing[0]}.")
@@ -112,7 +117,9 @@ def strategies_from_json(items) -> list[Strategy]:
     for strategy in strategies:
         key = (strategy.kind, strategy.chain_id, strategy.address)
         if key in seen:
-            raise ValueError(f"The strategy {strategy.kind} on {strategy.address} (chain {strategy.chain_id}) is listed twice.")
+            raise ValueError(
+                f"The strategy {strategy.kind} on {strategy.address} (chain {strategy.chain_id}) is listed twice."
+            )
         seen.add(key)
     return strategies
 
@@ -127,7 +134,9 @@ def checksum(address, *, what: str = "The address") -> str:
     digits = address[2:]
     checksummed = _eip55(digits.lower())
     if digits not in (digits.lower(), digits.upper()) and address != checksummed:
-        raise ValueError(f"{what} {address!r} is not a valid Ethereum address: its checksum (mixed case) is wrong.")
+        raise ValueError(
+            f"{what} {address!r} is not a valid Ethereum address: its checksum (mixed case) is wrong."
+        )
     return checksummed
 
 
@@ -136,7 +145,7 @@ def _eip55(lower: str) -> str:
     # One keccak per address, cached: web3's to_checksum_address costs four times as much, and a recount of 10,000
     # voters would spend more time there than on the chain.
     digest = keccak(lower.encode()).hex()
-    return "0x" + "".join(c.upper() if d >= "8" else c for c, d in zip(lower, digest))
+    return "0x" + "".join(c.upper() if d >= "8" else c for c, d in zip(lower, digest[:40], strict=True))
 
 
 def _multiplier(value) -> Decimal:
@@ -168,7 +177,11 @@ def default_strategies() -> list[Strategy]:
     badge = contract_address("AchievementBadge")
     if badge:
         badge_weight = Decimal(str(extra.get("BADGE_WEIGHT", DEFAULT_BADGE_WEIGHT)))
-        strategies.append(Strategy(kind=ERC721_BALANCE_OF, chain_id=home, address=badge, multiplier=badge_weight, decimals=0))
+        strategies.append(
+            Strategy(
+                kind=ERC721_BALANCE_OF, chain_id=home, address=badge, multiplier=badge_weight, decimals=0
+            )
+        )
     return strategies
 
 
@@ -176,7 +189,9 @@ def snapshot_fix(*, chain_id: int | None = None, confirmations: int | None = Non
     """The snapshot for a proposal opening now: head minus the confirmation depth (PORTAL["SNAPSHOT_CONFIRMATIONS"],
     default 3; never below block 0) and that block's timestamp in UTC. Raises ChainUnavailable."""
     node = chain(chain_id)
-    depth = confirmations if confirmations is not None else portal_settings().extra.get("SNAPSHOT_CONFIRMATIONS")
+    depth = (
+        confirmations if confirmations is not None else portal_settings().extra.get("SNAPSHOT_CONFIRMATIONS")
+    )
     depth = DEFAULT_CONFIRMATIONS if depth is None else max(0, int(depth))
     block = max(node.block_number() - depth, 0)
     return block, block_time(node, block)
@@ -289,10 +304,14 @@ def voting_weights(
                 totals[voter] = None
                 continue
             raw = int.from_bytes(returned[:32], "big")
-            totals[voter] = EXACT.add(totals[voter], to_units(raw, decimals=strategy.decimals, multiplier=strategy.multiplier))
+            totals[voter] = EXACT.add(
+                totals[voter], to_units(raw, decimals=strategy.decimals, multiplier=strategy.multiplier)
+            )
     failed = sum(1 for weight in totals.values() if weight is None)
     if failed:
-        log.warning("weight read failed for %d of %d addresses at block %s", failed, len(voters), snapshot_block)
+        log.warning(
+            "weight read failed for %d of %d addresses at block %s", failed, len(voters), snapshot_block
+        )
     return {voter: None if weight is None else tidy(weight) for voter, weight in totals.items()}
 
 
@@ -312,7 +331,9 @@ def voting_weight(
     return weight
 
 
-def total_supply_at(*, strategies: list[Strategy], snapshot_block: int, snapshot_time: datetime | None = None) -> Decimal:
+def total_supply_at(
+    *, strategies: list[Strategy], snapshot_block: int, snapshot_time: datetime | None = None
+) -> Decimal:
     """The most weight there could be at the snapshot (for quorum as a share): getPastTotalSupply for erc20-votes,
     totalSupply() at the block for the others, times the multipliers. Raises ChainUnavailable."""
     total = Decimal(0)

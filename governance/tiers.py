@@ -121,10 +121,14 @@ def current_weights(addresses: list[str]) -> dict[str, Decimal | None]:
         strategies = default_strategies()
         if not strategies:
             return dict.fromkeys(addresses)
-        return voting_weights(strategies=strategies, snapshot_block=chain().block_number(), addresses=addresses)
+        return voting_weights(
+            strategies=strategies, snapshot_block=chain().block_number(), addresses=addresses
+        )
     except ChainUnavailable as exc:
         log.info("loyalty tiers unavailable: %s", exc)
-        cache.set(_CHAIN_DOWN_KEY, True, FAILURE_CACHE_SECONDS)  # one slow failure, not one per address on a page
+        cache.set(
+            _CHAIN_DOWN_KEY, True, FAILURE_CACHE_SECONDS
+        )  # one slow failure, not one per address on a page
         return dict.fromkeys(addresses)
 
 

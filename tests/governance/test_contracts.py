@@ -23,7 +23,9 @@ def test_loyalty_token_cannot_be_transferred(token, dev_accounts, transact, chai
     holder, other = dev_accounts[1], dev_accounts[2]
     with pytest.raises(TransactionFailed, match="NonTransferable|revert"):
         transact(holder, token, "transfer", other.address, 1 * TOKEN)
-    transact(holder, token, "approve", other.address, 1 * TOKEN)  # approving is harmless: spending it still fails
+    transact(
+        holder, token, "approve", other.address, 1 * TOKEN
+    )  # approving is harmless: spending it still fails
     with pytest.raises(TransactionFailed):
         transact(other, token, "transferFrom", holder.address, other.address, 1 * TOKEN)
     assert token.functions.balanceOf(holder.address).call() == 12_000 * TOKEN
@@ -45,7 +47,9 @@ def test_first_mint_delegates_to_the_holder(token, minter, stranger, transact, c
     transact(minter, token, "mintBatch", [stranger.address], [7 * TOKEN])
     assert token.functions.delegates(stranger.address).call() == stranger.address
     assert token.functions.getVotes(stranger.address).call() == 7 * TOKEN
-    assert token.functions.clock().call() == token.w3.eth.block_number  # votes are checkpointed by block number
+    assert (
+        token.functions.clock().call() == token.w3.eth.block_number
+    )  # votes are checkpointed by block number
 
 
 def test_mint_batch_needs_matching_lengths(token, minter, stranger, transact, chain_snapshot):
@@ -53,7 +57,9 @@ def test_mint_batch_needs_matching_lengths(token, minter, stranger, transact, ch
         transact(minter, token, "mintBatch", [stranger.address], [1, 2])
 
 
-def test_a_badge_per_achievement_and_never_transferred(badge, minter, dev_accounts, stranger, transact, fund, chain_snapshot):
+def test_a_badge_per_achievement_and_never_transferred(
+    badge, minter, dev_accounts, stranger, transact, fund, chain_snapshot
+):
     transact(minter, badge, "award", stranger.address, 7)
     transact(minter, badge, "award", stranger.address, 8)
     with pytest.raises(TransactionFailed):
@@ -72,7 +78,9 @@ def test_lending_pool_supply_borrow_repay(node, contracts, minter, stranger, tra
     pool = contract(node, "LendingPool", contracts["LendingPool"])
     dollar = contract(node, "DemoDollar", contracts["DemoDollar"])
     supplied, borrowed = pool.functions.totalSupplied().call(), pool.functions.totalBorrowed().call()
-    assert supplied >= 150_000 * TOKEN and borrowed >= 30_000 * TOKEN  # the seeded activity (and other tests')
+    assert (
+        supplied >= 150_000 * TOKEN and borrowed >= 30_000 * TOKEN
+    )  # the seeded activity (and other tests')
     assert pool.functions.utilization().call() == borrowed * 10**18 // supplied
     assert pool.functions.oracle().call() == contracts["DemoPriceOracle"]
 

@@ -7,6 +7,7 @@ import pytest
 from web3 import Web3
 
 from governance.chain import chain
+from governance.demo_chain import seed_chain
 from governance.deploy import (
     CANONICAL_MULTICALL3,
     CONTRACT_NAMES,
@@ -17,7 +18,6 @@ from governance.deploy import (
     read_deployments,
     record_deployments,
 )
-from governance.demo_chain import seed_chain
 from governance.devchain import deployments_file
 
 pytestmark = pytest.mark.chain
@@ -71,7 +71,9 @@ def test_contract_address_prefers_settings_then_the_file_of_this_chain(settings,
     monkeypatch.setenv("DEVCHAIN_DIR", str(tmp_path))
     settings.PORTAL = {key: value for key, value in settings.PORTAL.items() if key != "CONTRACTS"}
     assert contract_address("LoyaltyToken") is None
-    record_deployments(node.chain_id + 1, {"LoyaltyToken": "0x" + "11" * 20})  # another chain's entry: never read
+    record_deployments(
+        node.chain_id + 1, {"LoyaltyToken": "0x" + "11" * 20}
+    )  # another chain's entry: never read
     assert contract_address("LoyaltyToken") is None
     record_deployments(node.chain_id, {"LoyaltyToken": "0x" + "22" * 20})
     assert contract_address("LoyaltyToken") == "0x" + "22" * 20

@@ -17,8 +17,11 @@ def test_default_thresholds(contracts, dev_accounts, stranger):
     slugs = [getattr(loyalty_tier(a.address), "slug", None) for a in dev_accounts]
     assert slugs == ["gold", "gold", "silver", "bronze", "bronze"]
     assert loyalty_tier(stranger.address) is None
-    assert [(t.slug, t.name, t.rank) for t in tiers()] == [("bronze", "Bronze", 1), ("silver", "Silver", 2),
-                                                           ("gold", "Gold", 3)]
+    assert [(t.slug, t.name, t.rank) for t in tiers()] == [
+        ("bronze", "Bronze", 1),
+        ("silver", "Silver", 2),
+        ("gold", "Gold", 3),
+    ]
 
 
 def test_standing_has_weight_and_next_tier(contracts, dev_accounts):
@@ -29,16 +32,27 @@ def test_standing_has_weight_and_next_tier(contracts, dev_accounts):
 
 
 def test_thresholds_are_configurable(settings, contracts, dev_accounts):
-    settings.PORTAL = {**settings.PORTAL, "TIERS": [
-        {"slug": "member", "name": "Member", "threshold": "1"},
-        {"slug": "patron", "name": "Patron", "threshold": "3100"},
-    ]}
-    assert [loyalty_tier(a.address).slug for a in dev_accounts] == ["patron", "patron", "patron", "member", "member"]
+    settings.PORTAL = {
+        **settings.PORTAL,
+        "TIERS": [
+            {"slug": "member", "name": "Member", "threshold": "1"},
+            {"slug": "patron", "name": "Patron", "threshold": "3100"},
+        ],
+    }
+    assert [loyalty_tier(a.address).slug for a in dev_accounts] == [
+        "patron",
+        "patron",
+        "patron",
+        "member",
+        "member",
+    ]
     assert tier_for(Decimal("0.99")) is None and tier_for(None) is None
     assert tier_for(Decimal(3100)).rank == 2
 
 
-def test_tiers_are_cached_until_the_ttl_passes(settings, node, contracts, minter, stranger, transact, chain_snapshot):
+def test_tiers_are_cached_until_the_ttl_passes(
+    settings, node, contracts, minter, stranger, transact, chain_snapshot
+):
     settings.PORTAL = {**settings.PORTAL, "TIER_CACHE_SECONDS": 1}
     token = contract(node, "LoyaltyToken", contracts["LoyaltyToken"])
     assert loyalty_tier(stranger.address) is None
@@ -56,7 +70,11 @@ def test_many_addresses_in_one_read(contracts, dev_accounts):
 
 
 def test_no_tier_when_the_chain_is_down(settings, contracts, dev_accounts):
-    settings.PORTAL = {**settings.PORTAL, "CHAIN_RPC_URL": f"http://127.0.0.1:{free_port()}", "CHAIN_ID": 31337}
+    settings.PORTAL = {
+        **settings.PORTAL,
+        "CHAIN_RPC_URL": f"http://127.0.0.1:{free_port()}",
+        "CHAIN_ID": 31337,
+    }
     started = time.monotonic()
     assert [loyalty_tier(a.address) for a in dev_accounts] == [None] * 5
     assert time.monotonic() - started < 3  # one failed read, then the cached "chain down" answer
@@ -72,10 +90,14 @@ def test_no_tier_without_contracts(settings, dev_accounts, monkeypatch, tmp_path
 def test_weight_partial_shows_weight_tier_and_next_tier(contracts, dev_accounts):
     from django.template.loader import render_to_string
 
-    html = render_to_string("governance/_weight.html", {"standing": loyalty_standing(dev_accounts[3].address)})
+    html = render_to_string(
+        "governance/_weight.html", {"standing": loyalty_standing(dev_accounts[3].address)}
+    )
     assert "<strong>800</strong> voting weight" in html
-    assert 'class="tier tier--bronze"' in html and "1,000 for Silver" in html
-    html = render_to_string("governance/_weight.html", {"standing": loyalty_standing(dev_accounts[0].address)})
+    assert 'class="tier tier--bronze"' in html and "Silver tier from 1,000 voting weight." in html
+    html = render_to_string(
+        "governance/_weight.html", {"standing": loyalty_standing(dev_accounts[0].address)}
+    )
     assert "50,300" in html and "The highest loyalty tier." in html
 
 
@@ -84,5 +106,7 @@ def test_weight_partial_when_the_chain_is_down(dev_accounts):
 
     from governance.tiers import Standing
 
-    html = render_to_string("governance/_weight.html", {"standing": Standing(dev_accounts[0].address, None, None, None)})
+    html = render_to_string(
+        "governance/_weight.html", {"standing": Standing(dev_accounts[0].address, None, None, None)}
+    )
     assert "cannot be read right now" in html
