@@ -240,16 +240,23 @@ class _Read:
         return self.prefix + word(voter) + self.suffix
 
 
-def _plan(strategy: Strategy, *, home: int, snapshot_block: int, snapshot_time: datetime | None) -> _Read:
+def _plan(
+    strategy: Strategy,
+    *,
+    home: int,
+    snapshot_block: int,
+    snapshot_time: datetime | None,
+    heads: dict[int, int],
+) -> _Read:
     chain_id = strategy.chain_id
     node = chain(chain_id)
     if chain_id == home:
         block = snapshot_block
     else:
-        if snapshot_time is None:
-            snapshot_time = block_time(chain(home), snapshot_block)
         block = block_at_time(chain_id=chain_id, when=snapshot_time)
-    head = node.block_number()
+    if chain_id not in heads:  # one head read per chain, however many strategies it has
+        heads[chain_id] = node.block_number()
+    head = heads[chain_id]
     if block > head:
         raise ChainUnavailable(
             f"The node for chain {chain_id} is at block {head}, before the snapshot block {block}; it may still be "
@@ -261,6 +268,15 @@ def _plan(strategy: Strategy, *, home: int, snapshot_block: int, snapshot_time: 
         return _Read(strategy, block, block, GET_VOTES)
     # Checkpoints are kept on-chain: read them at the head, which any full node serves.
     return _Read(strategy, block, "latest", GET_PAST_VOTES, word(block))
+
+
+def _resolve_time(
+    strategies, *, home: int, snapshot_block: int, snapshot_time: datetime | None
+) -> datetime | None:
+    """The snapshot's timestamp, read once, when a strategy on another chain needs it."""
+    if snapshot_time is None and any(strategy.chain_id != home for strategy in strategies):
+        return block_time(chain(home), snapshot_block)
+    return snapshot_time
 
 
 def to_units(raw: int, *, decimals: int, multiplier: Decimal = Decimal(1)) -> Decimal:
@@ -293,8 +309,14 @@ def voting_weights(
     if not voters or not strategies:
         return totals
     home = home_chain_id()
+    heads: dict[int, int] = {}
+    snapshot_time = _resolve_time(
+        strategies, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time
+    )
     for strategy in strategies:
-        read = _plan(strategy, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time)
+        read = _plan(
+            strategy, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time, heads=heads
+        )
         calls = [Call(strategy.address, read.calldata(voter)) for voter in voters]
         results = aggregate3(calls, chain_id=strategy.chain_id, block=read.read_at, chunk_size=chunk_size)
         for voter, returned in zip(voters, results, strict=True):
@@ -338,8 +360,14 @@ def total_supply_at(
     totalSupply() at the block for the others, times the multipliers. Raises ChainUnavailable."""
     total = Decimal(0)
     home = home_chain_id() if strategies else None
+    heads: dict[int, int] = {}
+    snapshot_time = _resolve_time(
+        strategies, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time
+    )
     for strategy in strategies:
-        read = _plan(strategy, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time)
+        read = _plan(
+            strategy, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time, heads=heads
+        )
         if read.prefix == GET_PAST_VOTES:
             data, at = GET_PAST_TOTAL_SUPPLY + word(read.block), "latest"
         else:
