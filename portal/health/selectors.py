@@ -198,3 +198,10 @@ def metric_series(check: Check, *, range_key: str, now: datetime | None = None) 
         series["min"].append(min(numbers) if numbers else None)
         series["max"].append(max(numbers) if numbers else None)
     return series
+
+
+def failed_webhook_deliveries() -> int:
+    """Deliveries that gave up or are retrying after a failure (shown to staff, detailed in the admin)."""
+    from .models import WebhookDelivery
+
+    return WebhookDelivery.objects.filter(Q(state="failed") | Q(state="pending", attempts__gt=0)).count()

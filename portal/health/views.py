@@ -21,6 +21,7 @@ def index(request):
     context["is_staff"] = selectors.is_status_staff(request.user)
     if context["is_staff"]:
         context["drafts"] = selectors.draft_incidents()
+        context["failed_deliveries"] = selectors.failed_webhook_deliveries()
     return TemplateResponse(request, "health/index.html", context)
 
 

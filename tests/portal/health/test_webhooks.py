@@ -120,3 +120,13 @@ def test_admins_see_failed_deliveries(admin_client, receiver):
     assert "pager" in page and ">1<" in page
     detail = admin_client.get(f"/admin/health/webhook/{hook.pk}/change/").content.decode()
     assert "The receiver answered HTTP 502." in detail
+
+
+@pytest.mark.django_db
+def test_staff_see_failed_deliveries_on_the_status_page(client, staff, member, receiver):
+    hook = Webhook.objects.create(url=receiver.url)
+    WebhookDelivery.objects.create(webhook=hook, event="incident.created", body="{}", state="failed", attempts=6)
+    client.force_login(member)
+    assert "webhook delivery failed" not in client.get("/status/").content.decode()
+    client.force_login(staff)
+    assert "1 webhook delivery failed or is being retried." in client.get("/status/").content.decode()
