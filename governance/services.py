@@ -249,8 +249,13 @@ def proposal_activate(*, proposal: Proposal, actor) -> Proposal:
     now = timezone.now().replace(microsecond=0)  # signed timestamps are whole seconds
     if proposal.end <= now + timedelta(minutes=1):
         raise GovernanceError("The voting period has already ended: move the end into the future first.")
-    snapshot_block, snapshot_time = snapshot_fix()
     strategies = default_strategies()
+    if not strategies:
+        raise GovernanceError(
+            "No voting strategies are configured (the loyalty token is not deployed?), so nobody could vote.",
+            HTTPStatus.CONFLICT,
+        )
+    snapshot_block, snapshot_time = snapshot_fix()
     quorum = proposal.quorum
     if proposal.quorum_kind == QuorumKind.PERCENT:
         supply = total_supply_at(strategies=strategies, snapshot_block=snapshot_block, snapshot_time=snapshot_time)
@@ -333,6 +338,7 @@ def proposal_close_if_due(*, proposal: Proposal) -> bool:
         )
         if not won:
             return False
+        _freeze_tally(proposal)
         if proposal.cancelled_at is None:
             from governance.selectors import proposal_results
 
@@ -341,6 +347,20 @@ def proposal_close_if_due(*, proposal: Proposal) -> bool:
             _notify_voters(proposal, results.outcome_sentence)
     proposal.close_recorded_at = timezone.now()
     return True
+
+
+def _freeze_tally(proposal: Proposal) -> None:
+    """At close, replace the running sums with the exact recount, so the published result is what a recount gives
+    (the running sums of weighted and quadratic votes can differ from it in the last digits)."""
+    n = len(proposal.choice_names)
+    rows = Vote.objects.filter(proposal=proposal).values_list("choice", "weight").iterator(chunk_size=5000)
+    state, voters = tallies.recount_state(
+        proposal.voting_type, n, ((tallies.parse_choice(proposal.voting_type, n, c), Decimal(w)) for c, w in rows)
+    )
+    ProposalTally.objects.update_or_create(
+        proposal=proposal, defaults={"state": tallies.state_to_json(state), "voters": voters, "updated": timezone.now()}
+    )
+    proposal._state.fields_cache.pop("tally", None)  # the results below read the frozen row
 
 
 def proposals_close_due() -> int:
@@ -418,14 +438,15 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
         raise GovernanceError(
             "Votes from the public development keys are refused on this deployment.", HTTPStatus.FORBIDDEN
         )
-    Limit("vote-cast", int(setting("VOTES_PER_MINUTE", 20)), 60).hit(
-        ballot.voter.lower(), message="Too many votes from this wallet. Please wait a minute and try again."
-    )
     domain = eip712_domain()
     try:
         receipt = ballot.verify(domain=domain)  # may ask a contract wallet (ChainUnavailable → 503)
     except BadSignature as exc:
         raise GovernanceError(str(exc), HTTPStatus.BAD_REQUEST) from None
+    # Counted per proven signer, so nobody can use up someone else's budget with forged envelopes.
+    Limit("vote-cast", int(setting("VOTES_PER_MINUTE", 20)), 60).hit(
+        ballot.voter.lower(), message="Too many votes from this wallet. Please wait a minute and try again."
+    )
     weight = _weight_of(proposal, ballot.voter)
     if weight <= 0:
         raise GovernanceError(

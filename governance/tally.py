@@ -281,6 +281,12 @@ class TallyResult:
 def tally(voting_type: str, choices: list[str], ballots: Iterable[tuple[Ballot, Decimal]]) -> TallyResult:
     """The whole tally from parsed ballots `(ballot, weight)`: what a recount computes."""
     n = len(choices)
+    state, voters = recount_state(voting_type, n, ballots)
+    return TallyResult(scores=scores_from_state(voting_type, n, state), total=_wei(state["total"]), voters=voters)
+
+
+def recount_state(voting_type: str, n: int, ballots: Iterable[tuple[Ballot, Decimal]]) -> tuple[dict, int]:
+    """The state of a full recount (exact, independent of the order of the ballots) and the number of ballots."""
     state = new_state(voting_type, n)
     voters = 0
     if voting_type in RANKED:
@@ -349,7 +355,7 @@ def tally(voting_type: str, choices: list[str], ballots: Iterable[tuple[Ballot, 
                     total += weight
                     voters += 1
             state["total"] = total
-    return TallyResult(scores=scores_from_state(voting_type, n, state), total=_wei(state["total"]), voters=voters)
+    return state, voters
 
 
 # ---- quorum and outcome -----------------------------------------------------------------------------------------

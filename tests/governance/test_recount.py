@@ -95,3 +95,16 @@ def test_demo_seed_is_idempotent_and_its_closed_proposal_recounts(contracts, db)
     out = io.StringIO()
     call_command("verify_proposal", str(closed.number), stdout=out)
     assert "MATCH" in out.getvalue()
+
+
+def test_at_close_the_published_result_is_exactly_the_recount(make_proposal, ballot, post_vote, dev_accounts, client):
+    import time_machine
+
+    proposal = make_proposal("quadratic", ["A", "B", "C"], quorum="1")
+    for account, split in zip(dev_accounts[1:5], ({"1": 3, "2": 1}, {"2": 7}, {"1": 1, "3": 2}, {"3": 1}), strict=True):
+        post_vote(proposal.number, ballot(account, proposal, split))
+    with time_machine.travel(proposal.end.timestamp() + 60, tick=False):
+        published = client.get(f"/api/v1/proposals/{proposal.number}/results").json()
+        export = client.get(f"/api/v1/proposals/{proposal.number}/export").json()
+    assert [c["weight"] for c in published["choices"]] == [c["weight"] for c in export["result"]["choices"]]
+    assert published["outcome"] == export["result"]["outcome"]
