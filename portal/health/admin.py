@@ -10,6 +10,7 @@ from .models import (
     ComponentGroup,
     Incident,
     IncidentUpdate,
+    StatusFollower,
     Webhook,
     WebhookDelivery,
 )
@@ -81,6 +82,11 @@ class DeliveryInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("-created_at")
+
+
+@admin.register(StatusFollower)
+class StatusFollowerAdmin(admin.ModelAdmin):
+    list_display = ("user", "created_at")
 
 
 @admin.register(Webhook)

@@ -276,6 +276,13 @@ class IncidentFollower(models.Model):
         constraints = [models.UniqueConstraint(fields=["incident", "user"], name="health_follow_once")]
 
 
+class StatusFollower(models.Model):
+    """A signed-in user who follows the whole status page: every published incident and its updates notify them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="status_follow")
+    created_at = models.DateTimeField(default=timezone.now)
+
+
 class Webhook(models.Model):
     """An operator's endpoint: every incident update and component status change is POSTed to it as JSON, signed
     with HMAC-SHA256 of the body under `secret` (header `X-Portal-Signature-256: sha256=<hex>`)."""

@@ -21,6 +21,7 @@ from .models import (
     IncidentStatus,
     IncidentUpdate,
     MaintenanceStatus,
+    StatusFollower,
     Webhook,
     WebhookDelivery,
 )
@@ -201,6 +202,17 @@ def incident_dismiss(*, user, incident: Incident) -> None:
     incident.delete()
 
 
+def status_follow(*, user, follow: bool = True) -> bool:
+    """Follow (or stop following) every incident, including ones not yet opened. Returns the new state."""
+    if not getattr(user, "is_authenticated", False):
+        raise StatusError("Please sign in with your wallet to follow incidents.", HTTPStatus.FORBIDDEN)
+    if follow:
+        StatusFollower.objects.get_or_create(user=user)
+    else:
+        StatusFollower.objects.filter(user=user).delete()
+    return follow
+
+
 def incident_follow(*, user, incident: Incident, follow: bool = True) -> bool:
     """Follow (or stop following) an incident: its updates arrive as notifications. Returns the new state."""
     if not getattr(user, "is_authenticated", False):
@@ -234,7 +246,8 @@ def _notify_followers(incident: Incident) -> None:
         from portal.notifications.services import notify
     except ImportError:
         return
-    recipients = [f.user for f in incident.followers.select_related("user")]
+    recipients = {f.user for f in incident.followers.select_related("user")}
+    recipients |= {f.user for f in StatusFollower.objects.select_related("user")}
     if not recipients:
         return
     latest = incident.updates.order_by("-display_at", "-pk").first()

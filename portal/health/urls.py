@@ -7,6 +7,7 @@ app_name = "health"
 urlpatterns = [
     path("", views.index, name="index"),
     path("history/", views.history, name="history"),
+    path("follow/", views.follow_all, name="follow"),
     path("history.atom", feeds.IncidentFeed(), name="feed"),
     path("components/<slug:slug>/", views.component_detail, name="component"),
     path("components/<slug:slug>/metrics.json", views.component_metrics, name="component-metrics"),

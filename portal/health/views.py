@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import selectors, services
 from .forms import IncidentForm, MaintenanceForm, UpdateForm
 from .live import attach_uptime, page_context
-from .models import Component, Incident, IncidentFollower, IncidentStatus, MaintenanceStatus
+from .models import Component, Incident, IncidentFollower, IncidentStatus, MaintenanceStatus, StatusFollower
 
 
 @require_GET
@@ -19,6 +19,8 @@ def index(request):
     context = page_context()
     context["history"] = selectors.incident_history(days=14)
     context["is_staff"] = selectors.is_status_staff(request.user)
+    context["following_all"] = (request.user.is_authenticated
+                                and StatusFollower.objects.filter(user=request.user).exists())
     if context["is_staff"]:
         context["drafts"] = selectors.draft_incidents()
         context["failed_deliveries"] = selectors.failed_webhook_deliveries()
@@ -188,3 +190,14 @@ def incident_follow(request, code: str):
     except services.StatusError as exc:
         return _incident_page(request, incident, error=str(exc), status=exc.status)
     return redirect(reverse("health:incident", args=[incident.code]))
+
+
+@require_POST
+def follow_all(request):
+    try:
+        services.status_follow(user=request.user, follow=request.POST.get("follow", "1") != "0")
+    except services.StatusError as exc:
+        context = page_context()
+        context["error"] = str(exc)
+        return TemplateResponse(request, "health/index.html", context, status=exc.status)
+    return redirect("health:index")

@@ -250,3 +250,22 @@ def test_the_status_page_reads_a_fixed_number_of_queries(client, staff):
     services.incident_create(user=staff, name="B", impact="major", status="identified", body="y",
                              component_codes=[c.code for c in components])
     assert count() == before < 25  # more components, days and incidents read no more queries
+
+
+@pytest.mark.django_db
+def test_following_all_incidents_notifies_of_new_ones(client, staff, member, rpc_component,
+                                                     django_capture_on_commit_callbacks):
+    from portal.health.models import StatusFollower
+
+    assert_refused(client.post("/status/follow/"), HTTPStatus.FORBIDDEN, "Please sign in with your wallet to follow incidents.")
+    assert not StatusFollower.objects.exists()
+    client.force_login(member)
+    assert client.post("/status/follow/", {"follow": "1"}).status_code == HTTPStatus.FOUND
+    assert "Following incidents ✓" in client.get("/status/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = services.incident_create(user=staff, name="DB slow", impact="minor", status="investigating",
+                                            body="Queries are slow.", component_codes=[])
+    note = Notification.objects.get(recipient=member)
+    assert note.text == "DB slow: investigating — Queries are slow." and note.url == f"/status/incidents/{incident.code}/"
+    client.post("/status/follow/", {"follow": "0"})
+    assert not StatusFollower.objects.exists()
