@@ -8,6 +8,7 @@ from typing import TypedDict
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -71,29 +72,33 @@ def notify(*, recipients: Iterable, verb: str, text: str, url: str, actor=None) 
     for row in rows:
         row.full_clean(exclude=["recipient", "actor"])
     created = Notification.objects.bulk_create(rows)
-    user_ids = [row.recipient_id for row in rows]
-    if user_ids:
-        transaction.on_commit(lambda: notification_broadcast(user_ids=user_ids))
+    if not created:
+        return 0
+    ids = [row.pk for row in created if row.pk is not None]
+    if len(ids) != len(created):  # a backend without RETURNING: find this batch again
+        ids = list(
+            Notification.objects.filter(recipient_id__in=[r.recipient_id for r in rows], verb=verb, created=now)
+            .values_list("pk", flat=True)
+        )
+    transaction.on_commit(lambda: notification_broadcast(notification_ids=ids))
     return len(created)
 
 
-def notification_broadcast(*, user_ids: list[int]) -> None:
-    """Send each user their new unread count and newest notification (HTML fragments, out-of-band swaps)."""
-    from .selectors import notification_unread_count
+def notification_broadcast(*, notification_ids: list[int]) -> None:
+    """Send each recipient their unread count and the new notification (HTML fragments, out-of-band swaps).
 
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    latest = {}
-    for row in Notification.objects.filter(recipient_id__in=user_ids).order_by("recipient_id", "-created", "-id"):
-        latest.setdefault(row.recipient_id, row)
-    for user_id in user_ids:
-        note = latest.get(user_id)
-        if note is None:
-            continue
-        unread = notification_unread_count(user=note.recipient)
-        html = render_to_string("notifications/_live.html", {"unread": unread, "note": note})
-        _group_send(user_group(user_id), NotificationEvent(type="notification.created", html=html))
+    Three queries whatever the number of recipients; then one render and one group send per recipient."""
+    notes = list(Notification.objects.filter(pk__in=notification_ids))
+    user_ids = {note.recipient_id for note in notes}
+    unread = dict(
+        Notification.objects.filter(recipient_id__in=user_ids, read_at__isnull=True)
+        .values_list("recipient_id")
+        .annotate(n=Count("pk"))
+        .values_list("recipient_id", "n")
+    )
+    for note in notes:
+        html = render_to_string("notifications/_live.html", {"unread": unread.get(note.recipient_id, 0), "note": note})
+        _group_send(user_group(note.recipient_id), NotificationEvent(type="notification.created", html=html))
 
 
 def notification_mark_read(*, user, notification_ids: Iterable[int] | None = None) -> int:

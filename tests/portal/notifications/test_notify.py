@@ -144,3 +144,15 @@ def test_the_route_is_wired_and_foreign_origins_are_refused():
         assert not connected and code == 4401  # reached our consumer, which wants a signed-in user
 
     in_own_loop(check)()
+
+
+def test_fan_out_costs_the_same_queries_for_many_recipients(django_assert_max_num_queries):
+    from portal.notifications.services import notification_broadcast
+
+    users = [make_user(f"user{i}") for i in range(30)]
+    notify(recipients=users, verb="post_status", text="Done", url="/feedback/1/")
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    with django_assert_max_num_queries(3):
+        notification_broadcast(notification_ids=ids)
+    with django_assert_max_num_queries(3):
+        notify(recipients=users, verb="post_status", text="Again", url="/feedback/1/")
