@@ -226,3 +226,19 @@ def test_the_signed_in_voter_sees_their_weight_and_then_their_receipt(make_propo
     receipt = post_vote(proposal.number, ballot(dev_accounts[1], proposal, 2)).json()["receipt"]
     page = client.get(proposal.get_absolute_url()).content.decode()
     assert receipt in page and 'data-testid="my-vote"' in page
+
+
+def test_page_actions_open_cancel_and_refuse_strangers(make_proposal, admin_user, dev_accounts, client):
+    draft = make_proposal("basic", activate=False)
+    stranger = make_user(dev_accounts[3].address)
+    client.force_login(stranger)
+    page = client.post(f"/proposals/{draft.number}/activate/", follow=True).content.decode()
+    assert "Only the author or an admin can open this proposal" in page
+    assert Proposal.objects.get(pk=draft.pk).state == "draft"
+    client.force_login(admin_user)
+    client.post(f"/proposals/{draft.number}/activate/")
+    assert Proposal.objects.get(pk=draft.pk).state == "active"
+    client.post(f"/proposals/{draft.number}/cancel/", {"reason": "Duplicate."})
+    opened = Proposal.objects.get(pk=draft.pk)
+    assert opened.state == "cancelled" and opened.cancel_reason == "Duplicate."
+    assert "Duplicate." in client.get(opened.get_absolute_url()).content.decode()
