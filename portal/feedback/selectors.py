@@ -125,21 +125,34 @@ class QueueItem:
         return timezone.now() - self.post.created
 
 
-def _tier_of(user):
-    from governance.tiers import loyalty_tier
+def _tiers_of(users) -> dict[int, object]:
+    """user id → loyalty tier (or None), read in one batch (cached per address by governance.tiers)."""
+    from governance.strategies import checksum
+    from governance.tiers import loyalty_standings
 
-    address = getattr(user, "primary_address", None)
-    return loyalty_tier(address) if address else None
+    addresses = {}
+    for user in users:
+        try:
+            addresses[user.pk] = checksum(getattr(user, "primary_address", None) or "")
+        except ValueError:
+            continue
+    standings = loyalty_standings(addresses.values()) if addresses else {}
+    result = {}
+    for user in users:
+        standing = standings.get(addresses.get(user.pk, ""))
+        result[user.pk] = standing.tier if standing else None
+    return result
 
 
 def queue_items() -> list[QueueItem]:
     """Unsolved support questions: highest loyalty tier first, then oldest first. Tiers are read live (cached)."""
-    posts = (
+    posts = list(
         Post.objects.filter(kind=Kind.QUESTION, solved_at__isnull=True)
         .exclude(status__in=[Status.DUPLICATE, Status.DECLINED])
         .select_related("author", "claimed_by")
     )
-    items = [QueueItem(post=p, tier=_tier_of(p.author)) for p in posts]
+    tiers = _tiers_of([p.author for p in posts])
+    items = [QueueItem(post=p, tier=tiers[p.author_id]) for p in posts]
     items.sort(key=lambda item: (-item.tier_rank, item.post.created, item.post.pk))
     return items
 
@@ -148,10 +161,19 @@ def _median_seconds(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def queue_figures(*, items: list[QueueItem] | None = None) -> dict:
-    """Open count, median first-response time (all answered questions), and both per tier."""
+def queue_figures(*, items: list[QueueItem] | None = None, days: int | None = None) -> dict:
+    """Open count, and the median first-response time of questions asked in the last `days` (default
+    PORTAL["FEEDBACK_FIGURES_DAYS"], 90), overall and per tier (tiers as they are now)."""
+    from portal.conf import portal_settings
+
+    days = days if days is not None else int(portal_settings().extra.get("FEEDBACK_FIGURES_DAYS", 90))
     items = queue_items() if items is None else items
-    answered = Post.objects.filter(kind=Kind.QUESTION, first_response_at__isnull=False).select_related("author")
+    answered = list(
+        Post.objects.filter(
+            kind=Kind.QUESTION, first_response_at__isnull=False, created__gte=timezone.now() - timedelta(days=days)
+        ).select_related("author")
+    )
+    tiers = _tiers_of([p.author for p in answered])
     per_tier: dict[str, dict] = {}
 
     def row(tier) -> dict:
@@ -166,15 +188,16 @@ def queue_figures(*, items: list[QueueItem] | None = None) -> dict:
     for post in answered:
         seconds = (post.first_response_at - post.created).total_seconds()
         all_responses.append(seconds)
-        row(_tier_of(post.author))["responses"].append(seconds)
-    tiers = sorted(per_tier.values(), key=lambda r: -r["rank"])
-    for r in tiers:
+        row(tiers[post.author_id])["responses"].append(seconds)
+    rows = sorted(per_tier.values(), key=lambda r: -r["rank"])
+    for r in rows:
         r["median_first_response"] = _median_seconds(r.pop("responses"))
     return {
         "open": len(items),
         "unanswered": sum(1 for i in items if i.post.first_response_at is None),
         "median_first_response": _median_seconds(all_responses),
-        "per_tier": tiers,
+        "days": days,
+        "per_tier": rows,
     }
 
 
