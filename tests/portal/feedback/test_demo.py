@@ -18,3 +18,4 @@ def test_seed_is_idempotent_and_fills_the_queue_and_roadmap():
     assert Post.objects.filter(kind="question", solved_at__isnull=True).count() == 2
     assert set(Post.objects.values_list("status", flat=True)) >= {"planned", "in_progress", "done", "duplicate"}
     assert Post.objects.get(title="Add a USDC lending market").vote_count == 3  # #3 and #4 voted on both: once
+    assert Post.objects.get(title="Delegate votes by category").proposal_number is not None
