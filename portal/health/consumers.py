@@ -39,12 +39,17 @@ class StatusConsumer(AsyncWebsocketConsumer):
 
     async def poll(self):
         seconds = float(portal_settings().extra.get("HEALTH_WS_POLL_SECONDS", 5))
-        while True:
-            await asyncio.sleep(seconds)
-            version = await database_sync_to_async(_version)()
-            if version != self.version:
-                self.version = version
-                await self.send(text_data=await database_sync_to_async(_live_html)())
+        try:
+            while True:
+                await asyncio.sleep(seconds)
+                version = await database_sync_to_async(_version)()
+                if version != self.version:
+                    self.version = version
+                    await self.send(text_data=await database_sync_to_async(_live_html)())
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket went away mid-send; disconnect() cleans up
+            return
 
 
 def _version():
