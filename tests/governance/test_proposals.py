@@ -242,3 +242,9 @@ def test_page_actions_open_cancel_and_refuse_strangers(make_proposal, admin_user
     opened = Proposal.objects.get(pk=draft.pk)
     assert opened.state == "cancelled" and opened.cancel_reason == "Duplicate."
     assert "Duplicate." in client.get(opened.get_absolute_url()).content.decode()
+
+
+def test_the_home_page_card_loads_the_open_proposals(db, client):
+    page = client.get("/").content.decode()
+    assert 'data-testid="home-proposals"' in page and "/proposals/?fragment=home" in page
+    assert "No vote is open right now" in client.get("/proposals/?fragment=home").content.decode()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from decimal import Decimal
 from http import HTTPStatus

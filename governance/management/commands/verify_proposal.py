@@ -7,7 +7,6 @@ signature, re-read every weight through the batched reader, recompute the tally,
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
