@@ -123,7 +123,26 @@ def open_draft_incident(*, component: Component, old: str, new: str, now: dateti
                                   affected_components=[{"code": component.code, "name": component.name,
                                                         "old_status": old, "new_status": new}])
     log.warning("opened draft incident %s for %s (%s → %s)", incident.code, component.name, old, new)
+    transaction.on_commit(lambda: _tell_staff_of_draft(incident))
     return incident
+
+
+def _tell_staff_of_draft(incident: Incident) -> None:
+    """Staff learn of a draft in their notifications, so someone confirms or dismisses it."""
+    try:
+        from portal.notifications.services import notify
+    except ImportError:
+        return
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+    from django.urls import reverse
+
+    staff = get_user_model().objects.filter(Q(is_staff=True) | Q(groups__name="admins"), is_active=True).distinct()
+    try:
+        notify(recipients=list(staff), verb="incident_update", url=reverse("health:incident", args=[incident.code]),
+               text=f"Draft incident from the health checks: {incident.name}. Publish or dismiss it.")
+    except Exception:
+        log.exception("telling staff of draft incident %s failed", incident.pk)
 
 
 def maintenance_tick(*, now: datetime | None = None) -> list[Incident]:

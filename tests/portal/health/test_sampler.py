@@ -20,6 +20,7 @@ from portal.health.models import (
     Check, CheckKind, Component, ComponentStatusChange, Direction, HourlyRollup, Incident, Sample,
 )
 from portal.health.sampler import rollup_and_prune, run_due_checks
+from portal.notifications.models import Notification
 
 pytestmark = pytest.mark.chain
 ROOT = Path(__file__).resolve().parents[3]
@@ -41,7 +42,7 @@ def own_anvil(anvil_url):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rpc_outage_within_one_interval_and_recovery(own_anvil, rpc_component):
+def test_rpc_outage_within_one_interval_and_recovery(own_anvil, rpc_component, staff, member):
     check = rpc_component.checks.get()
     run_due_checks(force=True)
     rpc_component.refresh_from_db()
@@ -59,6 +60,8 @@ def test_rpc_outage_within_one_interval_and_recovery(own_anvil, rpc_component):
     draft = Incident.objects.get(draft=True)
     assert list(draft.components.all()) == [rpc_component] and draft.impact == "critical"
     assert "cannot be reached" in draft.updates.get().body
+    [note] = Notification.objects.all()  # staff hear of the draft; members do not
+    assert note.recipient == staff and note.text.startswith("Draft incident from the health checks: Ethereum RPC")
 
     own_anvil["process"] = start_anvil(port=own_anvil["port"])
     run_due_checks(force=True)  # one good sample is not enough (consecutive = 2)
