@@ -98,3 +98,17 @@ def test_governance_screenshots(proposals, signed_in_page, live_url, dev_account
     page.get_by_label("Body").fill("## Summary\nRaise the **DUSD** borrow cap.\n\n- safer\n- simpler")
     expect(page.get_by_test_id("preview")).to_contain_text("Summary")
     screenshot(page, f"governance-form-{viewport}-{scheme}")
+
+
+def test_closed_proposal_screenshot(proposals, new_page, live_url, dev_accounts, screenshot):
+    import time_machine
+
+    from governance.demo import _votes
+
+    _votes(proposals[1], [(dev_accounts[1], [2, 1, 3], ""), (dev_accounts[2], [1, 2, 3], ""), (dev_accounts[3], [3, 1, 2], "")])
+    page = new_page()
+    with time_machine.travel(proposals[1].end.timestamp() + 3600, tick=True):
+        page.goto(f"{live_url}{proposals[1].get_absolute_url()}")
+        expect(page.get_by_test_id("outcome")).to_contain_text("won")
+        assert page.locator("[data-vote-form]").count() == 0
+        screenshot(page, "governance-proposal-closed-desktop-light")
