@@ -36,8 +36,16 @@ def seed_chain(*, stdout, node=None) -> dict[str, str]:
     node = node or chain()
     try:
         chain_id = node.chain_id
+        client = str(node.retrying("reading the client version", lambda: node.w3.client_version))
     except ChainUnavailable as exc:
         stdout.write(f"Chain: skipped, {exc}\n")
+        return {}
+    if not client.lower().startswith("anvil"):
+        # The dev keys are public: never deploy or mint with them anywhere but a local anvil.
+        stdout.write(
+            f"Chain {chain_id}: {client} is not a local anvil, so no demo contracts are deployed; configure the "
+            "deployed contracts' addresses instead.\n"
+        )
         return {}
     admin_key = DEV_KEYS[0]
     accounts = [Account.from_key(key) for key in DEV_KEYS]

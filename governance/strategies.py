@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Context, Decimal, InvalidOperation
 from functools import lru_cache
@@ -221,6 +222,8 @@ def block_at_time(*, chain_id: int, when: datetime) -> int:
         else:
             high = middle
     found = max(low - 1, 0)
+    if len(_settled_blocks) > 10_000:
+        _settled_blocks.clear()
     _settled_blocks[key] = found
     return found
 
@@ -234,7 +237,6 @@ class _Read:
     read_at: int | str
     prefix: bytes
     suffix: bytes = b""
-    calls: list = field(default_factory=list)
 
     def calldata(self, voter: str) -> bytes:
         return self.prefix + word(voter) + self.suffix
@@ -304,35 +306,44 @@ def voting_weights(
 
     Raises ChainUnavailable when a node cannot be reached, ValueError for an address that is not one.
     """
-    voters = list(dict.fromkeys(checksum(address) for address in addresses))
-    totals: dict[str, Decimal | None] = {voter: Decimal(0) for voter in voters}
-    if not voters or not strategies:
-        return totals
-    home = home_chain_id()
-    heads: dict[int, int] = {}
-    snapshot_time = _resolve_time(
-        strategies, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time
-    )
-    for strategy in strategies:
-        read = _plan(
-            strategy, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time, heads=heads
+    given = list(addresses)
+    lowers = list(dict.fromkeys(_lower(address) for address in given))
+    if not lowers or not strategies:
+        return {checksum(address): Decimal(0) for address in given}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="weights") as reader:
+        # The chain answers while this thread checks the addresses' EIP-55 checksums: a keccak each, which for a
+        # 10,000-voter recount costs as much as the reads themselves.
+        reading = reader.submit(
+            _read_amounts,
+            strategies,
+            lowers,
+            snapshot_block=snapshot_block,
+            snapshot_time=snapshot_time,
+            chunk_size=chunk_size,
         )
-        calls = [Call(strategy.address, read.calldata(voter)) for voter in voters]
-        results = aggregate3(calls, chain_id=strategy.chain_id, block=read.read_at, chunk_size=chunk_size)
-        for voter, returned in zip(voters, results, strict=True):
-            if totals[voter] is None:
-                continue
-            if returned is None or len(returned) < 32:
-                totals[voter] = None
-                continue
-            raw = int.from_bytes(returned[:32], "big")
-            totals[voter] = EXACT.add(
-                totals[voter], to_units(raw, decimals=strategy.decimals, multiplier=strategy.multiplier)
+        try:
+            for address in given:
+                checksum(address)
+        except ValueError:
+            reading.cancel()
+            raise
+        amounts = reading.result()
+    totals: dict[str, Decimal | None] = {}
+    for index, lower in enumerate(lowers):
+        total = Decimal(0)
+        for strategy, raws in zip(strategies, amounts, strict=True):
+            raw = raws[index]
+            if raw is None:
+                total = None
+                break
+            total = EXACT.add(
+                total, to_units(raw, decimals=strategy.decimals, multiplier=strategy.multiplier)
             )
+        totals[_eip55(lower[2:])] = total
     failed = sum(1 for weight in totals.values() if weight is None)
     if failed:
         log.warning(
-            "weight read failed for %d of %d addresses at block %s", failed, len(voters), snapshot_block
+            "weight read failed for %d of %d addresses at block %s", failed, len(totals), snapshot_block
         )
     return {voter: None if weight is None else tidy(weight) for voter, weight in totals.items()}
 
@@ -351,6 +362,38 @@ def voting_weight(
             "answer. Please try again later."
         )
     return weight
+
+
+def _read_amounts(
+    strategies: list[Strategy], lowers: list[str], *, snapshot_block: int, snapshot_time, chunk_size
+) -> list[list[int | None]]:
+    """Per strategy, the raw on-chain amount of each address (None where its call failed)."""
+    home = home_chain_id()
+    heads: dict[int, int] = {}
+    snapshot_time = _resolve_time(
+        strategies, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time
+    )
+    amounts = []
+    for strategy in strategies:
+        read = _plan(
+            strategy, home=home, snapshot_block=snapshot_block, snapshot_time=snapshot_time, heads=heads
+        )
+        calls = [Call(strategy.address, read.calldata(lower)) for lower in lowers]
+        results = aggregate3(calls, chain_id=strategy.chain_id, block=read.read_at, chunk_size=chunk_size)
+        amounts.append(
+            [
+                None if returned is None or len(returned) < 32 else int.from_bytes(returned[:32], "big")
+                for returned in results
+            ]
+        )
+    return amounts
+
+
+def _lower(address) -> str:
+    """The lower-case form of something shaped like an address (checksums are checked separately)."""
+    if not isinstance(address, str) or not _HEX_ADDRESS.fullmatch(address):
+        raise ValueError(f"The address {address!r} is not a valid Ethereum address.")
+    return "0x" + address[2:].lower()
 
 
 def total_supply_at(
