@@ -38,6 +38,7 @@ DEFAULT_CONFIRMATIONS = 3
 DEFAULT_BADGE_WEIGHT = Decimal(100)
 MAX_DECIMALS = 36
 MAX_MULTIPLIER = Decimal(10) ** 18
+OVERLAP_FROM = 200  # from this many addresses, checksums are checked while the chain answers
 _FIELDS = {"kind", "chain_id", "address", "multiplier", "decimals"}
 
 # Plenty of digits: 10**30 wei x a multiplier stays exact (the default context keeps only 28).
@@ -310,6 +311,17 @@ def voting_weights(
     lowers = list(dict.fromkeys(_lower(address) for address in given))
     if not lowers or not strategies:
         return {checksum(address): Decimal(0) for address in given}
+    if len(given) < OVERLAP_FROM:  # a voter or a page of them: no thread needed
+        for address in given:
+            checksum(address)  # a wrong mixed-case checksum is refused before any read
+        amounts = _read_amounts(
+            strategies,
+            lowers,
+            snapshot_block=snapshot_block,
+            snapshot_time=snapshot_time,
+            chunk_size=chunk_size,
+        )
+        return _sum_weights(strategies, lowers, amounts, snapshot_block=snapshot_block)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="weights") as reader:
         # The chain answers while this thread checks the addresses' EIP-55 checksums: a keccak each, which for a
         # 10,000-voter recount costs as much as the reads themselves.
@@ -328,6 +340,10 @@ def voting_weights(
             reading.cancel()
             raise
         amounts = reading.result()
+    return _sum_weights(strategies, lowers, amounts, snapshot_block=snapshot_block)
+
+
+def _sum_weights(strategies, lowers, amounts, *, snapshot_block) -> dict[str, Decimal | None]:
     totals: dict[str, Decimal | None] = {}
     for index, lower in enumerate(lowers):
         total = Decimal(0)

@@ -360,3 +360,23 @@ def test_missing_fields_and_lists():
     assert len(strategies_from_json(many[:MAX_STRATEGIES])) == MAX_STRATEGIES
     with pytest.raises(ValueError, match="listed twice"):
         strategies_from_json([GOOD, dict(GOOD)])
+
+
+def test_many_addresses_read_while_checksums_are_checked(node, contracts, dev_accounts):
+    """From OVERLAP_FROM addresses on, the chain is read in a thread while checksums are checked; same answers."""
+    from governance.strategies import OVERLAP_FROM
+
+    others = [f"0x{n:040x}" for n in range(1, OVERLAP_FROM + 1)]
+    addresses = [a.address for a in dev_accounts] + others
+    weights = voting_weights(
+        strategies=default_strategies(), snapshot_block=node.block_number(), addresses=addresses
+    )
+    assert len(weights) == len(addresses)
+    assert weights[dev_accounts[1].address] == 12_200 and weights["0x" + "0" * 39 + "1"] == 0
+    wrong_checksum = dev_accounts[0].address[:2] + dev_accounts[0].address[2:].swapcase()
+    with pytest.raises(ValueError, match="checksum"):
+        voting_weights(
+            strategies=default_strategies(),
+            snapshot_block=node.block_number(),
+            addresses=[*others, wrong_checksum],
+        )
