@@ -19,10 +19,12 @@ class StatusConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(STATUS_GROUP, self.channel_name)
         await self.accept()
         # The page says which version it shows (`?v=`); a socket that reconnects after missing changes catches up.
-        seen = parse_qs(self.scope.get("query_string", b"").decode()).get("v", [None])[0]
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        seen = query.get("v", [None])[0]
+        self.incident_code = query.get("incident", [""])[0][:12]  # an incident page also wants its timeline
         self.version = await database_sync_to_async(_version)()
         if seen is not None and seen != self.version:
-            await self.send(text_data=await database_sync_to_async(_live_html)())
+            await self.send(text_data=await database_sync_to_async(_live_html)(self.incident_code))
         self.poller = asyncio.create_task(self.poll())
 
     async def disconnect(self, code):
@@ -45,7 +47,7 @@ class StatusConsumer(AsyncWebsocketConsumer):
                 version = await database_sync_to_async(_version)()
                 if version != self.version:
                     self.version = version
-                    await self.send(text_data=await database_sync_to_async(_live_html)())
+                    await self.send(text_data=await database_sync_to_async(_live_html)(self.incident_code))
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket went away mid-send; disconnect() cleans up
@@ -58,7 +60,9 @@ def _version():
     return status_version()
 
 
-def _live_html():
+def _live_html(incident_code: str = ""):
     from .live import live_html
+    from .models import Incident
 
-    return live_html()
+    incident = Incident.objects.filter(code=incident_code, draft=False).first() if incident_code else None
+    return live_html(incident=incident)
