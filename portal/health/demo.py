@@ -67,19 +67,20 @@ COMPONENTS = [
 
 @transaction.atomic
 def seed_components() -> list[Component]:
+    """Create what is missing; what an operator changed in the admin stays as they left it."""
     groups = {}
     for name, description, position in GROUPS:
-        groups[name], _ = ComponentGroup.objects.update_or_create(
+        groups[name], _ = ComponentGroup.objects.get_or_create(
             name=name, defaults={"description": description, "position": position})
     components = []
     for position, (group, slug, name, description, checks) in enumerate(COMPONENTS, start=1):
-        component, _ = Component.objects.update_or_create(
+        component, _ = Component.objects.get_or_create(
             slug=slug, defaults={"group": groups[group], "name": name, "description": description, "position": position})
         if slug == "ethereum-rpc" and portal_settings().extra.get("HEALTH_REFERENCE_RPC_URL"):
             checks = [*checks, ("head-lag", "Head lag behind the reference node", CheckKind.RPC_HEAD_LAG, "blocks", {},
                                 (3, 10, 50), Direction.HIGHER_IS_WORSE, 15)]
         for check_position, (check_slug, check_name, kind, unit, config, limits, direction, interval) in enumerate(checks):
-            Check.objects.update_or_create(
+            Check.objects.get_or_create(
                 component=component, slug=check_slug,
                 defaults={"name": check_name, "kind": kind, "unit": unit, "config": config, "direction": direction,
                           "degraded_at": limits[0], "partial_at": limits[1], "major_at": limits[2],

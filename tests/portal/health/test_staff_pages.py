@@ -269,3 +269,21 @@ def test_following_all_incidents_notifies_of_new_ones(client, staff, member, rpc
     assert note.text == "DB slow: investigating — Queries are slow." and note.url == f"/status/incidents/{incident.code}/"
     client.post("/status/follow/", {"follow": "0"})
     assert not StatusFollower.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seeding_twice_changes_nothing_and_keeps_admin_edits():
+    import io
+
+    from portal.health import demo
+    from portal.health.models import Check, Component, ComponentStatusChange
+
+    demo.seed(stdout=io.StringIO())
+    counts = (Component.objects.count(), Check.objects.count(), Incident.objects.count(),
+              ComponentStatusChange.objects.count())
+    Check.objects.filter(slug="utilization").update(degraded_at=80)
+    demo.seed(stdout=io.StringIO())
+    assert counts == (Component.objects.count(), Check.objects.count(), Incident.objects.count(),
+                      ComponentStatusChange.objects.count())
+    assert counts[:2] == (6, 9) and counts[2] == 2
+    assert Check.objects.get(slug="utilization").degraded_at == 80
