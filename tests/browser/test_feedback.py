@@ -10,6 +10,8 @@ from portal.feedback.models import Post, Tag, Vote
 from .conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
+# The machine may be busy (2 cores, several suites at once): live updates get more time than Playwright's 5 s.
+LIVE = 20_000
 WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
 
 
@@ -24,42 +26,42 @@ def test_post_vote_and_live_notification(live_url, signed_in_page, dev_accounts)
     author.goto(live_url + "/feedback/new/")
     author.get_by_label("Idea").check()
     author.get_by_test_id("title").press_sequentially("Borrow rates for USDC", delay=20)
-    expect(author.get_by_test_id("similar-posts")).to_contain_text(existing.title)  # duplicate warning while typing
+    expect(author.get_by_test_id("similar-posts")).to_contain_text(existing.title, timeout=LIVE)  # duplicate warning while typing
     author.get_by_test_id("title").fill("A USDC lending market")
     author.get_by_test_id("body").fill("Stablecoin deposits, please.")
     author.get_by_test_id("submit-post").click()
-    expect(author.locator("h1")).to_contain_text("A USDC lending market")
+    expect(author.locator("h1")).to_contain_text("A USDC lending market", timeout=LIVE)
     post = Post.objects.get(title="A USDC lending market")
-    author.wait_for_function("window.__wsOpen === true")
-    expect(author.get_by_test_id("notification-count")).to_be_hidden()
+    author.wait_for_function("window.__wsOpen === true", timeout=LIVE)
+    expect(author.get_by_test_id("notification-count")).to_be_hidden(timeout=LIVE)
 
     voter = signed_in_page(dev_accounts[2])
     voter.add_init_script(WS_OPEN)
     voter.goto(live_url + "/feedback/")
     button = voter.locator(f"#vote-{post.pk} [data-testid=vote-button]")
     button.click()
-    expect(voter.locator(f"#vote-{post.pk} [data-testid=vote-count]")).to_have_text("1")
-    expect(voter.locator(f"#vote-{post.pk} [data-testid=vote-button]")).to_have_attribute("aria-pressed", "true")
+    expect(voter.locator(f"#vote-{post.pk} [data-testid=vote-count]")).to_have_text("1", timeout=LIVE)
+    expect(voter.locator(f"#vote-{post.pk} [data-testid=vote-button]")).to_have_attribute("aria-pressed", "true", timeout=LIVE)
     voter.locator(f"#vote-{post.pk} [data-testid=vote-button]").click()  # toggles off …
-    expect(voter.locator(f"#vote-{post.pk} [data-testid=vote-count]")).to_have_text("0")
+    expect(voter.locator(f"#vote-{post.pk} [data-testid=vote-count]")).to_have_text("0", timeout=LIVE)
     voter.locator(f"#vote-{post.pk} [data-testid=vote-button]").click()  # … and on again
-    expect(voter.locator(f"#vote-{post.pk} [data-testid=vote-count]")).to_have_text("1")
+    expect(voter.locator(f"#vote-{post.pk} [data-testid=vote-count]")).to_have_text("1", timeout=LIVE)
     assert Vote.objects.filter(post=post).count() == 1
-    voter.wait_for_function("window.__wsOpen === true")
+    voter.wait_for_function("window.__wsOpen === true", timeout=LIVE)
 
     staff = signed_in_page(dev_accounts[0])
     staff.goto(live_url + post.get_absolute_url())
     staff.get_by_test_id("status-select").select_option("planned")
     staff.get_by_test_id("status-note-input").fill("On the roadmap for next month.")
     staff.get_by_test_id("status-submit").click()
-    expect(staff.get_by_test_id("status-note")).to_contain_text("On the roadmap for next month.")
+    expect(staff.get_by_test_id("status-note")).to_contain_text("On the roadmap for next month.", timeout=LIVE)
 
     # The author and the voter hear about it live, without reloading; the bell counts it.
     for page in (author, voter):
-        expect(page.get_by_test_id("notification-count")).to_have_text("1")
-        expect(page.get_by_test_id("notification-toast")).to_contain_text("is now Planned")
+        expect(page.get_by_test_id("notification-count")).to_have_text("1", timeout=LIVE)
+        expect(page.get_by_test_id("notification-toast")).to_contain_text("is now Planned", timeout=LIVE)
     author.get_by_test_id("notification-bell").click()
-    expect(author.get_by_test_id("notification-list")).to_contain_text("“A USDC lending market” is now Planned")
+    expect(author.get_by_test_id("notification-list")).to_contain_text("“A USDC lending market” is now Planned", timeout=LIVE)
 
 
 def test_staff_answer_the_gold_question_first_and_the_asker_is_told_live(
@@ -79,23 +81,23 @@ def test_staff_answer_the_gold_question_first_and_the_asker_is_told_live(
     asker = signed_in_page(dev_accounts[1])
     asker.add_init_script(WS_OPEN)
     asker.goto(live_url + gold.get_absolute_url())
-    asker.wait_for_function("window.__wsOpen === true")
+    asker.wait_for_function("window.__wsOpen === true", timeout=LIVE)
 
     staff = signed_in_page(dev_accounts[0])
     staff.goto(live_url + "/feedback/queue/")
     first = staff.locator("[data-testid=queue] > li").first
-    expect(first).to_contain_text(gold.title)  # Gold before the older Bronze question
-    expect(first).to_contain_text("Gold")
+    expect(first).to_contain_text(gold.title, timeout=LIVE)  # Gold before the older Bronze question
+    expect(first).to_contain_text("Gold", timeout=LIVE)
     first.get_by_role("button", name="Claim").click()
     staff.get_by_test_id("answer-body").fill("Any time, **no fee**: open Positions and press Repay.")
     staff.get_by_test_id("answer-submit").click()
-    expect(staff.get_by_test_id("official-answer")).to_contain_text("no fee")
+    expect(staff.get_by_test_id("official-answer")).to_contain_text("no fee", timeout=LIVE)
 
-    expect(asker.get_by_test_id("notification-count")).to_have_text("1")
-    expect(asker.get_by_test_id("notification-toast")).to_contain_text("Staff answered your question")
+    expect(asker.get_by_test_id("notification-count")).to_have_text("1", timeout=LIVE)
+    expect(asker.get_by_test_id("notification-toast")).to_contain_text("Staff answered your question", timeout=LIVE)
     asker.reload()
     asker.get_by_test_id("accept").click()
-    expect(asker.get_by_test_id("post-status")).to_have_text("Done")
+    expect(asker.get_by_test_id("post-status")).to_have_text("Done", timeout=LIVE)
     gold.refresh_from_db()
     assert gold.accepted_at and gold.first_response_at and gold.claimed_by.username == dev_accounts[0].address
 
@@ -150,7 +152,7 @@ def test_screenshots(live_url, signed_in_page, demo_board, dev_accounts, screens
                 (author, "new", "/feedback/new/"),
             ]:
                 page.goto(live_url + path)
-                expect(page.locator("main h1")).to_be_visible()
+                expect(page.locator("main h1")).to_be_visible(timeout=LIVE)
                 screenshot(page, f"feedback-{name}-{size}-{scheme}")
             staff.context.close()
             author.context.close()
