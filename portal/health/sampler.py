@@ -237,13 +237,18 @@ class Sampler:
         signal.signal(signal.SIGINT, self.stop)
 
     def run_once(self, *, force: bool = True) -> list[Sample]:
+        from governance.services import proposals_close_due
+
         from .webhooks import deliver_due
 
         samples = run_due_checks(force=force)
         deliver_due()
+        proposals_close_due()
         return samples
 
     def run_forever(self) -> None:
+        from governance.services import proposals_close_due
+
         from .webhooks import deliver_due
 
         last_housekeeping = None
@@ -253,6 +258,9 @@ class Sampler:
                 close_old_connections()
                 run_due_checks()
                 deliver_due()
+                # The one background process also records proposals that closed by the clock, so their voters
+                # are notified promptly (the state itself never waits for this).
+                proposals_close_due()
                 now = timezone.now()
                 if last_housekeeping is None or (now - last_housekeeping).total_seconds() >= self.housekeeping_seconds:
                     rollup_and_prune(now=now)

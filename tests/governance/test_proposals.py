@@ -248,3 +248,16 @@ def test_the_home_page_card_loads_the_open_proposals(db, client):
     page = client.get("/").content.decode()
     assert 'data-testid="home-proposals"' in page and "/proposals/?fragment=home" in page
     assert "No vote is open right now" in client.get("/proposals/?fragment=home").content.decode()
+
+
+def test_the_health_sampler_records_closes_and_notifies_voters(make_proposal, ballot, post_vote, dev_accounts):
+    from portal.health.sampler import Sampler
+    from portal.notifications.models import Notification
+
+    voter = make_user(dev_accounts[1].address)
+    proposal = make_proposal("basic", hours=1)
+    post_vote(proposal.number, ballot(dev_accounts[1], proposal, 1))
+    with time_machine.travel(proposal.end + timedelta(minutes=1), tick=False):
+        Sampler().run_once(force=False)
+    assert Proposal.objects.get(pk=proposal.pk).close_recorded_at is not None
+    assert Notification.objects.filter(recipient=voter, verb="proposal_closed").count() == 1
