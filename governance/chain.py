@@ -56,7 +56,8 @@ class Chain:
     def __init__(self, rpc_url: str, *, timeout: float = RPC_TIMEOUT_SECONDS, retries: int = RPC_RETRIES):
         self.rpc_url = rpc_url
         self.retries = retries
-        self.provider = HTTPProvider(rpc_url, request_kwargs={"timeout": timeout})
+        # Our own retries (retrying()) are the only ones: web3's would multiply them and stall callers for minutes.
+        self.provider = HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
         self.w3 = Web3(self.provider)
 
     def __repr__(self) -> str:

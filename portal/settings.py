@@ -243,6 +243,24 @@ PORTAL = {
     "SITE_NAME": os.environ.get("SITE_NAME", "").strip() or "Lending DAO Portal",
     "MULTICALL_ADDRESS": os.environ.get("MULTICALL_ADDRESS", "").strip() or None,
     "REFUSE_DEV_KEYS": not DEBUG,
+    # Production contract addresses; the dev chain's come from .devchain/deployments.json (written by seed_demo).
+    "CONTRACTS": {
+        name: os.environ[var].strip()
+        for var, name in (
+            ("LOYALTY_TOKEN_ADDRESS", "LoyaltyToken"),
+            ("ACHIEVEMENT_BADGE_ADDRESS", "AchievementBadge"),
+            ("LENDING_POOL_ADDRESS", "LendingPool"),
+            ("PRICE_ORACLE_ADDRESS", "DemoPriceOracle"),
+        )
+        if os.environ.get(var, "").strip()
+    },
+    "SNAPSHOT_CONFIRMATIONS": int(os.environ.get("SNAPSHOT_CONFIRMATIONS", "3")),
+    "WEIGHT_CHUNK_SIZE": int(os.environ.get("WEIGHT_CHUNK_SIZE", "500")),
+    "WEIGHT_READ_WORKERS": int(os.environ.get("WEIGHT_READ_WORKERS", "4")),
+    "TIER_CACHE_SECONDS": int(os.environ.get("TIER_CACHE_SECONDS", "60")),
+    "BADGE_WEIGHT": os.environ.get("BADGE_WEIGHT", "100"),
+    "PROPOSAL_THRESHOLD": os.environ.get("PROPOSAL_THRESHOLD", "1"),
+    "HEALTH_REFERENCE_RPC_URL": os.environ.get("HEALTH_REFERENCE_RPC_URL", "").strip() or None,
 }
 
 SOCIALACCOUNT_PROVIDERS = {"siwe": {"APP": {"client_id": "siwe", "secret": "", "key": ""}}}

@@ -43,3 +43,12 @@ def tier_badge(tier):
     if tier is None:
         return ""
     return format_html('<span class="tier tier--{}" title="{} loyalty tier">{}</span>', tier.slug, tier.name, tier.name)
+
+
+@register.inclusion_tag("governance/_weight.html")
+def loyalty_standing(user):
+    """The signed-in wallet's current voting weight, tier and the next tier (cached briefly)."""
+    from governance.tiers import loyalty_standing as standing_of
+
+    address = getattr(user, "primary_address", None)
+    return {"standing": standing_of(address) if address else None}

@@ -113,3 +113,15 @@ def test_suspended_wallet_cannot_sign_in(siwe_client, dev_accounts):
     assert response.json()["error"].startswith("This wallet is suspended until ")
     assert response.json()["error"].endswith(": spam in three threads")
     assert "_auth_user_id" not in siwe_client.session
+
+
+def test_account_page_shows_weight_and_tier_read_on_chain(client, contracts, dev_accounts):
+    from allauth.socialaccount.models import SocialAccount as Wallet
+
+    address = dev_accounts[0].address  # the demo's largest holder: Gold
+    user = User.objects.create(username=address)
+    Wallet.objects.create(user=user, provider="siwe", uid=address)
+    client.force_login(user)
+    page = client.get("/account/").content.decode()
+    assert 'id="loyalty-standing"' in page
+    assert "voting weight" in page and "tier--gold" in page
