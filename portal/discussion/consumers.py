@@ -8,6 +8,7 @@ import json
 from typing import TypedDict
 
 from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.cache import cache
 from django.template.loader import render_to_string
@@ -55,6 +56,15 @@ def _post(*, thread_id: int, user, body: str, parent_id: str | None) -> None:
 
 
 class ThreadConsumer(AsyncWebsocketConsumer):
+    async def dispatch(self, message):
+        # Channels hops to a thread to close stale DB connections before every handler; with a thousand readers that
+        # serialises the fan-out. This consumer reaches the database only via database_sync_to_async, which already
+        # closes them, so the hop is skipped.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
         self.user = self.scope.get("user")

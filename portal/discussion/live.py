@@ -53,11 +53,15 @@ def cursor_fragment(when) -> str:
 
 
 def comment_variants(*, comment, append: bool) -> dict[str, str]:
-    from .rendering import comment_card, render_comment_item
+    from portal.markdown import render_markdown
+
+    from .rendering import _excerpt, comment_card, render_comment_item
     from .selectors import Viewer
     from .services import edit_grace_seconds
 
     grace = edit_grace_seconds()
+    body_html = render_markdown(comment.body)
+    quote = _excerpt(comment.quoted) if comment.quoted_id and comment.quoted_id != comment.parent_id else ""
     viewers = {
         ANONYMOUS: Viewer(),
         MEMBER: Viewer(user_id=-1),
@@ -66,7 +70,9 @@ def comment_variants(*, comment, append: bool) -> dict[str, str]:
     }
     return {
         kind: render_comment_item(
-            card=comment_card(comment=comment, viewer=viewer, thread=comment.thread, grace_seconds=grace), append=append
+            card=comment_card(comment=comment, viewer=viewer, thread=comment.thread, grace_seconds=grace,
+                              body_html=body_html, quote=quote),
+            append=append,
         )
         for kind, viewer in viewers.items()
     }

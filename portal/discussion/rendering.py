@@ -28,10 +28,15 @@ class CommentCard:
     can_moderate: bool
     quote: str = ""
     replies: list[CommentCard] = field(default_factory=list)
+    body_html: str | None = None  # rendered once when several readers' variants are built
 
     @property
     def html(self):
-        return render_markdown(self.comment.body) if self.show_body else ""
+        if not self.show_body:
+            return ""
+        if self.body_html is None:
+            self.body_html = render_markdown(self.comment.body)
+        return self.body_html
 
 
 def _excerpt(comment: Comment | None, length: int = 160) -> str:
@@ -41,7 +46,9 @@ def _excerpt(comment: Comment | None, length: int = 160) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def comment_card(*, comment: Comment, viewer: Viewer, thread: Thread | None = None, grace_seconds: int) -> CommentCard:
+def comment_card(
+    *, comment: Comment, viewer: Viewer, thread: Thread | None = None, grace_seconds: int, body_html=None, quote=None
+) -> CommentCard:
     thread = thread or comment.thread
     own = viewer.user_id is not None and viewer.user_id == comment.author_id
     deleted = comment.is_deleted
@@ -59,7 +66,8 @@ def comment_card(*, comment: Comment, viewer: Viewer, thread: Thread | None = No
         can_reply=viewer.signed_in and open_thread and not deleted,
         can_flag=viewer.signed_in and not own and not deleted and not comment.hidden,
         can_moderate=viewer.moderator and not deleted,
-        quote=_excerpt(quoted) if quoted is not None and show_body else "",
+        quote=("" if not show_body or quoted is None else quote if quote is not None else _excerpt(quoted)),
+        body_html=body_html,
     )
 
 
@@ -78,4 +86,6 @@ def comment_tree_cards(*, comments: list[Comment], viewer: Viewer, thread: Threa
 def render_comment_item(*, card: CommentCard, append: bool) -> str:
     """A comment as a websocket/catch-up fragment: appended to its list (deduplicated client-side), or swapped in
     place by its id."""
-    return render_to_string("discussion/_comment_oob.html", {"card": card, "append": append})
+    # Live fragments reach many readers, so they carry no CSRF token: their forms post through htmx, which sends
+    # the reader's own token from <body hx-headers>.
+    return render_to_string("discussion/_comment_oob.html", {"card": card, "append": append, "csrf_token": "NOTPROVIDED"})

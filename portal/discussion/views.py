@@ -236,6 +236,8 @@ def comment_hide(request, pk):
                                 note=request.POST.get("note", ""))
     except DiscussionError as refused:
         return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+    if request.htmx:  # the socket brings the new rendering to every reader, this one included
+        return HttpResponse(status=HTTPStatus.NO_CONTENT)
     return redirect(comment.get_absolute_url())
 
 
