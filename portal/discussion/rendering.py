@@ -88,4 +88,4 @@ def render_comment_item(*, card: CommentCard, append: bool) -> str:
     place by its id."""
     # Live fragments reach many readers, so they carry no CSRF token: their forms post through htmx, which sends
     # the reader's own token from <body hx-headers>.
-    return render_to_string("discussion/_comment_oob.html", {"card": card, "append": append, "csrf_token": "NOTPROVIDED"})
+    return render_to_string("discussion/_comment_oob.html", {"card": card, "append": append, "live": True})

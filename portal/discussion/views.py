@@ -159,7 +159,7 @@ def comment_edit(request, pk):
             return TemplateResponse(request, template, {"comment": comment, "body": body, "error": str(refused)},
                                     status=refused.status)
         if request.htmx:
-            return comment_fragment(request, comment.pk)
+            return _article(request, comment)
         return redirect(comment.get_absolute_url())
     viewer = Viewer.of(request.user)
     card = comment_card(comment=comment, viewer=viewer, grace_seconds=services.edit_grace_seconds())
@@ -174,7 +174,11 @@ def comment_fragment(request, pk):
     viewer = Viewer.of(request.user)
     if not selectors.thread_visible(thread=comment.thread, viewer=viewer):
         raise Http404
-    card = comment_card(comment=comment, viewer=viewer, grace_seconds=services.edit_grace_seconds())
+    return _article(request, comment)
+
+
+def _article(request, comment: Comment) -> HttpResponse:
+    card = comment_card(comment=comment, viewer=Viewer.of(request.user), grace_seconds=services.edit_grace_seconds())
     return HttpResponse(render_to_string("discussion/_comment_article.html", {"card": card}, request))
 
 

@@ -89,6 +89,14 @@ def test_comment_typed_in_one_page_appears_in_another(live_url, signed_in_page, 
     second.get_by_test_id("post-comment").click()
     expect(first.locator(f"#replies-{new.pk}")).to_contain_text("liquidation depth")
 
+    # An edit through the inline htmx form reaches the other page in place.
+    first.locator(f"#comment-{new.pk}").get_by_role("link", name="Edit").click()
+    first.locator(f"#edit-{new.pk}").fill("Oracles have been stable for a year. Still **+1** for 80%.")
+    first.locator(f"#comment-{new.pk}").get_by_role("button", name="Save").click()
+    expect(second.locator(f"#comment-{new.pk}")).to_contain_text("stable for a year")
+    expect(second.locator(f"#comment-{new.pk}")).to_contain_text("edited")
+    expect(first.locator(f"#comment-{new.pk} .comment__body")).to_contain_text("stable for a year")
+
     # A dropped connection: the second page posts while the first is away; on reconnect the first catches up.
     first.evaluate(
         """() => { const w = htmx.find('#thread-live')['htmx-internal-data'].webSocket;
