@@ -178,6 +178,7 @@ def test_review_queue_end_to_end(live_url, signed_in_page, dev_accounts, thread,
 
     mod = signed_in_page(dev_accounts[0])
     mod.goto(live_url + "/discussion/")
+    screenshot(mod, "discussion-index-desktop-light")
     mod.get_by_test_id("review-link").click()
     item = mod.locator(f"#queue-comment-{rude.pk}")
     expect(item).to_contain_text("2 flags")

@@ -260,3 +260,27 @@ def test_moderator_thread_tools_over_http(thread, moderator, member):
     assert refused.status_code == HTTPStatus.FORBIDDEN
     bad = mod.post(f"/discussion/t/{thread.pk}/moderate/", {"action": "slow-mode", "slow_mode_seconds": "-3"})
     assert bad.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_edit_history_is_for_moderators(thread, member, moderator):
+    from portal.discussion.services import comment_edit
+
+    comment = comment_post(thread=thread, author=member, body="first draft")
+    comment_edit(comment=comment, editor=member, body="second draft")
+    url = f"/discussion/comments/{comment.pk}/history/"
+    assert signed_in(member).get(url).status_code == HTTPStatus.FORBIDDEN
+    page = signed_in(moderator).get(url)
+    assert page.status_code == HTTPStatus.OK and "first draft" in page.content.decode()
+
+
+def test_a_reply_notifies_the_quoted_author(thread, member, other_member, django_capture_on_commit_callbacks):
+    from portal.notifications.models import Notification
+
+    parent = comment_post(thread=thread, author=member, body="What about the oracle?")
+    with django_capture_on_commit_callbacks(execute=True):
+        with_reply = comment_post(thread=thread, author=other_member, body="Chainlink plus a TWAP.", parent=parent)
+    note = Notification.objects.get(recipient=member)
+    assert note.verb == "comment_reply" and note.url.endswith(f"#comment-{with_reply.pk}")
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_post(thread=thread, author=member, body="Thanks", parent=with_reply)  # replies to others notify them
+    assert Notification.objects.filter(recipient=other_member).count() == 1
