@@ -34,6 +34,7 @@ class Viewer:
 
 def category_list(*, listed_only: bool = True) -> QuerySet[Category]:
     qs = Category.objects.annotate(thread_count=Count("threads", filter=Q(threads__hidden=False)))
+    qs = qs.order_by("position", "name")  # Meta.ordering does not apply to aggregating queries
     return qs.filter(listed=True) if listed_only else qs
 
 
