@@ -15,7 +15,7 @@ from portal.ratelimit import Limit
 from . import live
 from .models import Category, Comment, Flag, ModerationAction, Sanction, Thread
 from .permissions import is_moderator
-from .sanctions import format_until, user_posting_refusal
+from .sanctions import format_until
 from .services import DiscussionError, _delete
 
 Kind = ModerationAction.Kind
@@ -233,5 +233,5 @@ def sanction_lift(*, moderator, sanction: Sanction, note: str = "") -> Sanction:
 
 __all__ = [
     "auto_hide_threshold", "comment_hide", "flag_create", "flags_decide", "sanction_impose", "sanction_lift",
-    "thread_moderate", "user_posting_refusal",
+    "thread_moderate",
 ]

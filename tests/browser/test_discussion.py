@@ -12,7 +12,6 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from portal.accounts.models import User
-from portal.discussion import moderation
 from portal.discussion.models import Comment, ModerationAction
 from portal.discussion.services import DEFAULT_CATEGORIES, category_ensure, comment_post, thread_create
 

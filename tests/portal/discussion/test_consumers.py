@@ -14,7 +14,7 @@ from portal.discussion import moderation
 from portal.discussion.models import Comment, Sanction
 from portal.discussion.services import comment_edit, comment_post
 
-from .conftest import ANONYMOUS_HEADERS, make_user, session_headers
+from .conftest import ANONYMOUS_HEADERS, session_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
