@@ -4,8 +4,9 @@ has it (p50, p99, max). Goal: 1,000 clients, p99 under 250 ms.
 Layers: `memory` (one server process, in-memory channel layer, every client on it) and `redis` (two server
 processes sharing Redis; clients split across both, the comment posted to the first).
 
-Run: `.venv/bin/python bench/fanout.py [--clients 100 1000] [--layers memory redis] [--redis-url URL]`
-(`redis` needs --redis-url or REDIS_URL). Clients only connect to 127.0.0.1; at most 2,000 of them.
+Run: `.venv/bin/python bench/fanout.py [--clients 100 1000] [--layers memory redis] [--redis-url URL]
+[--server uvicorn|daphne] [--deflate]` (`redis` needs --redis-url or REDIS_URL). Clients only connect to 127.0.0.1;
+at most 2,000 of them. Latency is measured from just before the HTTP POST of the comment to its arrival at each client.
 A throwaway SQLite database in a temp directory is used unless --database-url is given.
 """
 
@@ -69,7 +70,7 @@ def setup_database(database_url: str) -> tuple[int, str]:
     return thread.pk, client.cookies["sessionid"].value
 
 
-def start_server(port: int, *, database_url: str, redis_url: str | None, server: str) -> subprocess.Popen:
+def start_server(port: int, *, database_url: str, redis_url: str | None, server: str, deflate: bool) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update(DEBUG="1", DATABASE_URL=database_url, ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING",
                CHAIN_RPC_URL=os.environ.get("CHAIN_RPC_URL", "http://127.0.0.1:9"))
@@ -79,7 +80,7 @@ def start_server(port: int, *, database_url: str, redis_url: str | None, server:
         command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0", "portal.asgi:application"]
     else:
         command = [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                   "--log-level", "warning", "--lifespan", "off", "--backlog", "4096", "--ws-per-message-deflate", "false"]
+                   "--log-level", "warning", "--lifespan", "off", "--backlog", "4096", "--ws-per-message-deflate", "true" if deflate else "false"]
     return subprocess.Popen(
         command,
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -119,7 +120,9 @@ def prepare_post(port: int, thread_id: int, session: str):
     return send
 
 
-async def run_round(*, ports: list[int], thread_id: int, session: str, clients: int) -> tuple[list[float], float]:
+async def run_round(
+    *, ports: list[int], thread_id: int, session: str, clients: int, deflate: bool = False
+) -> tuple[list[float], float]:
     import websockets
 
     sockets = []
@@ -128,7 +131,7 @@ async def run_round(*, ports: list[int], thread_id: int, session: str, clients: 
             port = ports[n % len(ports)]
             socket = await websockets.connect(
                 f"ws://127.0.0.1:{port}/ws/threads/{thread_id}/", origin=f"http://127.0.0.1:{port}",
-                open_timeout=30, max_queue=None, compression=None,
+                open_timeout=30, max_queue=None, compression="deflate" if deflate else None,
             )
             sockets.append(socket)
             await asyncio.wait_for(socket.recv(), 30)  # this socket's own presence count
@@ -177,7 +180,8 @@ def main() -> int:
     parser.add_argument("--layers", nargs="+", choices=["memory", "redis"], default=["memory", "redis"])
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
     parser.add_argument("--database-url", default="")
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="uvicorn")
+    parser.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate, as browsers do")
     args = parser.parse_args()
     if any(n < 1 or n > MAX_CLIENTS for n in args.clients):
         parser.error(f"--clients must be between 1 and {MAX_CLIENTS}")
@@ -192,14 +196,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fanout-") as tmp:
         database_url = args.database_url or f"sqlite:///{tmp}/fanout.sqlite3"
         thread_id, session = setup_database(database_url)
-        print(f"{args.server}; load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs; "
+        print(f"{args.server}{' with permessage-deflate' if args.deflate else ''}; load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs; "
               "comment posted over HTTP to process 1")
         print(f"{'layer':<8} {'processes':>9} {'clients':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'POST ms':>9}")
         for layer in args.layers:
             count = 1 if layer == "memory" else 2
             ports = [free_port() for _ in range(count)]
             redis_url = args.redis_url if layer == "redis" else None
-            processes = [start_server(p, database_url=database_url, redis_url=redis_url, server=args.server) for p in ports]
+            processes = [start_server(p, database_url=database_url, redis_url=redis_url, server=args.server, deflate=args.deflate) for p in ports]
             try:
                 for port, process in zip(ports, processes):
                     wait_ready(port, process)
@@ -207,7 +211,7 @@ def main() -> int:
                 asyncio.run(run_round(ports=ports, thread_id=thread_id, session=session, clients=2 * count))
                 for clients in args.clients:
                     latencies, post_ms = asyncio.run(
-                        run_round(ports=ports, thread_id=thread_id, session=session, clients=clients)
+                        run_round(ports=ports, thread_id=thread_id, session=session, clients=clients, deflate=args.deflate)
                     )
                     print(f"{layer:<8} {count:>9} {clients:>8} {statistics.median(latencies):>8.1f} "
                           f"{percentile(latencies, 99):>8.1f} {max(latencies):>8.1f} {post_ms:>9.1f}", flush=True)
