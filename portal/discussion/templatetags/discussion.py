@@ -11,3 +11,15 @@ def recent_threads(limit: int = 5):
     return list(
         Thread.objects.filter(hidden=False, category__listed=True).select_related("category").order_by("-last_activity")[:limit]
     )
+
+
+@register.inclusion_tag("discussion/_thread_embed.html")
+def thread_preview(thread, limit: int = 3):
+    """A proposal page's discussion card: `{% load discussion %}{% thread_preview proposal.thread %}`."""
+    from ..models import Comment
+
+    if thread is None:
+        return {"thread": None}
+    visible = Comment.objects.filter(thread=thread, hidden=False, deleted__isnull=True)
+    latest = list(visible.select_related("author").order_by("-created")[:limit])[::-1]
+    return {"thread": thread, "latest": latest, "count": visible.count()}

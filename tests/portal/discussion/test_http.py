@@ -284,3 +284,12 @@ def test_a_reply_notifies_the_quoted_author(thread, member, other_member, django
     with django_capture_on_commit_callbacks(execute=True):
         comment_post(thread=thread, author=member, body="Thanks", parent=with_reply)  # replies to others notify them
     assert Notification.objects.filter(recipient=other_member).count() == 1
+
+
+def test_thread_preview_for_proposal_pages(thread, member):
+    from django.template import Context, Template
+
+    comment_post(thread=thread, author=member, body="An **early** opinion")
+    html = Template("{% load discussion %}{% thread_preview thread %}").render(Context({"thread": thread}))
+    assert "An early opinion" in html and "1 comment " in html and thread.get_absolute_url() in html
+    assert Template("{% load discussion %}{% thread_preview None %}").render(Context({})).strip() == ""
