@@ -166,21 +166,27 @@ def comment_post(*, thread: Thread, author, body: str, parent: Comment | None = 
 
 
 def _notify_reply(*, comment_id: int) -> None:
-    """Tell the parent comment's author about a reply, when the notifications app offers `notify`."""
-    try:
-        from portal.notifications.services import notify
-    except ImportError:
-        return
-    comment = Comment.objects.select_related("quoted__author", "author", "thread").get(pk=comment_id)
-    if comment.quoted is None or comment.quoted.author_id == comment.author_id:
-        return
-    notify(
-        recipients=[comment.quoted.author],
-        verb="comment_reply",
-        text=f"{comment.author} replied to your comment in “{comment.thread.title}”",
-        url=comment.get_absolute_url(),
-        actor=comment.author,
-    )
+    """Tell the quoted comment's author, and the thread's author (a feedback post's, a proposal's), about a reply."""
+    from portal.notifications.services import notify
+
+    comment = Comment.objects.select_related("quoted__author", "author", "thread__author").get(pk=comment_id)
+    thread = comment.thread
+    if comment.quoted is not None:
+        notify(
+            recipients=[comment.quoted.author],
+            verb="comment_reply",
+            text=f"{comment.author} replied to your comment in “{thread.title}”",
+            url=comment.get_absolute_url(),
+            actor=comment.author,
+        )
+    if thread.author_id and thread.author_id != getattr(comment.quoted, "author_id", None):
+        notify(
+            recipients=[thread.author],
+            verb="comment_reply",
+            text=f"{comment.author} commented on “{thread.title}”",
+            url=comment.get_absolute_url(),
+            actor=comment.author,
+        )
 
 
 def _editable_comment(*, comment: Comment, user) -> Comment:

@@ -293,3 +293,22 @@ def test_thread_preview_for_proposal_pages(thread, member):
     html = Template("{% load discussion %}{% thread_preview thread %}").render(Context({"thread": thread}))
     assert "An early opinion" in html and "1 comment " in html and thread.get_absolute_url() in html
     assert Template("{% load discussion %}{% thread_preview None %}").render(Context({})).strip() == ""
+
+
+def test_a_comment_notifies_the_threads_author_once(member, other_member, moderator, django_capture_on_commit_callbacks):
+    from portal.discussion.services import thread_create
+    from portal.notifications.models import Notification
+
+    own = thread_create(title="Dark mode for the dashboard", category_slug="feedback", author=member, body="Please.")
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_post(thread=own, author=other_member, body="Yes please")
+    note = Notification.objects.get(recipient=member)
+    assert note.text == f"{other_member} commented on “Dark mode for the dashboard”"
+    first = Comment.objects.get(author=other_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_post(thread=own, author=moderator, body="Planned.", parent=first)  # quotes other_member, not the author
+    assert Notification.objects.filter(recipient=member).count() == 2
+    assert Notification.objects.filter(recipient=other_member).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_post(thread=own, author=member, body="Thanks!")  # the author's own comment tells nobody
+    assert Notification.objects.count() == 3
