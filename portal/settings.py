@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.accounts.middleware.SuspendedAccountMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

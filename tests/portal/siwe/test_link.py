@@ -125,3 +125,21 @@ def test_account_page_shows_weight_and_tier_read_on_chain(client, contracts, dev
     page = client.get("/account/").content.decode()
     assert 'id="loyalty-standing"' in page
     assert "voting weight" in page and "tier--gold" in page
+
+
+def test_a_suspension_ends_existing_sessions_with_the_reason(client, dev_accounts):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.discussion.models import Sanction
+
+    user = User.objects.create(username=dev_accounts[1].address)
+    client.force_login(user)
+    assert client.get("/account/").status_code == HTTPStatus.OK
+    Sanction.objects.create(user=user, kind=Sanction.Kind.SUSPEND, reason="vote buying offers",
+                            ends=timezone.now() + timedelta(days=1))
+    page = client.get("/", follow=True).content.decode()
+    assert "Your account is suspended until" in page and "vote buying offers" in page
+    assert "_auth_user_id" not in client.session
+    assert client.get("/account/").status_code == HTTPStatus.FOUND
