@@ -19,4 +19,8 @@ class User(AbstractUser):
         return [sa.uid for sa in self.socialaccount_set.all() if sa.provider == "siwe"]
 
     def __str__(self) -> str:
-        return self.display_name or self.username
+        """How people see this account in sentences: the display name, or the short address (0x1234…abcd)."""
+        if self.display_name:
+            return self.display_name
+        address = self.primary_address
+        return f"{address[:6]}…{address[-4:]}" if address else self.username

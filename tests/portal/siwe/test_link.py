@@ -143,3 +143,12 @@ def test_a_suspension_ends_existing_sessions_with_the_reason(client, dev_account
     assert "Your account is suspended until" in page and "vote buying offers" in page
     assert "_auth_user_id" not in client.session
     assert client.get("/account/").status_code == HTTPStatus.FOUND
+
+
+def test_people_see_an_account_as_its_display_name_or_short_address(dev_accounts):
+    address = dev_accounts[1].address
+    user = User(username=address)
+    assert str(user) == f"{address[:6]}…{address[-4:]}"
+    user.display_name = "alice"
+    assert str(user) == "alice"
+    assert str(User(username="admin")) == "admin"
