@@ -95,13 +95,19 @@ def _refused(request, exc: services.StatusError, template: str, context: dict):
     return TemplateResponse(request, template, {**context, "error": str(exc)}, status=exc.status)
 
 
+def _staff_refusal(request) -> services.StatusError | None:
+    """The page's refusal for someone who may not manage incidents (the services check again on every write)."""
+    if selectors.is_status_staff(request.user):
+        return None
+    if request.user.is_authenticated:
+        return services.StatusError("Only staff can manage incidents and maintenance.", HTTPStatus.FORBIDDEN)
+    return services.StatusError("Please sign in with a staff wallet to manage the status page.", HTTPStatus.FORBIDDEN)
+
+
 def incident_new(request):
     form = IncidentForm(request.POST or None)
     context = {"form": form, "impacts": form.fields["impact"].choices, "statuses": IncidentStatus.choices}
-    if not selectors.is_status_staff(request.user):
-        error = services.StatusError(
-            "Only staff can manage incidents and maintenance." if request.user.is_authenticated
-            else "Please sign in with a staff wallet to manage the status page.", HTTPStatus.FORBIDDEN)
+    if error := _staff_refusal(request):
         return _refused(request, error, "health/incident_form.html", context)
     if request.method != "POST":
         return TemplateResponse(request, "health/incident_form.html", context)
@@ -121,10 +127,7 @@ def incident_new(request):
 def maintenance_new(request):
     form = MaintenanceForm(request.POST or None)
     context = {"form": form}
-    if not selectors.is_status_staff(request.user):
-        error = services.StatusError(
-            "Only staff can manage incidents and maintenance." if request.user.is_authenticated
-            else "Please sign in with a staff wallet to manage the status page.", HTTPStatus.FORBIDDEN)
+    if error := _staff_refusal(request):
         return _refused(request, error, "health/maintenance_form.html", context)
     if request.method != "POST":
         return TemplateResponse(request, "health/maintenance_form.html", context)
