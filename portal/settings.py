@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    "ninja",  # serves Swagger UI from our static files, not a CDN (CSP, offline)
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
