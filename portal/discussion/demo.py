@@ -70,3 +70,31 @@ def seed(*, stdout) -> None:
                 moderation.flag_create(user=people[flagger], reason="abusive", text="Insulting the developers",
                                        comment=target)
         stdout.write(f"  created discussion thread “{thread.title}”")
+
+
+PROPOSAL_COMMENTS = {
+    # proposal number: [(dev account index, body, index of the comment it replies to)]
+    1: [(3, "Reserves cover the insurance target twice over; **For** from me.", None),
+        (1, "Agreed, as long as we revisit it in six months as the proposal says.", 0)],
+    2: [(0, "rETH has the deepest liquidity of the three on our chain.", None),
+        (3, "cbETH's redemption queue worries me; I ranked it last.", 0)],
+    3: [(4, "Thanks for splitting the budget: the security audit line made the difference for me.", None)],
+}
+
+
+def seed_proposal_threads(*, stdout) -> None:
+    """A little debate on the demo proposals' threads (run after the proposals exist); skips threads with comments."""
+    from governance.models import Proposal
+
+    people = {i: User.objects.filter(username=address).first() for i, address in enumerate(DEV_ACCOUNTS[:5])}
+    if any(user is None for user in people.values()):
+        return
+    proposals = Proposal.objects.filter(number__in=PROPOSAL_COMMENTS, thread__isnull=False).select_related("thread")
+    for proposal in proposals:
+        if proposal.thread.comments.exists():
+            continue
+        posted = []
+        for author, body, reply_to in PROPOSAL_COMMENTS[proposal.number]:
+            parent = posted[reply_to] if reply_to is not None else None
+            posted.append(comment_post(thread=proposal.thread, author=people[author], body=body, parent=parent))
+        stdout.write(f"  discussed {proposal.label} in its thread")

@@ -20,6 +20,7 @@ class Command(BaseCommand):
             accounts_demo.seed,
             discussion_demo.seed,
             governance_demo.seed,
+            discussion_demo.seed_proposal_threads,
             health_demo.seed,
             feedback_demo.seed,
         ):
