@@ -17,7 +17,7 @@ from django.utils import timezone
 from governance import tally as tallies
 from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
 from governance.models import Category, Proposal, ProposalEvent, ProposalState, ProposalTally, QuorumKind, Vote
-from portal.conf import portal_settings
+from portal.conf import portal_option, portal_settings
 from portal.ratelimit import Limit
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,6 @@ class GovernanceError(Exception):
         super().__init__(message)
         self.status = status
 
-
-def setting(name: str, default):
-    return portal_settings().extra.get(name, default)
 
 
 def _is_admin(user) -> bool:
@@ -68,8 +65,8 @@ def _clean_fields(
 ) -> dict:
     title = (title or "").strip()
     body = (body or "").strip()
-    max_body = int(setting("PROPOSAL_MAX_BODY", 20_000))
-    max_choices = int(setting("PROPOSAL_MAX_CHOICES", 10))
+    max_body = int(portal_option("PROPOSAL_MAX_BODY", 20_000))
+    max_choices = int(portal_option("PROPOSAL_MAX_CHOICES", 10))
     if not title:
         raise GovernanceError("The proposal needs a title.")
     if len(title) > 200:
@@ -98,7 +95,7 @@ def _clean_fields(
         raise GovernanceError("Give the start and the end of the voting period.")
     if end <= start:
         raise GovernanceError("The voting period must end after it starts.")
-    max_days = int(setting("PROPOSAL_MAX_VOTING_DAYS", 60))
+    max_days = int(portal_option("PROPOSAL_MAX_VOTING_DAYS", 60))
     if end - start > timedelta(days=max_days):
         raise GovernanceError(f"The voting period may last at most {max_days} days.")
     if quorum_kind not in QuorumKind.values:
@@ -120,7 +117,7 @@ def _clean_fields(
 
 def _check_threshold(author) -> None:
     """Proposal threshold: a minimum weight right now through the default strategies; admins are exempt."""
-    threshold = Decimal(str(setting("PROPOSAL_THRESHOLD", "1")))
+    threshold = Decimal(str(portal_option("PROPOSAL_THRESHOLD", "1")))
     if threshold <= 0 or _is_admin(author):
         return
     from governance.chain import chain
@@ -160,7 +157,7 @@ def proposal_create(
         end=end, quorum_kind=quorum_kind, quorum_value=quorum_value,
     )
     if not _is_admin(author):
-        max_open = int(setting("PROPOSAL_MAX_OPEN_PER_AUTHOR", 3))
+        max_open = int(portal_option("PROPOSAL_MAX_OPEN_PER_AUTHOR", 3))
         now = timezone.now()
         open_count = (
             Proposal.objects.filter(author=author, cancelled_at__isnull=True, executed_at__isnull=True)
@@ -173,7 +170,7 @@ def proposal_create(
                 "Wait until one closes, or cancel a draft.",
                 HTTPStatus.TOO_MANY_REQUESTS,
             )
-        Limit("proposal-create", int(setting("PROPOSALS_PER_HOUR", 5)), 3600).hit(
+        Limit("proposal-create", int(portal_option("PROPOSALS_PER_HOUR", 5)), 3600).hit(
             str(author.pk), message="You are creating proposals too fast. Please wait an hour and try again."
         )
         _check_threshold(author)
@@ -202,7 +199,7 @@ def _thread_for(proposal: Proposal):
         return None
     return thread_create(
         title=f"{proposal.label}: {proposal.title}"[:200],
-        category_slug=setting("PROPOSAL_THREAD_CATEGORY", "governance"),
+        category_slug=portal_option("PROPOSAL_THREAD_CATEGORY", "governance"),
         author=None,
         body=f"Discussion of [{proposal.label}]({proposal.get_absolute_url()}).",
     )
@@ -444,7 +441,7 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
     except BadSignature as exc:
         raise GovernanceError(str(exc), HTTPStatus.BAD_REQUEST) from None
     # Counted per proven signer, so nobody can use up someone else's budget with forged envelopes.
-    Limit("vote-cast", int(setting("VOTES_PER_MINUTE", 20)), 60).hit(
+    Limit("vote-cast", int(portal_option("VOTES_PER_MINUTE", 20)), 60).hit(
         ballot.voter.lower(), message="Too many votes from this wallet. Please wait a minute and try again."
     )
     weight = _weight_of(proposal, ballot.voter)

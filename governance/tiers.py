@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.core.cache import cache
 
 from governance.chain import ChainUnavailable, chain
-from portal.conf import portal_settings
+from portal.conf import portal_option
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Standing:
 
 def tiers() -> list[Tier]:
     """The configured tiers, lowest threshold first."""
-    configured = portal_settings().extra.get("TIERS") or DEFAULT_TIERS
+    configured = portal_option("TIERS") or DEFAULT_TIERS
     ordered = sorted(configured, key=lambda item: Decimal(str(item["threshold"])))
     return [
         Tier(slug=item["slug"], name=item["name"], rank=rank, threshold=Decimal(str(item["threshold"])))
@@ -100,7 +100,7 @@ def loyalty_standings(addresses: Iterable[str]) -> dict[str, Standing]:
             weights[address] = None if value == _UNKNOWN else Decimal(value)
     if missing:
         fresh = current_weights(missing)
-        ttl = int(portal_settings().extra.get("TIER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+        ttl = int(portal_option("TIER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
         found = {_cache_key(a): str(w) for a, w in fresh.items() if w is not None}
         failed = {_cache_key(a): _UNKNOWN for a, w in fresh.items() if w is None}
         if found:

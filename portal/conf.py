@@ -61,4 +61,9 @@ def portal_settings() -> PortalSettings:
     return PortalSettings(**known, extra=raw)
 
 
-__all__ = ["DEV_ACCOUNTS", "PortalSettings", "portal_settings", "replace"]
+__all__ = ["DEV_ACCOUNTS", "PortalSettings", "portal_option", "portal_settings", "replace"]
+
+
+def portal_option(name: str, default=None):
+    """An optional app setting from `settings.PORTAL` (e.g. "VOTES_PER_MINUTE"), with the app's default."""
+    return getattr(settings, "PORTAL", {}).get(name, default)

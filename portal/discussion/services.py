@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from portal.conf import portal_settings
+from portal.conf import portal_option
 from portal.ratelimit import Limit
 
 from . import live
@@ -39,12 +39,9 @@ class DiscussionError(Exception):
         self.status = status
 
 
-def _setting(name: str, default):
-    return portal_settings().extra.get(name, default)
-
 
 def edit_grace_seconds() -> int:
-    return int(_setting("DISCUSSION_EDIT_GRACE_SECONDS", 60 * 60))
+    return int(portal_option("DISCUSSION_EDIT_GRACE_SECONDS", 60 * 60))
 
 
 def _require_poster(user) -> None:
@@ -68,12 +65,12 @@ def _clean_body(body: str, *, what: str = "comment", max_length: int = COMMENT_M
 
 def _rate_limit(user) -> None:
     """Per wallet per minute, stricter for accounts younger than DISCUSSION_NEW_ACCOUNT_HOURS."""
-    new_hours = int(_setting("DISCUSSION_NEW_ACCOUNT_HOURS", 24))
+    new_hours = int(portal_option("DISCUSSION_NEW_ACCOUNT_HOURS", 24))
     is_new = user.date_joined > timezone.now() - datetime.timedelta(hours=new_hours)
     if is_new:
-        limit = Limit("discussion-post-new", int(_setting("DISCUSSION_NEW_ACCOUNT_POSTS_PER_MINUTE", 5)), 60)
+        limit = Limit("discussion-post-new", int(portal_option("DISCUSSION_NEW_ACCOUNT_POSTS_PER_MINUTE", 5)), 60)
     else:
-        limit = Limit("discussion-post", int(_setting("DISCUSSION_POSTS_PER_MINUTE", 12)), 60)
+        limit = Limit("discussion-post", int(portal_option("DISCUSSION_POSTS_PER_MINUTE", 12)), 60)
     limit.hit(
         str(user.pk),
         message="You are posting too fast. Please wait a minute and try again."

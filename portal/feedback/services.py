@@ -12,7 +12,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from portal.conf import portal_settings
+from portal.conf import portal_option
 from portal.discussion.permissions import is_moderator
 from portal.ratelimit import Limit
 
@@ -44,9 +44,6 @@ def is_staff(user) -> bool:
     """Staff for the board and queue: is_staff, superusers, or members of the groups "admins"/"moderators"."""
     return is_moderator(user)
 
-
-def _setting(name: str, default):
-    return portal_settings().extra.get(name, default)
 
 
 def _require_user(user, *, doing: str) -> None:
@@ -101,7 +98,7 @@ def post_create(*, author, kind: str, title: str, body: str = "", tag_slugs: Ite
     if len(tags) != len(slugs):
         unknown = ", ".join(sorted(slugs - {t.slug for t in tags}))
         raise FeedbackError(f"There is no tag called “{unknown}”.")
-    Limit("feedback-post", int(_setting("FEEDBACK_POSTS_PER_HOUR", 10)), 3600).hit(
+    Limit("feedback-post", int(portal_option("FEEDBACK_POSTS_PER_HOUR", 10)), 3600).hit(
         str(author.pk), message="You have posted a lot of feedback in the last hour. Please try again later."
     )
     post = Post(kind=kind, title=title, body=body, author=author)
@@ -156,7 +153,7 @@ def _vote_checks(post: Post, user) -> None:
         raise FeedbackError(
             f"This post was merged into #{post.duplicate_of_id}: vote there instead.", HTTPStatus.CONFLICT
         )
-    Limit("feedback-vote", int(_setting("FEEDBACK_VOTES_PER_MINUTE", 30)), 60).hit(
+    Limit("feedback-vote", int(portal_option("FEEDBACK_VOTES_PER_MINUTE", 30)), 60).hit(
         str(user.pk), message="You are voting very fast. Please wait a minute and try again."
     )
 
@@ -302,8 +299,8 @@ def post_promote(*, post: Post, by):
         raise FeedbackError(f"This idea is already proposal LIP-{post.proposal_number}.", HTTPStatus.CONFLICT)
     if post.duplicate_of_id:
         raise FeedbackError("Promote the original post, not a merged duplicate.", HTTPStatus.CONFLICT)
-    start = timezone.now() + timedelta(days=int(_setting("PROMOTED_PROPOSAL_START_DAYS", 3)))
-    end = start + timedelta(days=int(_setting("PROMOTED_PROPOSAL_DAYS", 7)))
+    start = timezone.now() + timedelta(days=int(portal_option("PROMOTED_PROPOSAL_START_DAYS", 3)))
+    end = start + timedelta(days=int(portal_option("PROMOTED_PROPOSAL_DAYS", 7)))
     body = (
         f"{post.body}\n\n---\n"
         f"From the community feedback board: [{post.title}]({post.get_absolute_url()}) "

@@ -13,7 +13,7 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from governance.chain import Chain, ChainUnavailable, chain
-from portal.conf import portal_settings
+from portal.conf import portal_option
 
 from .models import Check, CheckKind
 from .sync import run_async
@@ -59,7 +59,7 @@ def probe() -> Chain:
     accepts connections but stops answering."""
     url = chain().rpc_url
     if url not in _probes:
-        timeout = float(portal_settings().extra.get("HEALTH_RPC_TIMEOUT_SECONDS", 5))
+        timeout = float(portal_option("HEALTH_RPC_TIMEOUT_SECONDS", 5))
         node = Chain(url, timeout=timeout, retries=2)
         node.provider.exception_retry_configuration = None  # web3's own retries would multiply ours
         _probes[url] = node
@@ -79,7 +79,7 @@ def _rpc_head_age(check: Check) -> float:
 
 
 def _rpc_head_lag(check: Check) -> float:
-    reference_url = check.config.get("reference_rpc_url") or portal_settings().extra.get("HEALTH_REFERENCE_RPC_URL")
+    reference_url = check.config.get("reference_rpc_url") or portal_option("HEALTH_REFERENCE_RPC_URL")
     if not reference_url:
         raise CheckFailed("No reference node is configured to compare the head block with.")
     ours = probe().block_number()

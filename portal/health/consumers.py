@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from portal.conf import portal_settings
+from portal.conf import portal_option
 
 from .services import STATUS_GROUP
 
@@ -40,7 +40,7 @@ class StatusConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=event["html"])
 
     async def poll(self):
-        seconds = float(portal_settings().extra.get("HEALTH_WS_POLL_SECONDS", 5))
+        seconds = float(portal_option("HEALTH_WS_POLL_SECONDS", 5))
         try:
             while True:
                 await asyncio.sleep(seconds)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from portal.conf import portal_settings
+from portal.conf import portal_option
 
 from .models import (
     Check,
@@ -43,7 +43,7 @@ COMPONENTS = [
          {"contract": "LendingPool", "signature": "utilization()(uint256)", "decimals": 16}, (90, 97, 99.5),
          Direction.HIGHER_IS_WORSE, 30),
     ]),
-    ("Blockchain", "price-oracle", "Price oracle", f"ETH / USD price feed; expected to update at least hourly.", [
+    ("Blockchain", "price-oracle", "Price oracle", "ETH / USD price feed; expected to update at least hourly.", [
         ("freshness", "Price age", CheckKind.CONTRACT_VIEW, "s",
          {"contract": "DemoPriceOracle", "signature": "latestRoundData()(uint80,int256,uint256,uint256,uint80)",
           "result_index": 3, "transform": "age"},
@@ -76,7 +76,7 @@ def seed_components() -> list[Component]:
     for position, (group, slug, name, description, checks) in enumerate(COMPONENTS, start=1):
         component, _ = Component.objects.get_or_create(
             slug=slug, defaults={"group": groups[group], "name": name, "description": description, "position": position})
-        if slug == "ethereum-rpc" and portal_settings().extra.get("HEALTH_REFERENCE_RPC_URL"):
+        if slug == "ethereum-rpc" and portal_option("HEALTH_REFERENCE_RPC_URL"):
             checks = [*checks, ("head-lag", "Head lag behind the reference node", CheckKind.RPC_HEAD_LAG, "blocks", {},
                                 (3, 10, 50), Direction.HIGHER_IS_WORSE, 15)]
         for check_position, (check_slug, check_name, kind, unit, config, limits, direction, interval) in enumerate(checks):

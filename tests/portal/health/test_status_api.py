@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 
 from portal.health import services
-from portal.health.models import Incident
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 COMPONENT_STATUSES = {"operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"}
