@@ -3,7 +3,7 @@
 Read at call time, so `override_settings(PORTAL=...)` in tests takes effect.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -24,11 +24,13 @@ DEV_ACCOUNTS = (
 
 @dataclass(frozen=True)
 class PortalSettings:
-    chain_rpc_url: str
-    chain_id: int | None
-    siwe_domain: str | None
-    governance_name: str
-    site_name: str
+    """The settings every part of the portal relies on. App-specific options: `portal_option(name, default)`."""
+
+    chain_rpc_url: str = "http://127.0.0.1:8545"
+    chain_id: int | None = None
+    siwe_domain: str | None = None
+    governance_name: str = "Portal Governance"
+    site_name: str = "Lending DAO Portal"
     chain_rpc_urls: dict[int, str] = field(default_factory=dict)
     multicall_address: str | None = None
     refuse_dev_keys: bool = False
@@ -53,15 +55,7 @@ _KNOWN = {
 def portal_settings() -> PortalSettings:
     raw = dict(getattr(settings, "PORTAL", {}))
     known = {attr: raw.pop(key) for key, attr in _KNOWN.items() if key in raw}
-    known.setdefault("chain_rpc_url", "http://127.0.0.1:8545")
-    known.setdefault("chain_id", None)
-    known.setdefault("siwe_domain", None)
-    known.setdefault("governance_name", "Portal Governance")
-    known.setdefault("site_name", "Lending DAO Portal")
     return PortalSettings(**known, extra=raw)
-
-
-__all__ = ["DEV_ACCOUNTS", "PortalSettings", "portal_option", "portal_settings", "replace"]
 
 
 def portal_option(name: str, default=None):

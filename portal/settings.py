@@ -150,7 +150,8 @@ SOCIALACCOUNT_EMAIL_REQUIRED = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_QUERY_EMAIL = False
 SOCIALACCOUNT_ADAPTER = "portal.siwe.adapter.SiweSocialAccountAdapter"
-SOCIALACCOUNT_PROVIDERS = {"siwe": {}}
+# SIWE needs no client id or secret; allauth still wants an app record, so it is given here rather than in the DB.
+SOCIALACCOUNT_PROVIDERS = {"siwe": {"APP": {"client_id": "siwe", "secret": "", "key": ""}}}
 LOGIN_URL = "/"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
@@ -264,5 +265,3 @@ PORTAL = {
     "PROPOSAL_THRESHOLD": os.environ.get("PROPOSAL_THRESHOLD", "1"),
     "HEALTH_REFERENCE_RPC_URL": os.environ.get("HEALTH_REFERENCE_RPC_URL", "").strip() or None,
 }
-
-SOCIALACCOUNT_PROVIDERS = {"siwe": {"APP": {"client_id": "siwe", "secret": "", "key": ""}}}

@@ -11,7 +11,6 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-
 from eth_utils import is_address, to_checksum_address
 
 from governance.chain import ChainUnavailable, home_chain_id

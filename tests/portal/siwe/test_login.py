@@ -221,3 +221,40 @@ def test_node_down_answers_503(siwe_client, dev_accounts, settings):
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert "blockchain node cannot be reached" in response.json()["error"]
     chain._nodes.clear()
+
+
+def test_body_that_is_not_an_object(siwe_client):
+    response = siwe_client.post(
+        "/accounts/siwe/login/", data=["message", "signature"], content_type="application/json",
+        HTTP_X_CSRFTOKEN=csrf(siwe_client),
+    )
+    assert_refused(response, HTTPStatus.BAD_REQUEST, "must be a JSON object", siwe_client)
+
+
+@pytest.fixture
+def node_down_with_chain_id(settings, node):
+    """CHAIN_ID is configured (as in production) but the node is gone."""
+    from governance import chain
+
+    chain_id = node.chain_id
+    settings.PORTAL = {**settings.PORTAL, "CHAIN_RPC_URL": "http://127.0.0.1:9", "CHAIN_ID": chain_id}
+    chain._nodes.clear()
+    yield
+    chain._nodes.clear()
+
+
+def test_a_wallet_key_signs_in_without_the_node(siwe_client, dev_accounts, node_down_with_chain_id):
+    account = dev_accounts[1]
+    text = siwe_text(address=account.address, nonce=fetch_nonce(siwe_client))
+    response = post_login(siwe_client, {"message": text, "signature": sign(account, text)})
+    assert response.status_code == HTTPStatus.OK, response.json()
+
+
+def test_a_mismatched_signature_with_the_node_down_is_a_503(siwe_client, dev_accounts, stranger,
+                                                            node_down_with_chain_id):
+    # Whether the address is a contract wallet can only be asked of the node: down → 503 with a sentence, not a 500.
+    text = siwe_text(address=dev_accounts[1].address, nonce=fetch_nonce(siwe_client))
+    response = post_login(siwe_client, {"message": text, "signature": sign(stranger, text)})
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert "blockchain node cannot be reached" in response.json()["error"]
+    assert not User.objects.exists() and "_auth_user_id" not in siwe_client.session
