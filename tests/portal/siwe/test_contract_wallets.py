@@ -7,7 +7,7 @@ from allauth.socialaccount.models import SocialAccount
 from eth_abi import encode
 from web3 import Web3
 
-from governance.contracts import artifact
+from governance.deploy import contract, deploy_contract
 from portal.accounts.models import User
 
 from .conftest import fetch_nonce, post_login, sign, siwe_text
@@ -17,17 +17,15 @@ pytestmark = pytest.mark.django_db
 EIP6492_SUFFIX = bytes.fromhex("6492" * 16)
 
 
-def deploy(node, name: str, *args, sender: str):
-    spec = artifact(name)
-    contract = node.w3.eth.contract(abi=spec["abi"], bytecode=spec["bytecode"])
-    receipt = node.w3.eth.wait_for_transaction_receipt(contract.constructor(*args).transact({"from": sender}))
-    return node.w3.eth.contract(address=receipt.contractAddress, abi=spec["abi"])
+def deploy(node, name: str, *args, deployer):
+    """Deploy a contract with an eth_account key; the web3 contract object."""
+    return contract(node, name, deploy_contract(node, deployer_key=deployer.key.to_0x_hex(), name=name, args=args))
 
 
 @pytest.fixture
 def owner_wallet(node, chain_snapshot, dev_accounts):
     """An EIP-1271 wallet on anvil whose owner is dev account #3."""
-    return deploy(node, "OwnerWallet", dev_accounts[3].address, sender=dev_accounts[3].address)
+    return deploy(node, "OwnerWallet", dev_accounts[3].address, deployer=dev_accounts[3])
 
 
 def test_eip1271_wallet_signs_in(siwe_client, owner_wallet, dev_accounts):
@@ -39,7 +37,10 @@ def test_eip1271_wallet_signs_in(siwe_client, owner_wallet, dev_accounts):
 
 
 def test_eip1271_wallet_that_says_no(siwe_client, owner_wallet, dev_accounts, node):
-    node.w3.eth.wait_for_transaction_receipt(owner_wallet.functions.setRefuse(True).transact({"from": dev_accounts[3].address}))
+    node.send_transaction(
+        key=dev_accounts[3].key.to_0x_hex(),
+        tx={"to": owner_wallet.address, "data": owner_wallet.encode_abi("setRefuse", args=[True])},
+    )
     text = siwe_text(address=owner_wallet.address, nonce=fetch_nonce(siwe_client))
     response = post_login(siwe_client, {"message": text, "signature": sign(dev_accounts[3], text)})
     assert response.status_code == HTTPStatus.UNAUTHORIZED
@@ -62,7 +63,7 @@ def _eip6492_signature(factory, owner, salt: bytes, inner: str) -> str:
 
 def test_eip6492_undeployed_wallet_signs_in(siwe_client, node, chain_snapshot, dev_accounts):
     owner = dev_accounts[2]
-    factory = deploy(node, "OwnerWalletFactory", sender=dev_accounts[0].address)
+    factory = deploy(node, "OwnerWalletFactory", deployer=dev_accounts[0])
     salt = b"\x01" * 32
     counterfactual = factory.functions.predict(owner.address, salt).call()
     assert node.w3.eth.get_code(counterfactual) == b""
@@ -76,7 +77,7 @@ def test_eip6492_undeployed_wallet_signs_in(siwe_client, node, chain_snapshot, d
 
 def test_eip6492_with_a_strangers_inner_signature(siwe_client, node, chain_snapshot, dev_accounts, stranger):
     owner = dev_accounts[2]
-    factory = deploy(node, "OwnerWalletFactory", sender=dev_accounts[0].address)
+    factory = deploy(node, "OwnerWalletFactory", deployer=dev_accounts[0])
     salt = b"\x02" * 32
     counterfactual = factory.functions.predict(owner.address, salt).call()
     text = siwe_text(address=counterfactual, nonce=fetch_nonce(siwe_client))
