@@ -120,10 +120,6 @@ class QueueItem:
     def tier_rank(self) -> int:
         return self.tier.rank if self.tier is not None else -1
 
-    @property
-    def age(self) -> timedelta:
-        return timezone.now() - self.post.created
-
 
 def _tiers_of(users) -> dict[int, object]:
     """user id → loyalty tier (or None), read in one batch (cached per address by governance.tiers)."""
@@ -202,16 +198,12 @@ def queue_figures(*, items: list[QueueItem] | None = None, days: int | None = No
 
 
 def post_proposal(post: Post):
-    """The governance proposal an idea was promoted to, or None (also when governance has no Proposal model yet)."""
+    """The governance proposal an idea was promoted to, or None."""
     if not post.proposal_number:
         return None
-    from django.apps import apps
+    from governance.models import Proposal
 
-    try:
-        model = apps.get_model("governance", "Proposal")
-    except LookupError:
-        return None
-    return model.objects.filter(number=post.proposal_number).first()
+    return Proposal.objects.filter(number=post.proposal_number).first()
 
 
 def post_proposal_results(proposal):
@@ -244,8 +236,4 @@ def tag_list():
     from .models import Tag
 
     return Tag.objects.annotate(posts_count=Count("posts")).order_by("name")
-
-
-def status_counts() -> dict[str, int]:
-    return dict(Post.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
 

@@ -45,7 +45,6 @@ def is_staff(user) -> bool:
     return is_moderator(user)
 
 
-
 def _require_user(user, *, doing: str) -> None:
     if user is None or not getattr(user, "is_authenticated", False):
         raise FeedbackError(f"Please sign in with your wallet to {doing}.", HTTPStatus.UNAUTHORIZED)
@@ -131,17 +130,6 @@ def _thread_for(post: Post):
     except DiscussionError as error:
         log.warning("feedback post %s has no comment thread: %s", post.pk, error)
         return None
-
-
-@transaction.atomic
-def post_tags_set(*, post: Post, by, tag_slugs: Iterable[str]) -> Post:
-    _require_staff(by, doing="change a post's tags")
-    slugs = set(tag_slugs)
-    tags = list(Tag.objects.filter(slug__in=slugs))
-    if len(tags) != len(slugs):
-        raise FeedbackError("One of those tags does not exist; staff create tags in the admin.")
-    post.tags.set(tags)
-    return post
 
 
 # Votes -----------------------------------------------------------------------------------------------------------
