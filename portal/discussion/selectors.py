@@ -83,10 +83,6 @@ def comment_changes(*, thread: Thread, since: datetime.datetime | None) -> tuple
     return comments, now
 
 
-def comment_flags_open(*, comment: Comment) -> int:
-    return comment.flags.filter(outcome=Flag.Outcome.OPEN).count()
-
-
 @dataclass(frozen=True)
 class QueueItem:
     kind: str  # "comment" or "thread"

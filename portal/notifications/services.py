@@ -20,10 +20,6 @@ class NotificationEvent(TypedDict):
     html: str
 
 
-# Older spellings other apps may use.
-VERB_ALIASES = {"reply": Verb.COMMENT_REPLY.value}
-
-
 def _group_send(group: str, event: NotificationEvent) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -50,7 +46,6 @@ def notify(*, recipients: Iterable, verb: str, text: str, url: str, actor=None) 
     Skips the actor, anonymous/duplicate recipients and users who muted `verb`. Returns how many were created.
     Raises ValueError for an unknown verb (a programming error, not user input).
     """
-    verb = VERB_ALIASES.get(verb, verb)
     if verb not in Verb.values:
         raise ValueError(f"Unknown notification verb {verb!r}; add it to portal.notifications.models.Verb.")
     by_id = {}
@@ -113,12 +108,7 @@ def notification_mark_read(*, user, notification_ids: Iterable[int] | None = Non
 
 
 def notification_count_broadcast(*, user_id: int) -> None:
-    from .models import Notification as N
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    unread = N.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+    unread = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
     html = render_to_string("notifications/_live.html", {"unread": unread, "note": None})
     _group_send(user_group(user_id), NotificationEvent(type="notification.created", html=html))
 
