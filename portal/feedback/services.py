@@ -307,17 +307,21 @@ def post_promote(*, post: Post, by):
 # Support queue --------------------------------------------------------------------------------------------------
 
 
-def _question(post: Post) -> None:
+def _question(post: Post, by, *, doing: str, asker: bool = False) -> Post:
+    """The question, locked, once `by` may do this to it: staff, or with `asker` only the person who asked."""
+    (_require_user if asker else _require_staff)(by, doing=doing)
+    post = _locked(post)
     if post.kind != Kind.QUESTION:
         raise FeedbackError("Only support questions go through the support queue.")
+    if asker and by.pk != post.author_id:
+        raise FeedbackError(f"Only the person who asked can {doing}.", HTTPStatus.FORBIDDEN)
+    return post
 
 
 @transaction.atomic
 def question_claim(*, post: Post, by) -> Post:
     """A staff member takes a question; someone else's claim is respected."""
-    _require_staff(by, doing="claim support questions")
-    post = _locked(post)
-    _question(post)
+    post = _question(post, by, doing="claim support questions")
     if post.claimed_by_id and post.claimed_by_id != by.pk:
         raise FeedbackError(f"{post.claimed_by} already claimed this question.", HTTPStatus.CONFLICT)
     post.claimed_by, post.claimed_at = by, post.claimed_at or timezone.now()
@@ -328,10 +332,8 @@ def question_claim(*, post: Post, by) -> Post:
 @transaction.atomic
 def question_answer(*, post: Post, by, body: str) -> Post:
     """Staff write the official answer; the first one sets the first-response time. The asker is notified."""
-    _require_staff(by, doing="answer support questions officially")
+    post = _question(post, by, doing="answer support questions officially")
     body = _clean_text(body, what="answer", max_length=BODY_MAX_LENGTH)
-    post = _locked(post)
-    _question(post)
     now = timezone.now()
     post.answer, post.answered_by, post.answered_at = body, by, now
     post.first_response_at = post.first_response_at or now
@@ -346,9 +348,8 @@ def question_answer(*, post: Post, by, body: str) -> Post:
 
 @transaction.atomic
 def question_solve(*, post: Post, by) -> Post:
-    _require_staff(by, doing="mark questions solved")
-    post = _locked(post)
-    _question(post)
+    """Staff close an answered question without waiting for the asker to accept."""
+    post = _question(post, by, doing="mark questions solved")
     if not post.answer:
         raise FeedbackError("Answer the question before marking it solved.", HTTPStatus.CONFLICT)
     if post.solved_at:
@@ -362,11 +363,7 @@ def question_solve(*, post: Post, by) -> Post:
 @transaction.atomic
 def question_accept(*, post: Post, by) -> Post:
     """The asker accepts the official answer: the question is solved."""
-    _require_user(by, doing="accept an answer")
-    post = _locked(post)
-    _question(post)
-    if by.pk != post.author_id:
-        raise FeedbackError("Only the person who asked can accept the answer.", HTTPStatus.FORBIDDEN)
+    post = _question(post, by, doing="accept the answer", asker=True)
     if not post.answer:
         raise FeedbackError("There is no answer to accept yet.", HTTPStatus.CONFLICT)
     now = timezone.now()
@@ -378,11 +375,7 @@ def question_accept(*, post: Post, by) -> Post:
 @transaction.atomic
 def question_reopen(*, post: Post, by) -> Post:
     """The asker is not satisfied: the question goes back into the queue and the staff member who had it hears."""
-    _require_user(by, doing="reopen a question")
-    post = _locked(post)
-    _question(post)
-    if by.pk != post.author_id:
-        raise FeedbackError("Only the person who asked can reopen the question.", HTTPStatus.FORBIDDEN)
+    post = _question(post, by, doing="reopen the question", asker=True)
     if not post.solved_at and not post.accepted_at:
         raise FeedbackError("This question is still open.", HTTPStatus.CONFLICT)
     post.accepted_at = post.solved_at = None
