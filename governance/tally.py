@@ -142,11 +142,11 @@ def accumulate(voting_type: str, n_choices: int, state: dict, ballot: Ballot, we
             else:
                 groups[key] = remaining
             return state
-        _fold(voting_type, state["sums"], ballot, weight, sign, {})
+        _fold(voting_type, state["sums"], ballot, weight, sign)
     return state
 
 
-def _fold(voting_type: str, sums: list[Decimal], ballot: Ballot, weight: Decimal, sign: int, roots: dict) -> None:
+def _fold(voting_type: str, sums: list[Decimal], ballot: Ballot, weight: Decimal, sign: int) -> None:
     """Add (sign=1) or take out (sign=-1) one ballot's contribution to the per-choice sums. Call inside PRECISION."""
     if voting_type in ("basic", "single-choice"):
         sums[ballot - 1] += weight if sign > 0 else -weight
@@ -306,7 +306,6 @@ def recount_state(voting_type: str, n: int, ballots: Iterable[tuple[Ballot, Deci
             ctx.prec = PRECISION
             sums = state["sums"]
             total = Decimal(0)
-            roots: dict = {}
             if voting_type in ("basic", "single-choice"):
                 per_choice: dict[int, list[Decimal]] = {}
                 for ballot, weight in ballots:
@@ -351,7 +350,7 @@ def recount_state(voting_type: str, n: int, ballots: Iterable[tuple[Ballot, Deci
                     sums[i] = Decimal(math.fsum(values))
             else:
                 for ballot, weight in ballots:
-                    _fold(voting_type, sums, ballot, weight, 1, roots)
+                    _fold(voting_type, sums, ballot, weight, 1)
                     total += weight
                     voters += 1
             state["total"] = total
