@@ -77,7 +77,8 @@ def test_link_a_second_wallet_from_the_account_page(live_url, signed_in_page, wa
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_home_page_screenshots(live_url, new_page, signed_in_page, dev_accounts, screenshot, scheme, viewport):
+def test_home_page_screenshots(live_url, new_page, signed_in_page, dev_accounts, contracts, screenshot, scheme,
+                              viewport):
     width = "desktop" if viewport is DESKTOP else "phone"
     page = new_page(viewport=viewport, color_scheme=scheme)
     page.goto(live_url + "/")
@@ -86,6 +87,7 @@ def test_home_page_screenshots(live_url, new_page, signed_in_page, dev_accounts,
     page = signed_in_page(dev_accounts[0], viewport=viewport, color_scheme=scheme)
     page.goto(live_url + "/account/")
     expect(page.get_by_test_id("wallet-list")).to_be_visible()
+    expect(page.locator("#loyalty-standing")).to_contain_text("voting weight")
     screenshot(page, f"account-{width}-{scheme}")
 
 
