@@ -91,24 +91,23 @@ class QueueItem:
     author_history: dict
 
 
+def _flagged(model: type[Comment] | type[Thread], *related: str) -> QuerySet:
+    """Comments or threads with open flags, each with `.open_flags` and only its open flags prefetched."""
+    is_open = Q(flags__outcome=Flag.Outcome.OPEN)
+    return (
+        model.objects.filter(is_open)
+        .annotate(open_flags=Count("flags", filter=is_open, distinct=True))
+        .select_related(*related)
+        .prefetch_related(Prefetch("flags", queryset=Flag.objects.filter(outcome=Flag.Outcome.OPEN).select_related("user")))
+        .order_by("-open_flags", "created")
+        .distinct()
+    )
+
+
 def review_queue(*, limit: int = 50) -> list[QueueItem]:
     """Items with open flags, most-flagged first, with the flags and their author's record."""
-    comments = (
-        Comment.objects.filter(flags__outcome=Flag.Outcome.OPEN)
-        .annotate(open_flags=Count("flags", filter=Q(flags__outcome=Flag.Outcome.OPEN), distinct=True))
-        .select_related("author", "thread")
-        .prefetch_related(Prefetch("flags", queryset=Flag.objects.filter(outcome=Flag.Outcome.OPEN).select_related("user")))
-        .order_by("-open_flags", "created")
-        .distinct()[:limit]
-    )
-    threads = (
-        Thread.objects.filter(flags__outcome=Flag.Outcome.OPEN)
-        .annotate(open_flags=Count("flags", filter=Q(flags__outcome=Flag.Outcome.OPEN), distinct=True))
-        .select_related("author", "category")
-        .prefetch_related(Prefetch("flags", queryset=Flag.objects.filter(outcome=Flag.Outcome.OPEN).select_related("user")))
-        .order_by("-open_flags", "created")
-        .distinct()[:limit]
-    )
+    comments = _flagged(Comment, "author", "thread")[:limit]
+    threads = _flagged(Thread, "author", "category")[:limit]
     items = [QueueItem("comment", c, list(c.flags.all()), author_history(user=c.author)) for c in comments]
     items += [
         QueueItem("thread", t, list(t.flags.all()), author_history(user=t.author) if t.author else {}) for t in threads

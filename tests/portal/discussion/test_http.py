@@ -248,6 +248,20 @@ def test_review_queue_flow(thread, member, moderator):
     assert "No insults, please." not in public_log and "Silenced a wallet" in public_log
 
 
+def test_a_flagged_thread_is_reviewed_and_hidden(member, other_member, moderator):
+    from portal.discussion.services import thread_create
+
+    spam = thread_create(title="Free airdrop", category_slug="general", author=member, body="Send me your seed phrase")
+    assert signed_in(member).post(f"/discussion/t/{spam.pk}/flag/", {"reason": "spam"}).status_code == HTTPStatus.FORBIDDEN
+    assert signed_in(other_member).post(f"/discussion/t/{spam.pk}/flag/", {"reason": "spam"}).status_code == HTTPStatus.FOUND
+    mod = signed_in(moderator)
+    assert f"queue-thread-{spam.pk}" in mod.get("/discussion/review/").content.decode()
+    assert mod.post(f"/discussion/review/thread/{spam.pk}/", {"decision": "agree"}).status_code == HTTPStatus.FOUND
+    spam.refresh_from_db()
+    assert spam.hidden and Flag.objects.get().outcome == Flag.Outcome.AGREED
+    assert Client().get(spam.get_absolute_url()).status_code == HTTPStatus.NOT_FOUND
+
+
 def test_moderator_thread_tools_over_http(thread, moderator, member):
     mod = signed_in(moderator)
     for action in ("lock", "pin"):
