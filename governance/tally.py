@@ -171,22 +171,21 @@ def _quadratic_root(amount: int, denominator: int, weight: Decimal) -> float:
     return math.sqrt((amount / denominator * 100) / 100 * float(weight))
 
 
-def state_to_json(state: dict) -> dict:
-    out: dict = {"total": str(state["total"])}
+def _convert_state(state: dict, convert) -> dict:
+    out: dict = {"total": convert(state["total"])}
     if "groups" in state:
-        out["groups"] = {k: str(v) for k, v in state["groups"].items()}
+        out["groups"] = {k: convert(v) for k, v in state["groups"].items()}
     else:
-        out["sums"] = [str(v) for v in state["sums"]]
+        out["sums"] = [convert(v) for v in state["sums"]]
     return out
 
 
+def state_to_json(state: dict) -> dict:
+    return _convert_state(state, str)
+
+
 def state_from_json(data: dict) -> dict:
-    state: dict = {"total": Decimal(data["total"])}
-    if "groups" in data:
-        state["groups"] = {k: Decimal(v) for k, v in data["groups"].items()}
-    else:
-        state["sums"] = [Decimal(v) for v in data["sums"]]
-    return state
+    return _convert_state(data, Decimal)
 
 
 # ---- scores ---------------------------------------------------------------------------------------------------
