@@ -3,6 +3,7 @@ only make it live."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 
 from django.contrib.auth import get_user_model
@@ -182,28 +183,32 @@ def _article(request, comment: Comment) -> HttpResponse:
     return HttpResponse(render_to_string("discussion/_comment_article.html", {"card": card}, request))
 
 
-@require_POST
-def comment_delete(request, pk):
-    comment = _own_comment(request, pk)
+def _plain_refusal(refused: DiscussionError) -> HttpResponse:
+    return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+
+
+def _comment_action(request, comment: Comment, action: Callable[[], object]) -> HttpResponse:
+    """A button on a comment (delete, +1, hide). htmx gets 204: the socket brings the new rendering to every reader,
+    this one included; a plain form goes back to the comment."""
     try:
-        services.comment_delete(comment=comment, user=request.user)
+        action()
     except DiscussionError as refused:
-        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+        return _plain_refusal(refused)
     if request.htmx:
         return HttpResponse(status=HTTPStatus.NO_CONTENT)
     return redirect(comment.get_absolute_url())
+
+
+@require_POST
+def comment_delete(request, pk):
+    comment = _own_comment(request, pk)
+    return _comment_action(request, comment, lambda: services.comment_delete(comment=comment, user=request.user))
 
 
 @require_POST
 def comment_plus(request, pk):
     comment = _own_comment(request, pk)
-    try:
-        services.reaction_toggle(comment=comment, user=request.user)
-    except DiscussionError as refused:
-        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
-    if request.htmx:
-        return HttpResponse(status=HTTPStatus.NO_CONTENT)
-    return redirect(comment.get_absolute_url())
+    return _comment_action(request, comment, lambda: services.reaction_toggle(comment=comment, user=request.user))
 
 
 def _flag_page(request, *, thread: Thread, comment: Comment | None):
@@ -235,14 +240,10 @@ def thread_flag(request, pk):
 @require_POST
 def comment_hide(request, pk):
     comment = _own_comment(request, pk)
-    try:
-        moderation.comment_hide(comment=comment, moderator=request.user, hidden=request.POST.get("hidden") == "1",
-                                note=request.POST.get("note", ""))
-    except DiscussionError as refused:
-        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
-    if request.htmx:  # the socket brings the new rendering to every reader, this one included
-        return HttpResponse(status=HTTPStatus.NO_CONTENT)
-    return redirect(comment.get_absolute_url())
+    hidden, note = request.POST.get("hidden") == "1", request.POST.get("note", "")
+    return _comment_action(
+        request, comment, lambda: moderation.comment_hide(comment=comment, moderator=request.user, hidden=hidden, note=note)
+    )
 
 
 @require_GET
@@ -264,7 +265,7 @@ def thread_moderate(request, pk):
             slow_mode_seconds=int(slow) if slow.strip().isdigit() else None,
         )
     except DiscussionError as refused:
-        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+        return _plain_refusal(refused)
     return redirect(thread)
 
 
@@ -295,7 +296,7 @@ def review_decide(request, kind, pk):
             silence_hours=int(hours) if hours.isdigit() else None, **{kind: item},
         )
     except DiscussionError as refused:
-        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+        return _plain_refusal(refused)
     from django.contrib import messages
 
     messages.success(request, "Done. The decision is in the moderation log.")
@@ -329,7 +330,7 @@ def sanction_lift(request, pk):
     try:
         moderation.sanction_lift(moderator=request.user, sanction=item, note=request.POST.get("note", ""))
     except DiscussionError as refused:
-        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+        return _plain_refusal(refused)
     return redirect("discussion:review")
 
 

@@ -79,6 +79,67 @@ def test_catch_up_returns_changes_since_the_cursor(client, thread, member):
     assert f'id="item-{old.pk}"' in everything
 
 
+def test_comment_buttons_over_http(thread, member, other_member, moderator):
+    from portal.discussion.models import Reaction
+
+    comment = comment_post(thread=thread, author=member, body="Keep the reserve factor")
+    url = f"/discussion/comments/{comment.pk}"
+    own_plus = signed_in(member).post(f"{url}/plus/")
+    assert own_plus.status_code == HTTPStatus.FORBIDDEN and own_plus.content.decode() == "You cannot +1 your own comment."
+    assert not Reaction.objects.exists()
+    plus = signed_in(other_member).post(f"{url}/plus/", HTTP_HX_REQUEST="true")
+    assert plus.status_code == HTTPStatus.NO_CONTENT and Reaction.objects.count() == 1
+
+    not_theirs = signed_in(other_member).post(f"{url}/delete/")
+    assert not_theirs.status_code == HTTPStatus.FORBIDDEN and "only delete your own" in not_theirs.content.decode()
+    not_a_moderator = signed_in(member).post(f"{url}/hide/", {"hidden": "1"})
+    assert not_a_moderator.status_code == HTTPStatus.FORBIDDEN and "Only moderators" in not_a_moderator.content.decode()
+    comment.refresh_from_db()
+    assert not comment.is_deleted and not comment.hidden
+
+    hide = signed_in(moderator).post(f"{url}/hide/", {"hidden": "1"})
+    assert hide.status_code == HTTPStatus.FOUND and hide["Location"].endswith(f"#comment-{comment.pk}")
+    assert signed_in(member).post(f"{url}/delete/").status_code == HTTPStatus.FOUND
+    comment.refresh_from_db()
+    assert comment.hidden and comment.is_deleted
+
+
+def test_bad_edit_over_http_changes_nothing(thread, member, other_member):
+    comment = comment_post(thread=thread, author=member, body="original")
+    empty = signed_in(member).post(f"/discussion/comments/{comment.pk}/edit/", {"body": "  "})
+    assert empty.status_code == HTTPStatus.BAD_REQUEST and "The comment is empty" in empty.content.decode()
+    other = signed_in(other_member).post(f"/discussion/comments/{comment.pk}/edit/", {"body": "mine now"})
+    assert other.status_code == HTTPStatus.FORBIDDEN and "only edit your own" in other.content.decode()
+    assert signed_in(other_member).get(f"/discussion/comments/{comment.pk}/edit/").status_code == HTTPStatus.FORBIDDEN
+    comment.refresh_from_db()
+    assert comment.body == "original" and not comment.revisions.exists()
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "sentence"),
+    [
+        ({"title": "", "category": "general", "body": "b"}, HTTPStatus.BAD_REQUEST, "The thread needs a title."),
+        ({"title": "t", "category": "general", "body": ""}, HTTPStatus.BAD_REQUEST, "The opening post is empty"),
+        ({"title": "t", "category": "nope", "body": "b"}, HTTPStatus.NOT_FOUND, "no discussion category"),
+        ({"title": "t", "category": "announcements", "body": "b"}, HTTPStatus.FORBIDDEN, "Only moderators"),
+    ],
+)
+def test_bad_new_thread_over_http_keeps_the_draft(member, form, status, sentence):
+    before = Thread.objects.count()
+    response = signed_in(member).post("/discussion/new/", form)
+    assert response.status_code == status
+    page = response.content.decode()
+    assert sentence in page and (not form["body"] or form["body"] in page)
+    assert Thread.objects.count() == before
+
+
+def test_anonymous_cannot_start_a_thread(client):
+    response = client.post("/discussion/new/", {"title": "t", "category": "general", "body": "b"})
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert "Sign in with your wallet to start a thread." in response.content.decode()
+    assert not Thread.objects.filter(title="t").exists()
+
+
 # --- JSON API -----------------------------------------------------------------------------------------------------
 
 
