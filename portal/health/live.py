@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from . import selectors
-from .models import Incident
+from .models import Component, Incident
 
 
 def incidents_by_component(*, days: int = selectors.UPTIME_DAYS) -> dict[int, list[Incident]]:
@@ -54,9 +54,36 @@ def page_context() -> dict:
 
 
 def live_html(*, incident: Incident | None = None) -> str:
-    """Everything a status page may show that changed: banner, active incidents, component list and badges, and the
-    timeline of `incident`. Targets missing on a page are simply not swapped."""
-    context = {**page_context(), "oob": True, "incident": incident}
+    """Everything a status page may show: banner, active incidents, component list and badges, and the timeline of
+    `incident`. Sent to a socket that may have missed changes; targets missing on a page are simply not swapped."""
+    context = {**page_context(), "oob": True, "with_active": True, "incident": incident}
     if incident is not None:
         context["updates"] = list(incident.updates.order_by("-display_at", "-pk"))
+    return render_to_string("health/_live.html", context)
+
+
+def _banner_context(unresolved: list[Incident] | None = None) -> dict:
+    overall = selectors.overall(selectors.component_list(), unresolved)
+    return {"overall": overall, "updated_at": timezone.now(), "oob": True}
+
+
+def component_live_html(*, component: Component) -> str:
+    """What one component's status change alters: the banner, that component's row (today's bar) and its badge.
+    The whole list with every uptime bar is ~20 KB a component; this is one component's share."""
+    attach_uptime([component])
+    return render_to_string("health/_live.html", {**_banner_context(), "rows": [component], "components": [component]})
+
+
+def incident_live_html(*, incident: Incident) -> str:
+    """What an incident's change alters: the banner, the active incidents and maintenance, and its timeline."""
+    unresolved = selectors.unresolved_incidents()
+    context = {
+        **_banner_context(unresolved),
+        "with_active": True,
+        "unresolved": unresolved,
+        "active_maintenances": selectors.active_maintenances(),
+        "upcoming_maintenances": selectors.upcoming_maintenances(),
+        "incident": incident,
+        "updates": list(incident.updates.order_by("-display_at", "-pk")),
+    }
     return render_to_string("health/_live.html", context)

@@ -86,7 +86,7 @@ def _component_changed(*, component: Component, old: str) -> None:
     from .services import status_broadcast, webhooks_enqueue
     from .statuspage import component_dict, iso
 
-    status_broadcast()
+    status_broadcast(component=component)
     webhooks_enqueue(
         event="component.updated",
         payload={

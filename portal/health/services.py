@@ -261,17 +261,22 @@ def _notify_followers(incident: Incident) -> None:
         log.exception("notifying the followers of incident %s failed", incident.pk)
 
 
-def status_broadcast(*, incident: Incident | None = None) -> None:
-    """Push fresh fragments to every open status page (`/ws/status/`)."""
+def status_broadcast(*, incident: Incident | None = None, component: Component | None = None) -> None:
+    """Push what changed to every open status page (`/ws/status/`): an incident's fragments or a component's (one
+    of them), never the whole component list; a socket that missed a change catches up from its poll."""
     from channels.layers import get_channel_layer
 
-    from .live import live_html
+    from .live import component_live_html, incident_live_html
 
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        run_async(layer.group_send, STATUS_GROUP, {"type": "status.update", "html": live_html(incident=incident)})
+        if incident is not None:
+            html = incident_live_html(incident=incident)
+        else:
+            html = component_live_html(component=component)
+        run_async(layer.group_send, STATUS_GROUP, {"type": "status.update", "html": html})
     except Exception:  # the page still polls; a broken layer is the channel-layer check's business
         log.exception("status broadcast failed")
 

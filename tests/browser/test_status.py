@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from portal.accounts.models import User
 from portal.health import demo, services
 from portal.health.models import Check, Sample
-from portal.health.sampler import rollup_and_prune, run_due_checks
+from portal.health.sampler import components_refresh, rollup_and_prune, run_due_checks
 
 from .conftest import DESKTOP, PHONE
 
@@ -56,6 +56,28 @@ def test_a_staff_update_appears_live_for_a_visitor(live_url, status_page, new_pa
 
     expect(card).to_contain_text("A slow RPC node; switching to the backup.", timeout=12_000)
     expect(card).to_contain_text("Identified")
+
+
+def test_a_component_change_swaps_only_its_row_live(live_url, status_page, new_page, settings, screenshot):
+    settings.PORTAL = {**settings.PORTAL, "HEALTH_WS_POLL_SECONDS": 60}  # the broadcast, not the catch-up poll
+    rpc, database = status_page["ethereum-rpc"], status_page["database"]
+    visitor = new_page()
+    visitor.goto(live_url + "/status/")
+    visitor.wait_for_function("() => document.querySelector('[ws-connect]') && window.htmx")
+    visitor.wait_for_timeout(300)  # the socket opens after htmx processes the page
+    visitor.locator(f"#component-{database.code}").evaluate("row => { row.dataset.marker = 'kept' }")
+
+    Check.objects.filter(component=rpc).update(status="major_outage")
+    components_refresh(components=[rpc])
+
+    row = visitor.locator(f"#component-{rpc.code}")
+    expect(row).to_have_attribute("data-status", "major_outage")
+    expect(row.locator(".status-badge")).to_have_text("Major outage")
+    expect(row.locator(".uptime__day")).to_have_count(90)
+    expect(visitor.get_by_test_id("status-banner")).to_contain_text("Major System Outage")
+    # The other rows were not re-rendered: the mark set on one in the page is still there.
+    expect(visitor.locator(f"#component-{database.code}")).to_have_attribute("data-marker", "kept")
+    screenshot(visitor, "status-live-component")
 
 
 def _fake_history(check: Check, *, base: float, wobble: float) -> None:

@@ -26,7 +26,13 @@ def communicator(origin: bytes = b"http://testserver", path: str = "/ws/status/"
     return WebsocketCommunicator(application, path, headers=[(b"origin", origin), (b"host", b"testserver")])
 
 
-async def test_incident_updates_arrive_live(staff, rpc_component):
+@pytest.fixture
+def slow_poll(settings):
+    """Messages in these tests come from the broadcast, not from the consumer's catch-up poll (a full page)."""
+    settings.PORTAL = {**settings.PORTAL, "HEALTH_WS_POLL_SECONDS": 60}
+
+
+async def test_incident_updates_arrive_live(staff, rpc_component, slow_poll):
     ws = communicator()
     connected, _ = await ws.connect()
     assert connected
@@ -36,6 +42,7 @@ async def test_incident_updates_arrive_live(staff, rpc_component):
     html = await ws.receive_from(timeout=5)
     assert 'id="status-banner"' in html and 'hx-swap-oob="true"' in html and "Minor Service Outage" in html
     assert f'id="incident-card-{incident.code}"' in html and "Looking into it." in html
+    assert 'id="status-components"' not in html  # an incident leaves the component list (and its bars) alone
     await database_sync_to_async(services.incident_update_post)(
         user=staff, incident=incident, status="identified", body="A **slow** disk.")
     html = await receive_containing(ws, "<strong>slow</strong>")
@@ -45,7 +52,7 @@ async def test_incident_updates_arrive_live(staff, rpc_component):
     await ws.disconnect()
 
 
-async def test_component_status_changes_arrive_live(rpc_component):
+async def test_component_status_changes_arrive_live(rpc_component, db_component, slow_poll):
     ws = communicator()
     assert (await ws.connect())[0]
 
@@ -56,8 +63,12 @@ async def test_component_status_changes_arrive_live(rpc_component):
     await database_sync_to_async(break_it)()
     html = await ws.receive_from(timeout=5)
     assert f'id="component-{rpc_component.code}" data-status="major_outage"' in html
+    assert html.count("uptime__day ") == 90  # the changed component's bars, today's included
     assert f'id="component-status-{rpc_component.code}" hx-swap-oob="true"' in html
     assert "Major System Outage" in html
+    # Only what changed: not the whole list with every other component's 90 days of bars.
+    assert 'id="status-components"' not in html and db_component.code not in html
+    assert 'id="status-active"' not in html
     await ws.disconnect()
 
 
