@@ -13,7 +13,7 @@ from django.utils import timezone
 from portal.accounts.models import User
 from portal.conf import DEV_ACCOUNTS
 
-from . import services
+from . import services, support
 from .models import Post, Tag
 
 TAGS = (("lending", "Lending"), ("ux", "UX"), ("governance", "Governance"), ("mobile", "Mobile"))
@@ -80,10 +80,10 @@ def seed(*, stdout) -> None:
         services.post_merge(source=posts["A stablecoin market please"], target=posts["Add a USDC lending market"],
                             by=admin)
         question = posts["Where do I see the interest I earned?"]
-        services.question_claim(post=question, by=admin)
-        services.question_answer(post=question, by=admin,
+        support.question_claim(post=question, by=admin)
+        support.question_answer(post=question, by=admin,
                                  body="Open **Positions** and expand a market: *Earned* shows the interest so far.")
-        services.question_accept(post=question, by=users[3])
+        support.question_accept(post=question, by=users[3])
     try:
         services.post_promote(post=posts["Delegate votes by category"], by=admin)
         stdout.write("  promoted “Delegate votes by category” to a draft proposal\n")

@@ -1,5 +1,6 @@
-"""The one place feedback is written. Every refusal is a FeedbackError (or RateLimited) carrying the sentence a
-person reads and the HTTP status, raised before anything is written. Notifications leave after commit."""
+"""The one place feedback posts, votes, statuses, merges and promotions are written (the support queue's writes are
+in support.py). Every refusal is a FeedbackError (or RateLimited) carrying the sentence a person reads and the HTTP
+status, raised before anything is written. Notifications leave after commit."""
 
 from __future__ import annotations
 
@@ -302,86 +303,3 @@ def post_promote(*, post: Post, by):
     post.proposal_number = proposal.number
     post.save(update_fields=["proposal_number"])
     return proposal
-
-
-# Support queue --------------------------------------------------------------------------------------------------
-
-
-def _question(post: Post, by, *, doing: str, asker: bool = False) -> Post:
-    """The question, locked, once `by` may do this to it: staff, or with `asker` only the person who asked."""
-    (_require_user if asker else _require_staff)(by, doing=doing)
-    post = _locked(post)
-    if post.kind != Kind.QUESTION:
-        raise FeedbackError("Only support questions go through the support queue.")
-    if asker and by.pk != post.author_id:
-        raise FeedbackError(f"Only the person who asked can {doing}.", HTTPStatus.FORBIDDEN)
-    return post
-
-
-@transaction.atomic
-def question_claim(*, post: Post, by) -> Post:
-    """A staff member takes a question; someone else's claim is respected."""
-    post = _question(post, by, doing="claim support questions")
-    if post.claimed_by_id and post.claimed_by_id != by.pk:
-        raise FeedbackError(f"{post.claimed_by} already claimed this question.", HTTPStatus.CONFLICT)
-    post.claimed_by, post.claimed_at = by, post.claimed_at or timezone.now()
-    post.save(update_fields=["claimed_by", "claimed_at"])
-    return post
-
-
-@transaction.atomic
-def question_answer(*, post: Post, by, body: str) -> Post:
-    """Staff write the official answer; the first one sets the first-response time. The asker is notified."""
-    post = _question(post, by, doing="answer support questions officially")
-    body = _clean_text(body, what="answer", max_length=BODY_MAX_LENGTH)
-    now = timezone.now()
-    post.answer, post.answered_by, post.answered_at = body, by, now
-    post.first_response_at = post.first_response_at or now
-    if not post.claimed_by_id:
-        post.claimed_by, post.claimed_at = by, now
-    post.full_clean()
-    post.save()
-    asker, url, text = post.author, post.get_absolute_url(), f"Staff answered your question “{post.title}”"
-    transaction.on_commit(lambda: _notify(recipients=[asker], verb="question_answered", text=text, url=url, actor=by))
-    return post
-
-
-@transaction.atomic
-def question_solve(*, post: Post, by) -> Post:
-    """Staff close an answered question without waiting for the asker to accept."""
-    post = _question(post, by, doing="mark questions solved")
-    if not post.answer:
-        raise FeedbackError("Answer the question before marking it solved.", HTTPStatus.CONFLICT)
-    if post.solved_at:
-        raise FeedbackError("This question is already solved.", HTTPStatus.CONFLICT)
-    post.solved_at = timezone.now()
-    post.status = Status.DONE
-    post.save(update_fields=["solved_at", "status"])
-    return post
-
-
-@transaction.atomic
-def question_accept(*, post: Post, by) -> Post:
-    """The asker accepts the official answer: the question is solved."""
-    post = _question(post, by, doing="accept the answer", asker=True)
-    if not post.answer:
-        raise FeedbackError("There is no answer to accept yet.", HTTPStatus.CONFLICT)
-    now = timezone.now()
-    post.accepted_at, post.solved_at, post.status = now, post.solved_at or now, Status.DONE
-    post.save(update_fields=["accepted_at", "solved_at", "status"])
-    return post
-
-
-@transaction.atomic
-def question_reopen(*, post: Post, by) -> Post:
-    """The asker is not satisfied: the question goes back into the queue and the staff member who had it hears."""
-    post = _question(post, by, doing="reopen the question", asker=True)
-    if not post.solved_at and not post.accepted_at:
-        raise FeedbackError("This question is still open.", HTTPStatus.CONFLICT)
-    post.accepted_at = post.solved_at = None
-    post.status = Status.OPEN
-    post.save(update_fields=["accepted_at", "solved_at", "status"])
-    staff = [u for u in (post.claimed_by, post.answered_by) if u is not None]
-    url, text = post.get_absolute_url(), f"{by} reopened the question “{post.title}”"
-    transaction.on_commit(lambda: _notify(recipients=staff, verb="question_answered", text=text, url=url, actor=by))
-    return post

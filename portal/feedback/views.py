@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.ratelimit import RateLimited
 
-from . import selectors, services
+from . import selectors, services, support
 from .models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Kind, Post, Status, Tag
 from .services import FeedbackError, is_staff
 
@@ -181,27 +181,27 @@ def promote(request, pk: int):
 
 @require_POST
 def claim(request, pk: int):
-    return _act(request, pk, lambda post: services.question_claim(post=post, by=request.user), success="Claimed.")
+    return _act(request, pk, lambda post: support.question_claim(post=post, by=request.user), success="Claimed.")
 
 
 @require_POST
 def answer(request, pk: int):
     return _act(
         request, pk,
-        lambda post: services.question_answer(post=post, by=request.user, body=request.POST.get("answer", "")),
+        lambda post: support.question_answer(post=post, by=request.user, body=request.POST.get("answer", "")),
         success="Answer posted; the asker was notified.",
     )
 
 
 @require_POST
 def solve(request, pk: int):
-    return _act(request, pk, lambda post: services.question_solve(post=post, by=request.user), success="Marked solved.")
+    return _act(request, pk, lambda post: support.question_solve(post=post, by=request.user), success="Marked solved.")
 
 
 @require_POST
 def accept(request, pk: int):
     return _act(
-        request, pk, lambda post: services.question_accept(post=post, by=request.user),
+        request, pk, lambda post: support.question_accept(post=post, by=request.user),
         success="Thanks! The question is solved.",
     )
 
@@ -209,7 +209,7 @@ def accept(request, pk: int):
 @require_POST
 def reopen(request, pk: int):
     return _act(
-        request, pk, lambda post: services.question_reopen(post=post, by=request.user),
+        request, pk, lambda post: support.question_reopen(post=post, by=request.user),
         success="Reopened: the support team will have another look.",
     )
 

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.accounts.models import User
-from portal.feedback import services
+from portal.feedback import services, support
 from portal.feedback.models import Post, Tag, Vote
 
 from .conftest import DESKTOP, PHONE
@@ -132,7 +132,7 @@ def demo_board(contracts, dev_accounts):
         make(author=users[1], kind="question", title="How do I delegate my loyalty votes?", body="To a friend."),
         make(author=users[3], kind="question", title="Where do I see my interest earned?", body="?"),
     ]
-    services.question_answer(post=asked[2], by=admin, body="Open **Positions** and expand the market.")
+    support.question_answer(post=asked[2], by=admin, body="Open **Positions** and expand the market.")
     return {"admin": dev_accounts[0], "idea": ideas[0], "question": asked[2]}
 
 

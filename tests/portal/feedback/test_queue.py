@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.deploy import contract
 from portal.accounts.models import User
-from portal.feedback import selectors, services
+from portal.feedback import selectors, services, support
 from portal.feedback.models import Post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.chain]
@@ -47,9 +47,9 @@ def test_queue_figures_and_page(contracts, dev_accounts, client, chain_snapshot)
     staff = User.objects.create(username="staffer", is_staff=True)
     gold = ask(dev_accounts[1], hours_ago=3)
     bronze = ask(dev_accounts[3], hours_ago=5)
-    services.question_answer(post=gold, by=staff, body="Here you go.")
+    support.question_answer(post=gold, by=staff, body="Here you go.")
     Post.objects.filter(pk=gold.pk).update(first_response_at=gold.created + timedelta(minutes=30))
-    services.question_answer(post=bronze, by=staff, body="And you.")
+    support.question_answer(post=bronze, by=staff, body="And you.")
     Post.objects.filter(pk=bronze.pk).update(first_response_at=bronze.created + timedelta(minutes=90))
     ask(dev_accounts[2], hours_ago=1)
     figures = selectors.queue_figures()

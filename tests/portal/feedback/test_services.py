@@ -122,44 +122,6 @@ def test_bad_posts_are_refused_and_write_nothing(alice, kind, title, body, expec
     assert not Post.objects.exists()
 
 
-def test_support_question_lifecycle(question, alice, bob, staff, django_capture_on_commit_callbacks):
-    services.question_claim(post=question, by=staff)
-    with pytest.raises(FeedbackError, match="already claimed"):
-        services.question_claim(post=question, by=services_staff_two())
-    with pytest.raises(FeedbackError, match="Answer the question before marking it solved."):
-        services.question_solve(post=question, by=staff)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.question_answer(post=question, by=staff, body="Open the Loans tab and press Repay.")
-    question.refresh_from_db()
-    assert question.first_response_at == question.answered_at and question.first_response_seconds >= 0
-    assert Notification.objects.get(verb="question_answered").recipient == alice
-    with pytest.raises(FeedbackError, match="Only the person who asked can accept the answer."):
-        services.question_accept(post=question, by=bob)
-    services.question_accept(post=question, by=alice)
-    question.refresh_from_db()
-    assert question.accepted_at and question.solved_at and question.status == "done"
-    with django_capture_on_commit_callbacks(execute=True):
-        services.question_reopen(post=question, by=alice)
-    question.refresh_from_db()
-    assert question.solved_at is None and question.in_queue
-    assert Notification.objects.filter(recipient=staff).count() == 1
-
-
-def services_staff_two():
-    from portal.accounts.models import User
-
-    return User.objects.create(username="staff-two", is_staff=True)
-
-
-def test_answering_as_non_staff_is_refused(question, bob):
-    with pytest.raises(FeedbackError) as refused:
-        services.question_answer(post=question, by=bob, body="I think…")
-    assert refused.value.status == HTTPStatus.FORBIDDEN
-    assert str(refused.value) == "Only staff can answer support questions officially."
-    question.refresh_from_db()
-    assert question.answer == "" and question.first_response_at is None
-
-
 def test_post_creation_is_rate_limited(alice, settings):
     settings.PORTAL = {**settings.PORTAL, "FEEDBACK_POSTS_PER_HOUR": 2}
     from portal.ratelimit import RateLimited
