@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
@@ -34,9 +35,37 @@ class GovernanceError(Exception):
         self.status = status
 
 
-
 def _is_admin(user) -> bool:
     return bool(user and user.is_authenticated and (user.is_staff or user.is_superuser))
+
+
+def _is_author(user, proposal: Proposal) -> bool:
+    return bool(user and user.is_authenticated and user.pk == proposal.author_id)
+
+
+@dataclass(frozen=True)
+class ProposalActions:
+    edit: bool
+    activate: bool
+    cancel: bool
+    execute: bool
+
+    @property
+    def any(self) -> bool:
+        return self.edit or self.activate or self.cancel or self.execute
+
+
+def proposal_actions(*, proposal: Proposal, user, outcome: str | None) -> ProposalActions:
+    """What `user` may do with `proposal` now (which buttons to show): the rules the writes below enforce."""
+    state = proposal.state
+    draft = state == ProposalState.DRAFT
+    admin = _is_admin(user)
+    return ProposalActions(
+        edit=draft and _is_author(user, proposal),
+        activate=draft and (admin or _is_author(user, proposal)),
+        cancel=admin and state not in (ProposalState.EXECUTED, ProposalState.CANCELLED),
+        execute=admin and state == ProposalState.CLOSED and outcome == "passed",
+    )
 
 
 def _actor_label(user) -> str:
@@ -209,7 +238,7 @@ def _thread_for(proposal: Proposal):
 def proposal_update(*, proposal: Proposal, editor, **changes) -> Proposal:
     """Edit a draft: only its author, only while it is a draft. `changes` are the create fields."""
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if editor is None or not editor.is_authenticated or editor.pk != proposal.author_id:
+    if not _is_author(editor, proposal):
         raise GovernanceError("Only the author can edit this proposal.", HTTPStatus.FORBIDDEN)
     if proposal.state != ProposalState.DRAFT:
         raise GovernanceError(f"{proposal.label} is no longer a draft, so it cannot be edited.", HTTPStatus.CONFLICT)
@@ -239,7 +268,7 @@ def proposal_activate(*, proposal: Proposal, actor) -> Proposal:
     """
     from governance.strategies import default_strategies, snapshot_fix, total_supply_at
 
-    if actor is None or not actor.is_authenticated or not (actor.pk == proposal.author_id or _is_admin(actor)):
+    if not (_is_author(actor, proposal) or _is_admin(actor)):
         raise GovernanceError("Only the author or an admin can open this proposal for voting.", HTTPStatus.FORBIDDEN)
     if proposal.state != ProposalState.DRAFT:
         raise GovernanceError(f"{proposal.label} is not a draft, so it cannot be opened again.", HTTPStatus.CONFLICT)

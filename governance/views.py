@@ -73,11 +73,7 @@ def proposal_context(*, proposal, request) -> dict:
                 "my_vote": my_vote,
                 "my_weight": _snapshot_weight(proposal, user) if proposal.state == "active" else None,
                 "timeline": selectors.proposal_timeline(proposal=proposal),
-                "can_edit": user.is_authenticated and user.pk == proposal.author_id and proposal.state == "draft",
-                "can_activate": user.is_authenticated
-                and proposal.state == "draft"
-                and (user.pk == proposal.author_id or user.is_staff),
-                "is_admin": user.is_authenticated and user.is_staff,
+                "actions": services.proposal_actions(proposal=proposal, user=user, outcome=results.outcome),
             }
         )
     return context

@@ -244,6 +244,26 @@ def test_page_actions_open_cancel_and_refuse_strangers(make_proposal, admin_user
     assert "Duplicate." in client.get(opened.get_absolute_url()).content.decode()
 
 
+def test_the_page_shows_each_person_only_the_actions_the_services_allow(make_proposal, admin_user, dev_accounts, client):
+    from portal.accounts.models import User
+
+    author = make_user(dev_accounts[1].address)
+    draft = make_proposal("basic", activate=False, author=author)
+    superuser = User.objects.create(username="root", is_superuser=True)  # an admin without is_staff
+    seen = {}
+    for name, user in (("author", author), ("stranger", make_user(dev_accounts[3].address)), ("superuser", superuser)):
+        client.force_login(user)
+        page = client.get(draft.get_absolute_url()).content.decode()
+        seen[name] = [a for a in ("Edit draft", "Open for voting", "Cancel proposal", "Mark executed") if a in page]
+    client.logout()
+    assert "Open for voting" not in client.get(draft.get_absolute_url()).content.decode()
+    assert seen == {
+        "author": ["Edit draft", "Open for voting"],
+        "stranger": [],
+        "superuser": ["Open for voting", "Cancel proposal"],
+    }
+
+
 def test_the_home_page_card_loads_the_open_proposals(db, client):
     page = client.get("/").content.decode()
     assert 'data-testid="home-proposals"' in page and "/proposals/?fragment=home" in page
