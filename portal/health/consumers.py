@@ -36,7 +36,8 @@ class StatusConsumer(AsyncWebsocketConsumer):
         pass  # read-only: anything sent is ignored
 
     async def status_update(self, event):
-        self.version = await database_sync_to_async(_version)()
+        # The broadcaster read the version once for every socket: no database round trip per reader.
+        self.version = event["version"]
         await self.send(text_data=event["html"])
 
     async def poll(self):

@@ -267,6 +267,7 @@ def status_broadcast(*, incident: Incident | None = None, component: Component |
     from channels.layers import get_channel_layer
 
     from .live import component_live_html, incident_live_html
+    from .selectors import status_version
 
     layer = get_channel_layer()
     if layer is None:
@@ -276,7 +277,8 @@ def status_broadcast(*, incident: Incident | None = None, component: Component |
             html = incident_live_html(incident=incident)
         else:
             html = component_live_html(component=component)
-        run_async(layer.group_send, STATUS_GROUP, {"type": "status.update", "html": html})
+        event = {"type": "status.update", "html": html, "version": status_version()}
+        run_async(layer.group_send, STATUS_GROUP, event)
     except Exception:  # the page still polls; a broken layer is the channel-layer check's business
         log.exception("status broadcast failed")
 
