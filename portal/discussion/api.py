@@ -106,12 +106,8 @@ def comment_create(request, thread_id: int, payload: CommentIn):
     """Post a comment as the signed-in wallet. Refused (with a sentence) when the thread is locked, the wallet is
     silenced, the body is empty or too long, slow mode applies or the wallet posts too fast."""
     thread = _thread(request, thread_id)
-    parent = None
-    if payload.parent is not None:
-        parent = Comment.objects.filter(pk=payload.parent).first()
-        if parent is None:
-            raise _api_error("The comment you are replying to does not exist.", HTTPStatus.BAD_REQUEST)
     try:
+        parent = services.comment_parent(parent_id=payload.parent)
         comment = services.comment_post(thread=thread, author=request.user, body=payload.body, parent=parent)
     except services.DiscussionError as refused:
         raise _api_error(str(refused), refused.status) from None

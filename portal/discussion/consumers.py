@@ -16,9 +16,9 @@ from django.template.loader import render_to_string
 from portal.ratelimit import RateLimited
 
 from . import live
-from .models import Comment, Thread
+from .models import Thread
 from .permissions import is_moderator
-from .services import DiscussionError, comment_post
+from .services import DiscussionError, comment_parent, comment_post
 
 PRESENCE_WINDOW = 1  # seconds: presence changes within a window go out as one broadcast
 
@@ -47,12 +47,7 @@ def _thread_for(thread_id: int, user) -> tuple[Thread | None, bool]:
 @database_sync_to_async
 def _post(*, thread_id: int, user, body: str, parent_id: str | None) -> None:
     thread = Thread.objects.get(pk=thread_id)
-    parent = None
-    if parent_id:
-        parent = Comment.objects.filter(pk=int(parent_id) if str(parent_id).isdigit() else 0).first()
-        if parent is None:
-            raise DiscussionError("The comment you are replying to does not exist.")
-    comment_post(thread=thread, author=user, body=body, parent=parent)
+    comment_post(thread=thread, author=user, body=body, parent=comment_parent(parent_id=parent_id))
 
 
 class ThreadConsumer(AsyncWebsocketConsumer):

@@ -119,6 +119,17 @@ def thread_create(*, title: str, category_slug: str, author=None, body: str = ""
     return thread
 
 
+def comment_parent(*, parent_id: int | str | None) -> Comment | None:
+    """The comment a reply answers, from a form, socket or API value; None when blank. Refuses an id that names no
+    comment (comment_post checks that it is in the same thread)."""
+    if parent_id is None or parent_id == "":
+        return None
+    parent = Comment.objects.filter(pk=int(parent_id)).first() if str(parent_id).isdigit() else None
+    if parent is None:
+        raise DiscussionError("The comment you are replying to does not exist.")
+    return parent
+
+
 @transaction.atomic
 def comment_post(*, thread: Thread, author, body: str, parent: Comment | None = None) -> Comment:
     """Post a comment (or a reply: one level deep, so a reply to a reply hangs under the top-level comment).

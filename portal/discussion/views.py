@@ -133,12 +133,7 @@ def comment_create(request, pk):
     try:
         if not request.user.is_authenticated:
             raise DiscussionError("Please sign in with your wallet to take part in the discussion.", HTTPStatus.UNAUTHORIZED)
-        parent = None
-        parent_id = request.POST.get("parent", "")
-        if parent_id:
-            parent = Comment.objects.filter(pk=int(parent_id) if parent_id.isdigit() else 0).first()
-            if parent is None:
-                raise DiscussionError("The comment you are replying to does not exist.")
+        parent = services.comment_parent(parent_id=request.POST.get("parent"))
         comment = services.comment_post(thread=thread, author=request.user, body=body, parent=parent)
     except REFUSALS as refused:
         return _thread_page(request, thread, status=_status(refused), composer_error=str(refused), draft=body)

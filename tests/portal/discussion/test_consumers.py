@@ -76,6 +76,26 @@ async def test_signed_in_post_reaches_every_reader(thread, member):
     await reader.disconnect()
 
 
+@pytest.mark.parametrize(
+    ("text_data", "sentence"),
+    [
+        ("not json", "The message was not understood."),
+        ('["a list"]', "The message was not understood."),
+        (json.dumps({"body": "  "}), "The comment is empty: write something first."),
+        (json.dumps({"body": "x" * 10_001}), "The comment is too long"),
+        (json.dumps({"body": "hi", "parent": "999999"}), "The comment you are replying to does not exist."),
+        (json.dumps({"body": "hi", "parent": "abc"}), "The comment you are replying to does not exist."),
+    ],
+)
+async def test_bad_socket_message_is_refused_and_writes_nothing(thread, member, text_data, sentence):
+    poster = await connect(thread.pk, await sync_to_async(session_headers)(member))
+    await poster.send_to(text_data=text_data)
+    refusal = await receive_until(poster, "composer-status")
+    assert sentence in refusal and "composer__status--error" in refusal
+    assert await Comment.objects.acount() == 0
+    await poster.disconnect()
+
+
 async def test_silenced_wallet_is_refused_on_the_socket(thread, member, moderator):
     await sync_to_async(moderation.sanction_impose)(
         moderator=moderator, user=member, kind=Sanction.Kind.SILENCE, hours=48, reason="Repeated insults"

@@ -54,6 +54,14 @@ def test_bad_comment_over_http_keeps_the_draft(thread, member, body, status, sen
     assert Comment.objects.count() == 0
 
 
+@pytest.mark.parametrize("parent", ["999999", "abc"])
+def test_reply_to_a_missing_comment_over_http(thread, member, parent):
+    response = signed_in(member).post(f"/discussion/t/{thread.pk}/comments/", {"body": "a reply", "parent": parent})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "The comment you are replying to does not exist." in response.content.decode()
+    assert Comment.objects.count() == 0
+
+
 def test_anonymous_post_is_refused(client, thread):
     response = client.post(f"/discussion/t/{thread.pk}/comments/", {"body": "hi"})
     assert response.status_code == HTTPStatus.UNAUTHORIZED
