@@ -99,3 +99,14 @@ async def test_an_incident_page_catches_up_with_its_timeline(staff, rpc_componen
     html = await ws.receive_from(timeout=5)
     assert f'id="incident-timeline-{incident.code}"' in html and "First look." in html
     await ws.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_private_draft_does_not_change_the_public_version(staff, rpc_component):
+    before = status_version()
+    draft = services.incident_create(user=None, name="RPC down", impact="critical", status="investigating",
+                                     body="Seen by the sampler.", component_codes=[rpc_component.code], draft=True)
+    assert status_version() == before  # no socket is sent a page for something it cannot show
+    services.incident_confirm(user=staff, incident=draft)
+    assert status_version() != before
+
