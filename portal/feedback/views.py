@@ -171,17 +171,21 @@ def merge(request, pk: int):
     return _act(request, pk, run, success="Merged: the votes moved to the original post.")
 
 
-@require_POST
-def promote(request, pk: int):
-    return _act(
-        request, pk, lambda post: services.post_promote(post=post, by=request.user),
-        success="A draft proposal was created from this idea.",
-    )
+def _post_action(service, *, success: str):
+    """A POST view that runs `service(post=…, by=the signed-in user)` through _act."""
+
+    @require_POST
+    def view(request, pk: int):
+        return _act(request, pk, lambda post: service(post=post, by=request.user), success=success)
+
+    return view
 
 
-@require_POST
-def claim(request, pk: int):
-    return _act(request, pk, lambda post: support.question_claim(post=post, by=request.user), success="Claimed.")
+promote = _post_action(services.post_promote, success="A draft proposal was created from this idea.")
+claim = _post_action(support.question_claim, success="Claimed.")
+solve = _post_action(support.question_solve, success="Marked solved.")
+accept = _post_action(support.question_accept, success="Thanks! The question is solved.")
+reopen = _post_action(support.question_reopen, success="Reopened: the support team will have another look.")
 
 
 @require_POST
@@ -190,27 +194,6 @@ def answer(request, pk: int):
         request, pk,
         lambda post: support.question_answer(post=post, by=request.user, body=request.POST.get("answer", "")),
         success="Answer posted; the asker was notified.",
-    )
-
-
-@require_POST
-def solve(request, pk: int):
-    return _act(request, pk, lambda post: support.question_solve(post=post, by=request.user), success="Marked solved.")
-
-
-@require_POST
-def accept(request, pk: int):
-    return _act(
-        request, pk, lambda post: support.question_accept(post=post, by=request.user),
-        success="Thanks! The question is solved.",
-    )
-
-
-@require_POST
-def reopen(request, pk: int):
-    return _act(
-        request, pk, lambda post: support.question_reopen(post=post, by=request.user),
-        success="Reopened: the support team will have another look.",
     )
 
 
