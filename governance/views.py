@@ -159,37 +159,42 @@ def preview(request):
     return HttpResponse(render_markdown(request.POST.get("body", "")[:20000]) or "<p class='muted'>Nothing to preview yet.</p>")
 
 
+def _page_action(request, number: int, act, done: str):
+    """Run an author/admin action from the proposal page, then back to the page with the outcome as a message."""
+    proposal = selectors.proposal_get(number=number)
+    try:
+        act(proposal)
+    except (services.GovernanceError, ChainUnavailable) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done.format(label=proposal.label))
+    return redirect(proposal.get_absolute_url())
+
+
 @require_POST
 @login_required
 def activate(request, number: int):
-    proposal = selectors.proposal_get(number=number)
-    try:
-        services.proposal_activate(proposal=proposal, actor=request.user)
-        messages.success(request, f"{proposal.label} is open for voting. The snapshot block is fixed.")
-    except (services.GovernanceError, ChainUnavailable) as exc:
-        messages.error(request, str(exc))
-    return redirect(proposal.get_absolute_url())
+    return _page_action(
+        request, number, lambda p: services.proposal_activate(proposal=p, actor=request.user),
+        "{label} is open for voting. The snapshot block is fixed.",
+    )
 
 
 @require_POST
 @login_required
 def cancel(request, number: int):
-    proposal = selectors.proposal_get(number=number)
-    try:
-        services.proposal_cancel(proposal=proposal, actor=request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, f"{proposal.label} was cancelled.")
-    except services.GovernanceError as exc:
-        messages.error(request, str(exc))
-    return redirect(proposal.get_absolute_url())
+    reason = request.POST.get("reason", "")
+    return _page_action(
+        request, number, lambda p: services.proposal_cancel(proposal=p, actor=request.user, reason=reason),
+        "{label} was cancelled.",
+    )
 
 
 @require_POST
 @login_required
 def execute(request, number: int):
-    proposal = selectors.proposal_get(number=number)
-    try:
-        services.proposal_mark_executed(proposal=proposal, actor=request.user, tx_hash=request.POST.get("tx_hash", ""))
-        messages.success(request, f"{proposal.label} is marked executed.")
-    except services.GovernanceError as exc:
-        messages.error(request, str(exc))
-    return redirect(proposal.get_absolute_url())
+    tx_hash = request.POST.get("tx_hash", "")
+    return _page_action(
+        request, number, lambda p: services.proposal_mark_executed(proposal=p, actor=request.user, tx_hash=tx_hash),
+        "{label} is marked executed.",
+    )
