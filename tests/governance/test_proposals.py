@@ -244,6 +244,34 @@ def test_page_actions_open_cancel_and_refuse_strangers(make_proposal, admin_user
     assert "Duplicate." in client.get(opened.get_absolute_url()).content.decode()
 
 
+def test_page_cancel_and_execute_refuse_bad_input_with_a_sentence(make_proposal, admin_user, ballot, post_vote, dev_accounts, client):
+    proposal = make_proposal("basic", hours=1)
+    post_vote(proposal.number, ballot(dev_accounts[1], proposal, 1))
+    client.force_login(admin_user)
+    page = client.post(f"/proposals/{proposal.number}/cancel/", {"reason": "  "}, follow=True)
+    assert page.status_code == HTTPStatus.OK and "Say why the proposal is cancelled." in page.content.decode()
+    page = client.post(f"/proposals/{proposal.number}/execute/", {"tx_hash": "0x" + "ab" * 32}, follow=True).content.decode()
+    assert "only a closed proposal can be executed" in page
+    with time_machine.travel(proposal.end + timedelta(minutes=1), tick=False):
+        page = client.post(f"/proposals/{proposal.number}/execute/", {"tx_hash": "0x123"}, follow=True).content.decode()
+        assert "Give the transaction hash: 0x followed by 64 hex digits." in page
+        client.force_login(make_user(dev_accounts[3].address))
+        page = client.post(f"/proposals/{proposal.number}/execute/", {"tx_hash": "0x" + "ab" * 32}, follow=True)
+        assert "Only an admin can mark a proposal executed." in page.content.decode()
+    fresh = Proposal.objects.get(pk=proposal.pk)
+    assert fresh.cancelled_at is None and fresh.executed_at is None and fresh.execution_tx == ""
+    assert not ProposalEvent.objects.filter(proposal=proposal, kind__in=["cancelled", "executed"]).exists()
+
+
+def test_a_proposal_that_did_not_pass_cannot_be_executed(make_proposal, admin_user, ballot, post_vote, dev_accounts):
+    proposal = make_proposal("basic", hours=1)
+    post_vote(proposal.number, ballot(dev_accounts[1], proposal, 2))
+    with time_machine.travel(proposal.end + timedelta(minutes=1), tick=False):
+        with pytest.raises(services.GovernanceError, match="did not pass, so it cannot be executed"):
+            services.proposal_mark_executed(proposal=proposal, actor=admin_user, tx_hash="0x" + "ab" * 32)
+    assert Proposal.objects.get(pk=proposal.pk).executed_at is None
+
+
 def test_the_page_shows_each_person_only_the_actions_the_services_allow(make_proposal, admin_user, dev_accounts, client):
     from portal.accounts.models import User
 
