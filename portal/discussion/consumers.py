@@ -17,7 +17,7 @@ from portal.ratelimit import RateLimited
 
 from . import live
 from .models import Thread
-from .permissions import is_moderator
+from .selectors import Viewer, thread_visible
 from .services import DiscussionError, comment_parent, comment_post
 
 PRESENCE_WINDOW = 1  # seconds: presence changes within a window go out as one broadcast
@@ -37,11 +37,11 @@ def presence_key(thread_id: int) -> str:
 
 @database_sync_to_async
 def _thread_for(thread_id: int, user) -> tuple[Thread | None, bool]:
-    moderator = is_moderator(user)
+    viewer = Viewer.of(user)
     thread = Thread.objects.filter(pk=thread_id).first()
-    if thread is None or (thread.hidden and not moderator):
-        return None, moderator
-    return thread, moderator
+    if thread is None or not thread_visible(thread=thread, viewer=viewer):
+        return None, viewer.moderator
+    return thread, viewer.moderator
 
 
 @database_sync_to_async

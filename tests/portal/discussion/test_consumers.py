@@ -149,6 +149,15 @@ async def test_foreign_origin_is_refused(thread, origin):
     assert not connected
 
 
+async def test_hidden_thread_is_for_moderators_only(thread, moderator):
+    await sync_to_async(moderation.thread_moderate)(thread=thread, moderator=moderator, action="hide")
+    anonymous = WebsocketCommunicator(application, f"/ws/threads/{thread.pk}/", headers=ANONYMOUS_HEADERS)
+    connected, code = await anonymous.connect()
+    assert not connected and code == 4404
+    watcher = await connect(thread.pk, await sync_to_async(session_headers)(moderator))
+    await watcher.disconnect()
+
+
 async def test_unknown_thread_is_refused():
     communicator = WebsocketCommunicator(application, "/ws/threads/999999/", headers=ANONYMOUS_HEADERS)
     connected, code = await communicator.connect()
