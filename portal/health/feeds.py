@@ -3,9 +3,10 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.html import escape, linebreaks
+from django.utils.html import escape
 
 from portal.conf import portal_settings
+from portal.markdown import render_markdown
 
 from .models import Incident
 
@@ -44,7 +45,9 @@ class IncidentFeed(Feed):
         parts = []
         for update in item.updates.all():
             when = update.display_at.strftime("%d %b %Y %H:%M UTC")
-            parts.append(f"<p><strong>{escape(update.status.replace('_', ' ').capitalize())}</strong> · {when}</p>{linebreaks(escape(update.body))}")
-        if item.components.exists():
-            parts.append("<p>Affected: " + escape(", ".join(c.name for c in item.components.all())) + "</p>")
+            status = escape(update.status.replace("_", " ").capitalize())
+            # Update bodies are markdown, rendered as on the incident page.
+            parts.append(f"<p><strong>{status}</strong> · {when}</p>{render_markdown(update.body)}")
+        if components := list(item.components.all()):
+            parts.append("<p>Affected: " + escape(", ".join(c.name for c in components)) + "</p>")
         return "".join(parts)

@@ -29,7 +29,7 @@ UPDATE_FIELDS = {"id", "status", "body", "incident_id", "created_at", "updated_a
 def page(staff, rpc_component, db_component):
     incident = services.incident_create(user=staff, name="Slow RPC", impact="minor", status="investigating",
                                         body="Reads are slow.", component_codes=[rpc_component.code])
-    services.incident_update_post(user=staff, incident=incident, status="identified", body="A slow disk.")
+    services.incident_update_post(user=staff, incident=incident, status="identified", body="A slow *disk*.")
     resolved = services.incident_create(user=staff, name="Old outage", impact="major", status="investigating",
                                         body="Down.", component_codes=[db_component.code])
     services.incident_update_post(user=staff, incident=resolved, status="resolved", body="Back.")
@@ -148,5 +148,5 @@ def test_atom_feed_parses(client, page):
     assert "Slow RPC (identified)" in titles and "Old outage (resolved)" in titles and "Node upgrade (scheduled)" in titles
     assert not any(t.startswith("Draft") for t in titles)
     slow = entries[titles.index("Slow RPC (identified)")]
-    assert "A slow disk." in slow.find("a:summary", ns).text
+    assert "A slow <em>disk</em>." in slow.find("a:summary", ns).text  # markdown, rendered as on the page
     assert slow.find("a:link", ns).get("href").startswith("http://testserver/status/incidents/")
