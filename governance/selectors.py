@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from governance import tally as tallies
 from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally, Vote
+from governance.strategies import Strategy, voting_weight
 
 PAGE_SIZE = 20
 
@@ -146,6 +147,14 @@ def proposal_recount(*, proposal: Proposal) -> tallies.TallyResult:
     rows = Vote.objects.filter(proposal=proposal).values_list("choice", "weight").iterator(chunk_size=5000)
     ballots = ((tallies.parse_choice(proposal.voting_type, n, c), Decimal(w)) for c, w in rows)
     return tallies.tally(proposal.voting_type, proposal.choice_names, ballots)
+
+
+def snapshot_weight(*, proposal: Proposal, address: str) -> Decimal:
+    """`address`'s voting weight through the proposal's strategies at its snapshot. Raises ChainUnavailable."""
+    return voting_weight(
+        strategies=[Strategy.from_json(s) for s in proposal.strategies], snapshot_block=proposal.snapshot_block,
+        snapshot_time=proposal.snapshot_time, address=address,
+    )
 
 
 def vote_list(*, proposal: Proposal) -> QuerySet:

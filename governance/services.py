@@ -18,6 +18,7 @@ from django.utils import timezone
 from governance import tally as tallies
 from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
 from governance.models import Category, Proposal, ProposalEvent, ProposalState, ProposalTally, QuorumKind, Vote
+from governance.selectors import snapshot_weight
 from portal.conf import portal_option, portal_settings
 from portal.ratelimit import Limit
 
@@ -473,7 +474,7 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
     Limit("vote-cast", int(portal_option("VOTES_PER_MINUTE", 20)), 60).hit(
         ballot.voter.lower(), message="Too many votes from this wallet. Please wait a minute and try again."
     )
-    weight = _weight_of(proposal, ballot.voter)
+    weight = snapshot_weight(proposal=proposal, address=ballot.voter)
     if weight <= 0:
         raise GovernanceError(
             f"{ballot.voter} had no voting weight at the snapshot block {proposal.snapshot_block}, so the vote "
@@ -481,16 +482,6 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
             HTTPStatus.UNPROCESSABLE_ENTITY,
         )
     return _store_vote(proposal, ballot, parsed, weight, receipt, domain)
-
-
-def _weight_of(proposal: Proposal, voter: str) -> Decimal:
-    from governance.strategies import Strategy, voting_weight
-
-    strategies = [Strategy.from_json(s) for s in proposal.strategies]
-    return voting_weight(
-        strategies=strategies, snapshot_block=proposal.snapshot_block, snapshot_time=proposal.snapshot_time,
-        address=voter,
-    )
 
 
 def _store_vote(proposal, ballot: SignedBallot, parsed, weight: Decimal, receipt: str, domain: dict) -> Vote:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -81,10 +82,6 @@ def proposal_context(*, proposal, request) -> dict:
 
 def _snapshot_weight(proposal, user):
     """The signed-in wallet's weight at the snapshot (fixed, so cached); None when unknown."""
-    from django.core.cache import cache
-
-    from governance.strategies import Strategy, voting_weight
-
     address = getattr(user, "primary_address", None) if user.is_authenticated else None
     if not address or proposal.snapshot_block is None:
         return None
@@ -92,10 +89,7 @@ def _snapshot_weight(proposal, user):
     weight = cache.get(key)
     if weight is None:
         try:
-            weight = voting_weight(
-                strategies=[Strategy.from_json(s) for s in proposal.strategies], snapshot_block=proposal.snapshot_block,
-                snapshot_time=proposal.snapshot_time, address=address,
-            )
+            weight = selectors.snapshot_weight(proposal=proposal, address=address)
         except (ChainUnavailable, ValueError):
             return None
         cache.set(key, weight, 24 * 3600)
