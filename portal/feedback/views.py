@@ -82,7 +82,7 @@ def new(request):
 def similar(request):
     exclude = request.GET.get("exclude")
     posts = selectors.post_similar(
-        text=request.GET.get("title", "")[:TITLE_MAX_LENGTH], exclude_id=int(exclude) if exclude and exclude.isdigit() else None
+        text=request.GET.get("title", "")[:TITLE_MAX_LENGTH], exclude_id=int(exclude) if exclude and exclude.isdecimal() else None
     )
     return TemplateResponse(request, "feedback/_similar.html", {"similar": posts})
 
@@ -161,7 +161,7 @@ def status(request, pk: int):
 def merge(request, pk: int):
     def run(post):
         raw = request.POST.get("target", "").strip().lstrip("#")
-        if not raw.isdigit():
+        if not raw.isdecimal():
             raise FeedbackError("Give the number of the original post to merge into, e.g. 12.")
         target = Post.objects.filter(pk=int(raw)).first()
         if target is None:

@@ -244,3 +244,71 @@ def test_openapi_documents_the_feedback_endpoints(client):
     assert schema.status_code == HTTPStatus.OK
     paths = schema.json()["paths"]
     assert {"/api/v1/feedback", "/api/v1/feedback/{post_id}", "/api/v1/feedback/{post_id}/vote"} <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("target", "sentence", "status"),
+    [
+        ("abc", "Give the number of the original post to merge into, e.g. 12.", HTTPStatus.BAD_REQUEST),
+        ("²", "Give the number of the original post to merge into, e.g. 12.", HTTPStatus.BAD_REQUEST),
+        ("#999", "There is no post #999 to merge into.", HTTPStatus.NOT_FOUND),
+        ("99999999999999999999999", "There is no post #99999999999999999999999 to merge into.", HTTPStatus.NOT_FOUND),
+    ],
+)
+def test_bad_merge_targets_through_the_page(client, moderator, idea, target, sentence, status):
+    client.force_login(moderator)
+    response = client.post(f"/feedback/{idea.pk}/merge/", {"target": target})
+    assert response.status_code == status and sentence in response.content.decode()
+    idea.refresh_from_db()
+    assert idea.duplicate_of is None and idea.status == "open" and not StatusChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "sentence", "status"),
+    [
+        ("claim", {}, "Only staff can claim support questions.", HTTPStatus.FORBIDDEN),
+        ("answer", {"answer": "Try this."}, "Only staff can answer support questions officially.", HTTPStatus.FORBIDDEN),
+        ("solve", {}, "Only staff can mark questions solved.", HTTPStatus.FORBIDDEN),
+        ("promote", {}, "Only staff can promote a post to a proposal.", HTTPStatus.FORBIDDEN),
+        ("accept", {}, "Only the person who asked can accept the answer.", HTTPStatus.FORBIDDEN),
+        ("reopen", {}, "Only the person who asked can reopen the question.", HTTPStatus.FORBIDDEN),
+    ],
+)
+def test_support_actions_through_the_page_refused_for_members(client, bob, question, path, form, sentence, status):
+    client.force_login(bob)
+    response = client.post(f"/feedback/{question.pk}/{path}/", form)
+    assert response.status_code == status and sentence in response.content.decode().replace("&#x27;", "'")
+    question.refresh_from_db()
+    assert (question.claimed_by, question.answer, question.solved_at, question.proposal_number) == (None, "", None, None)
+
+
+def test_empty_answer_through_the_page(client, moderator, question):
+    client.force_login(moderator)
+    response = client.post(f"/feedback/{question.pk}/answer/", {"answer": "  "})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "The answer is empty: write something first." in response.content.decode()
+    question.refresh_from_db()
+    assert question.answer == "" and question.first_response_at is None
+
+
+def test_similar_ignores_an_odd_exclude(client, idea):
+    for exclude in ("abc", "²", "99999999999999999999999"):
+        response = client.get("/feedback/similar/", {"title": "USDC lending", "exclude": exclude})
+        assert response.status_code == HTTPStatus.OK
+
+
+def test_vote_on_a_merged_post_through_the_page(client, moderator, alice, bob, idea):
+    original = services.post_create(author=alice, kind="idea", title="Original", body="")
+    services.post_merge(source=idea, target=original, by=moderator)
+    client.force_login(bob)
+    response = client.post(f"/feedback/{idea.pk}/vote/", headers={"HX-Request": "true"})
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert f"This post was merged into #{original.pk}: vote there instead." in response.content.decode()
+    assert not Vote.objects.exists()
+
+
+def test_missing_post_pages_are_not_found(client, bob):
+    client.force_login(bob)
+    assert client.get("/feedback/999/").status_code == HTTPStatus.NOT_FOUND
+    assert client.post("/feedback/999/vote/").status_code == HTTPStatus.NOT_FOUND
+    assert client.post("/feedback/999/claim/").status_code == HTTPStatus.NOT_FOUND
