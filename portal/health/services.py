@@ -42,7 +42,8 @@ class StatusError(Exception):
         self.status = status
 
 
-def _require_staff(user) -> None:
+def require_status_staff(user) -> None:
+    """Raise the refusal a person reads unless `user` may manage incidents and maintenance."""
     if not getattr(user, "is_authenticated", False):
         raise StatusError("Please sign in with a staff wallet to manage the status page.", HTTPStatus.FORBIDDEN)
     if not is_status_staff(user):
@@ -90,7 +91,7 @@ def incident_create(
 ) -> Incident:
     """Open an incident with its first update. Staff only; drafts come from the sampler (`user=None`)."""
     if user is not None or not draft:
-        _require_staff(user)
+        require_status_staff(user)
     name = _clean_text(name, what="incident title", limit=MAX_TITLE)
     if impact not in (Impact.NONE, Impact.MINOR, Impact.MAJOR, Impact.CRITICAL):
         raise StatusError("Please choose the impact: none, minor, major or critical.")
@@ -117,7 +118,7 @@ def maintenance_schedule(
     scheduled_until: datetime | None,
 ) -> Incident:
     """Announce a maintenance window; the sampler moves it to in progress and completed on time."""
-    _require_staff(user)
+    require_status_staff(user)
     name = _clean_text(name, what="maintenance title", limit=MAX_TITLE)
     body = _clean_text(body, what="announcement", limit=MAX_BODY)
     if scheduled_for is None or scheduled_until is None:
@@ -157,7 +158,7 @@ def _add_update(*, incident: Incident, status: str, body: str, user, now: dateti
 @transaction.atomic
 def incident_update_post(*, user, incident: Incident, status: str, body: str) -> IncidentUpdate:
     """Add an update to the timeline and move the incident (or maintenance) to `status`. Followers are told."""
-    _require_staff(user)
+    require_status_staff(user)
     allowed = MaintenanceStatus.values if incident.is_maintenance else IncidentStatus.values
     if status not in allowed:
         raise StatusError(f"Please choose a status: {', '.join(s.replace('_', ' ') for s in allowed)}.")
@@ -182,7 +183,7 @@ def incident_update_post(*, user, incident: Incident, status: str, body: str) ->
 @transaction.atomic
 def incident_confirm(*, user, incident: Incident) -> Incident:
     """Publish a draft the sampler opened, as it stands."""
-    _require_staff(user)
+    require_status_staff(user)
     if not incident.draft:
         raise StatusError("This incident is already published.", HTTPStatus.CONFLICT)
     incident.draft = False
@@ -196,7 +197,7 @@ def incident_confirm(*, user, incident: Incident) -> Incident:
 @transaction.atomic
 def incident_dismiss(*, user, incident: Incident) -> None:
     """Throw away a draft (a false alarm). Published incidents are never deleted."""
-    _require_staff(user)
+    require_status_staff(user)
     if not incident.draft:
         raise StatusError("Only drafts can be dismissed; resolve a published incident instead.", HTTPStatus.CONFLICT)
     incident.delete()

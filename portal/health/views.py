@@ -95,53 +95,41 @@ def _refused(request, exc: services.StatusError, template: str, context: dict):
     return TemplateResponse(request, template, {**context, "error": str(exc)}, status=exc.status)
 
 
-def _staff_refusal(request) -> services.StatusError | None:
-    """The page's refusal for someone who may not manage incidents (the services check again on every write)."""
-    if selectors.is_status_staff(request.user):
-        return None
-    if request.user.is_authenticated:
-        return services.StatusError("Only staff can manage incidents and maintenance.", HTTPStatus.FORBIDDEN)
-    return services.StatusError("Please sign in with a staff wallet to manage the status page.", HTTPStatus.FORBIDDEN)
+def _staff_form(request, *, form, template: str, context: dict, create):
+    """GET shows the form to staff; POST parses it and creates through `create(cleaned_data)`. Who may, and what is
+    wrong with the input, the services say."""
+    context = {"form": form, **context}
+    try:
+        services.require_status_staff(request.user)
+        if request.method != "POST":
+            return TemplateResponse(request, template, context)
+        if not form.is_valid():
+            raise services.StatusError(_first_error(form))
+        incident = create(form.cleaned_data)
+    except services.StatusError as exc:
+        return _refused(request, exc, template, context)
+    return redirect("health:incident", code=incident.code)
 
 
 def incident_new(request):
-    form = IncidentForm(request.POST or None)
-    context = {"form": form, "impacts": form.fields["impact"].choices, "statuses": IncidentStatus.choices}
-    if error := _staff_refusal(request):
-        return _refused(request, error, "health/incident_form.html", context)
-    if request.method != "POST":
-        return TemplateResponse(request, "health/incident_form.html", context)
-    if not form.is_valid():
-        return _refused(request, services.StatusError(_first_error(form)), "health/incident_form.html", context)
-    try:
-        incident = services.incident_create(
-            user=request.user, name=form.cleaned_data["name"], impact=form.cleaned_data["impact"],
-            status=form.cleaned_data["status"], body=form.cleaned_data["body"],
-            component_codes=form.cleaned_data["components"],
-        )
-    except services.StatusError as exc:
-        return _refused(request, exc, "health/incident_form.html", context)
-    return redirect("health:incident", code=incident.code)
+    form = IncidentForm(request.POST if request.method == "POST" else None)
+    return _staff_form(
+        request, form=form, template="health/incident_form.html",
+        context={"impacts": form.fields["impact"].choices, "statuses": IncidentStatus.choices},
+        create=lambda data: services.incident_create(
+            user=request.user, name=data["name"], impact=data["impact"], status=data["status"], body=data["body"],
+            component_codes=data["components"]),
+    )
 
 
 def maintenance_new(request):
-    form = MaintenanceForm(request.POST or None)
-    context = {"form": form}
-    if error := _staff_refusal(request):
-        return _refused(request, error, "health/maintenance_form.html", context)
-    if request.method != "POST":
-        return TemplateResponse(request, "health/maintenance_form.html", context)
-    if not form.is_valid():
-        return _refused(request, services.StatusError(_first_error(form)), "health/maintenance_form.html", context)
-    try:
-        incident = services.maintenance_schedule(
-            user=request.user, name=form.cleaned_data["name"], body=form.cleaned_data["body"],
-            component_codes=form.cleaned_data["components"], scheduled_for=form.cleaned_data["scheduled_for"],
-            scheduled_until=form.cleaned_data["scheduled_until"],
-        )
-    except services.StatusError as exc:
-        return _refused(request, exc, "health/maintenance_form.html", context)
-    return redirect("health:incident", code=incident.code)
+    form = MaintenanceForm(request.POST if request.method == "POST" else None)
+    return _staff_form(
+        request, form=form, template="health/maintenance_form.html", context={},
+        create=lambda data: services.maintenance_schedule(
+            user=request.user, name=data["name"], body=data["body"], component_codes=data["components"],
+            scheduled_for=data["scheduled_for"], scheduled_until=data["scheduled_until"]),
+    )
 
 
 def _first_error(form) -> str:

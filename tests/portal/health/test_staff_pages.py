@@ -217,6 +217,18 @@ def test_bad_maintenance_input(client, staff, rpc_component, overrides, sentence
     assert not Incident.objects.exists() and not IncidentUpdate.objects.exists()
 
 
+@pytest.mark.parametrize("url, sentence", [
+    ("/status/incidents/new/", "Please write the incident title."),
+    ("/status/maintenance/new/", "Please write the maintenance title."),
+])
+@pytest.mark.django_db
+def test_an_empty_form_is_refused_with_the_first_missing_field(client, staff, url, sentence):
+    client.force_login(staff)
+    assert client.get(url).status_code == HTTPStatus.OK
+    assert_refused(client.post(url, {}), HTTPStatus.BAD_REQUEST, sentence)
+    assert not Incident.objects.exists() and not IncidentUpdate.objects.exists()
+
+
 @pytest.mark.django_db
 def test_pages_render(client, staff, incident, rpc_component):
     for url in ("/status/", f"/status/components/{rpc_component.slug}/", f"/status/incidents/{incident.code}/",
