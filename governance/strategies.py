@@ -25,7 +25,7 @@ from eth_hash.auto import keccak
 
 from governance.batch import Call, aggregate3, selector, word
 from governance.chain import CallReverted, ChainUnavailable, chain, home_chain_id
-from portal.conf import portal_settings
+from portal.conf import portal_option
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +168,9 @@ def default_strategies() -> list[Strategy]:
     tokens per badge). Contracts that are not deployed are left out."""
     from governance.deploy import contract_address
 
-    extra = portal_settings().extra
-    if extra.get("DEFAULT_STRATEGIES"):
-        return strategies_from_json(list(extra["DEFAULT_STRATEGIES"]))
+    configured = portal_option("DEFAULT_STRATEGIES")
+    if configured:
+        return strategies_from_json(list(configured))
     home = home_chain_id()
     strategies = []
     token = contract_address("LoyaltyToken")
@@ -178,7 +178,7 @@ def default_strategies() -> list[Strategy]:
         strategies.append(Strategy(kind=ERC20_VOTES, chain_id=home, address=token))
     badge = contract_address("AchievementBadge")
     if badge:
-        badge_weight = Decimal(str(extra.get("BADGE_WEIGHT", DEFAULT_BADGE_WEIGHT)))
+        badge_weight = Decimal(str(portal_option("BADGE_WEIGHT", DEFAULT_BADGE_WEIGHT)))
         strategies.append(
             Strategy(
                 kind=ERC721_BALANCE_OF, chain_id=home, address=badge, multiplier=badge_weight, decimals=0
@@ -191,9 +191,7 @@ def snapshot_fix(*, chain_id: int | None = None, confirmations: int | None = Non
     """The snapshot for a proposal opening now: head minus the confirmation depth (PORTAL["SNAPSHOT_CONFIRMATIONS"],
     default 3; never below block 0) and that block's timestamp in UTC. Raises ChainUnavailable."""
     node = chain(chain_id)
-    depth = (
-        confirmations if confirmations is not None else portal_settings().extra.get("SNAPSHOT_CONFIRMATIONS")
-    )
+    depth = confirmations if confirmations is not None else portal_option("SNAPSHOT_CONFIRMATIONS")
     depth = DEFAULT_CONFIRMATIONS if depth is None else max(0, int(depth))
     block = max(node.block_number() - depth, 0)
     return block, block_time(node, block)
