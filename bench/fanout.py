@@ -205,7 +205,7 @@ def main() -> int:
             redis_url = args.redis_url if layer == "redis" else None
             processes = [start_server(p, database_url=database_url, redis_url=redis_url, server=args.server, deflate=args.deflate) for p in ports]
             try:
-                for port, process in zip(ports, processes):
+                for port, process in zip(ports, processes, strict=True):
                     wait_ready(port, process)
                 # Warm-up: first requests compile templates and open connections in every process.
                 asyncio.run(run_round(ports=ports, thread_id=thread_id, session=session, clients=2 * count))

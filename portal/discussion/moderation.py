@@ -77,7 +77,9 @@ def flag_create(*, user, reason: str, text: str = "", comment: Comment | None = 
         with transaction.atomic():
             flag.save()
     except IntegrityError:
-        raise DiscussionError("You have already flagged this; the moderators will look at it.", HTTPStatus.CONFLICT)
+        raise DiscussionError(
+            "You have already flagged this; the moderators will look at it.", HTTPStatus.CONFLICT
+        ) from None
     if comment is not None and not comment.hidden:
         open_flags = Flag.objects.filter(comment=comment, outcome=Flag.Outcome.OPEN).values("user").distinct().count()
         if open_flags >= auto_hide_threshold():
@@ -204,7 +206,7 @@ def sanction_impose(*, moderator, user, kind: str, hours: int, reason: str) -> S
     try:
         hours = int(hours)
     except (TypeError, ValueError):
-        raise DiscussionError("The duration is a number of hours.")
+        raise DiscussionError("The duration is a number of hours.") from None
     if not 1 <= hours <= MAX_SANCTION_DAYS * 24:
         raise DiscussionError(f"The duration is between 1 hour and {MAX_SANCTION_DAYS} days.")
     if user.pk == moderator.pk:

@@ -60,7 +60,7 @@ def _wait_ready(port: int, process: subprocess.Popen) -> None:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2)
             return
         except urllib.error.HTTPError as error:
-            raise RuntimeError(f"server on port {port} answers {error.code}: {process.stderr.read1().decode()[-3000:]}")
+            raise RuntimeError(f"server on port {port} answers {error.code}: {process.stderr.read1().decode()[-3000:]}") from error
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"server on port {port} did not start")
@@ -73,7 +73,7 @@ def two_servers(django_db_setup, django_db_blocker, anvil_url):
         database_url = _database_url()
     processes = [_start_server(port, anvil_url, database_url) for port in ports]
     try:
-        for port, process in zip(ports, processes):
+        for port, process in zip(ports, processes, strict=True):
             _wait_ready(port, process)
         yield ports
     finally:
