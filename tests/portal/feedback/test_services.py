@@ -60,6 +60,22 @@ def test_merge_refusals(idea, bob, staff):
     assert not StatusChange.objects.exists()
 
 
+def test_merging_a_merged_post_or_into_one_is_refused(idea, alice, bob, staff):
+    original = services.post_create(author=alice, kind="idea", title="Original", body="")
+    third = services.post_create(author=bob, kind="idea", title="Third", body="")
+    services.vote_add(post=third, user=alice)
+    services.post_merge(source=idea, target=original, by=staff)
+    for source, target, expected in [
+        (idea, third, f"This post was already merged into #{original.pk}."),
+        (third, idea, f"#{idea.pk} is itself a duplicate of #{original.pk}: merge into that one."),
+    ]:
+        with pytest.raises(FeedbackError) as refused:
+            services.post_merge(source=source, target=target, by=staff)
+        assert (str(refused.value), refused.value.status) == (expected, HTTPStatus.CONFLICT)
+    third.refresh_from_db()
+    assert third.duplicate_of is None and third.vote_count == 1 and StatusChange.objects.count() == 1
+
+
 def test_status_change_notifies_author_and_voters_and_nobody_else(
     idea, bob, make_user, moderator, django_capture_on_commit_callbacks
 ):

@@ -312,3 +312,59 @@ def test_missing_post_pages_are_not_found(client, bob):
     assert client.get("/feedback/999/").status_code == HTTPStatus.NOT_FOUND
     assert client.post("/feedback/999/vote/").status_code == HTTPStatus.NOT_FOUND
     assert client.post("/feedback/999/claim/").status_code == HTTPStatus.NOT_FOUND
+
+
+def api_post(client, path: str, payload: dict | None = None):
+    token = csrf_token(client)
+    body = json.dumps(payload) if payload is not None else None
+    return client.post(path, body, content_type="application/json", headers={"X-CSRFToken": token})
+
+
+@pytest.mark.parametrize(
+    ("payload", "sentence", "status"),
+    [
+        ({"status": "shipped", "note": "x"}, "That is not a status a post can have.", HTTPStatus.BAD_REQUEST),
+        ({"status": "planned", "note": " "}, "The staff note is empty: write something first.", HTTPStatus.BAD_REQUEST),
+        ({"status": "open", "note": "x"}, "The post is already Open.", HTTPStatus.CONFLICT),
+        ({"status": "planned"}, "The request was not understood — note: Field required.",
+         HTTPStatus.UNPROCESSABLE_ENTITY),
+    ],
+)
+def test_api_bad_status_changes(csrf_client, moderator, idea, payload, sentence, status):
+    csrf_client.force_login(moderator)
+    response = api_post(csrf_client, f"/api/v1/feedback/{idea.pk}/status", payload)
+    assert (response.status_code, response.json()) == (status, {"error": sentence})
+    idea.refresh_from_db()
+    assert idea.status == "open" and not StatusChange.objects.exists()
+
+
+def test_api_create_with_an_unknown_tag_and_over_the_rate_limit(csrf_client, alice, settings):
+    csrf_client.force_login(alice)
+    unknown = api_post(csrf_client, "/api/v1/feedback", {"kind": "idea", "title": "Tagged", "tags": ["nope"]})
+    assert (unknown.status_code, unknown.json()) == (HTTPStatus.BAD_REQUEST, {"error": "There is no tag called “nope”."})
+    assert not Post.objects.exists()
+    settings.PORTAL = {**settings.PORTAL, "FEEDBACK_POSTS_PER_HOUR": 1}
+    assert api_post(csrf_client, "/api/v1/feedback", {"kind": "idea", "title": "One"}).status_code == HTTPStatus.CREATED
+    limited = api_post(csrf_client, "/api/v1/feedback", {"kind": "idea", "title": "Two"})
+    assert limited.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert limited.json() == {"error": "You have posted a lot of feedback in the last hour. Please try again later."}
+    assert list(Post.objects.values_list("title", flat=True)) == ["One"]
+
+
+def test_api_refusals_on_merged_posts_questions_and_missing_ones(csrf_client, moderator, alice, bob, idea, question):
+    original = services.post_create(author=alice, kind="idea", title="Original", body="")
+    services.post_merge(source=idea, target=original, by=moderator)
+    csrf_client.force_login(bob)
+    merged = api_post(csrf_client, f"/api/v1/feedback/{idea.pk}/vote")
+    assert merged.status_code == HTTPStatus.CONFLICT
+    assert merged.json() == {"error": f"This post was merged into #{original.pk}: vote there instead."}
+    assert not Vote.objects.exists()
+    csrf_client.force_login(moderator)
+    promote = api_post(csrf_client, f"/api/v1/feedback/{question.pk}/promote")
+    assert (promote.status_code, promote.json()) == (HTTPStatus.BAD_REQUEST, {"error": "Only ideas can become proposals."})
+    question.refresh_from_db()
+    assert question.proposal_number is None
+    missing = csrf_client.get("/api/v1/feedback/999")
+    assert (missing.status_code, missing.json()) == (HTTPStatus.NOT_FOUND, {"error": "There is no feedback post #999."})
+    paged = csrf_client.get("/api/v1/feedback?page=abc")
+    assert paged.status_code == HTTPStatus.UNPROCESSABLE_ENTITY and "page" in paged.json()["error"]
