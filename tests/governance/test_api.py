@@ -43,16 +43,27 @@ def test_lists_are_paginated_newest_first(make_proposal, client, settings):
 
 
 def test_malformed_requests_are_sentences_not_500s(make_proposal, client):
+    from governance.models import Vote
+
     proposal = make_proposal("basic")
     response = client.post(f"/api/v1/proposals/{proposal.number}/votes", "not json", content_type="application/json")
     assert response.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY)
-    assert "error" in response.json()
+    assert response.json()["error"]
     response = client.post(
         f"/api/v1/proposals/{proposal.number}/votes",
         {"voter": "0x0", "choice": 1, "timestamp": "soon", "signature": 5},
         content_type="application/json",
     )
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY and response.json()["error"].startswith("The request")
+    assert not Vote.objects.exists()
+
+
+def test_unknown_list_filters_are_refused_with_a_sentence(db, client):
+    refused = client.get("/api/v1/proposals?category=memes")
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert refused.json()["error"].startswith("Unknown category 'memes': use one of ")
+    refused = client.get("/api/v1/proposals?page=two")
+    assert refused.status_code == HTTPStatus.UNPROCESSABLE_ENTITY and refused.json()["error"].startswith("The request")
 
 
 def test_openapi_lists_the_governance_endpoints(client):
