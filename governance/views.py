@@ -15,6 +15,7 @@ from governance import selectors, services
 from governance.chain import ChainUnavailable
 from governance.forms import ProposalForm
 from governance.models import Category, ProposalState
+from governance.tally import InvalidChoice, describe_choice, parse_choice
 from portal.markdown import render_markdown
 from portal.ratelimit import RateLimited
 
@@ -47,16 +48,8 @@ def proposal_context(*, proposal, request) -> dict:
     """Everything the proposal page and its live fragments show; a fixed number of queries however many votes."""
     results = selectors.proposal_results(proposal=proposal)
     voters = list(selectors.vote_list(proposal=proposal)[:VOTERS_SHOWN])
-    from governance.tally import describe_choice, parse_choice
-
-    n = len(proposal.choice_names)
     for vote in voters:
-        try:
-            vote.choice_words = describe_choice(
-                proposal.voting_type, proposal.choice_names, parse_choice(proposal.voting_type, n, vote.choice)
-            )
-        except ValueError:
-            vote.choice_words = vote.choice
+        vote.choice_words = _choice_words(proposal, vote)
     context = {
         "proposal": proposal, "results": results, "voters": voters, "voters_more": max(0, results.voters - len(voters)),
         "oob": False,
@@ -66,9 +59,7 @@ def proposal_context(*, proposal, request) -> dict:
         addresses = user.wallet_addresses if user.is_authenticated else []
         my_vote = selectors.vote_of(proposal=proposal, addresses=addresses)
         if my_vote is not None:
-            my_vote.choice_words = describe_choice(
-                proposal.voting_type, proposal.choice_names, parse_choice(proposal.voting_type, n, my_vote.choice)
-            )
+            my_vote.choice_words = _choice_words(proposal, my_vote)
         context.update(
             {
                 "my_vote": my_vote,
@@ -78,6 +69,15 @@ def proposal_context(*, proposal, request) -> dict:
             }
         )
     return context
+
+
+def _choice_words(proposal, vote) -> str:
+    """The vote's choice in words ("For", "(1st) B, (2nd) A"); the raw text if it no longer parses."""
+    try:
+        ballot = parse_choice(proposal.voting_type, len(proposal.choice_names), vote.choice)
+    except InvalidChoice:
+        return vote.choice
+    return describe_choice(proposal.voting_type, proposal.choice_names, ballot)
 
 
 def _snapshot_weight(proposal, user):
