@@ -331,6 +331,37 @@ def test_a_flagged_thread_is_reviewed_and_hidden(member, other_member, moderator
     assert Client().get(spam.get_absolute_url()).status_code == HTTPStatus.NOT_FOUND
 
 
+@pytest.mark.parametrize(
+    ("form", "sentence"),
+    [
+        ({"address": "0x" + "ee" * 20, "kind": "silence", "hours": "24", "reason": "r"},
+         "No member has signed in with that wallet."),
+        ({"kind": "ban", "hours": "24", "reason": "r"}, "Choose silence or suspend."),
+        ({"kind": "silence", "hours": "soon", "reason": "r"}, "The duration is a number of hours."),
+        ({"kind": "silence", "hours": "0", "reason": "r"}, "The duration is between 1 hour and"),
+        ({"kind": "silence", "hours": "24", "reason": " "}, "Give a reason: the member reads it."),
+    ],
+)
+def test_bad_sanction_form_says_why_and_sanctions_nobody(member, moderator, form, sentence):
+    response = signed_in(moderator).post("/discussion/sanctions/", {"address": member.username, **form}, follow=True)
+    assert response.redirect_chain[-1][0] == "/discussion/review/"
+    assert sentence in response.content.decode()
+    assert not Sanction.objects.exists()
+
+
+def test_bad_review_decision_is_refused(thread, member, moderator):
+    comment = comment_post(thread=thread, author=member, body="meh")
+    signed_in(make_user()).post(f"/discussion/comments/{comment.pk}/flag/", {"reason": "spam"})
+    mod = signed_in(moderator)
+    bad = mod.post(f"/discussion/review/comment/{comment.pk}/", {"decision": "shrug"})
+    assert bad.status_code == HTTPStatus.BAD_REQUEST and "Choose agree, disagree" in bad.content.decode()
+    no_hours = mod.post(f"/discussion/review/comment/{comment.pk}/", {"decision": "silence", "silence_hours": "x"})
+    assert no_hours.status_code == HTTPStatus.BAD_REQUEST and "for how long" in no_hours.content.decode()
+    assert mod.post(f"/discussion/review/nonsense/{comment.pk}/", {"decision": "agree"}).status_code == HTTPStatus.NOT_FOUND
+    assert Flag.objects.get().outcome == Flag.Outcome.OPEN and not ModerationAction.objects.exists()
+    assert not Sanction.objects.exists()
+
+
 def test_moderator_thread_tools_over_http(thread, moderator, member):
     mod = signed_in(moderator)
     for action in ("lock", "pin"):
