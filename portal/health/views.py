@@ -14,8 +14,7 @@ from .live import attach_uptime, page_context
 from .models import Component, Incident, IncidentFollower, IncidentStatus, MaintenanceStatus, StatusFollower
 
 
-@require_GET
-def index(request):
+def _index_page(request, *, error: str = "", status: int = HTTPStatus.OK):
     context = page_context()
     context["history"] = selectors.incident_history(days=14)
     context["is_staff"] = selectors.is_status_staff(request.user)
@@ -24,7 +23,13 @@ def index(request):
     if context["is_staff"]:
         context["drafts"] = selectors.draft_incidents()
         context["failed_deliveries"] = selectors.failed_webhook_deliveries()
-    return TemplateResponse(request, "health/index.html", context)
+    context["error"] = error
+    return TemplateResponse(request, "health/index.html", context, status=status)
+
+
+@require_GET
+def index(request):
+    return _index_page(request)
 
 
 @require_GET
@@ -188,7 +193,5 @@ def follow_all(request):
     try:
         services.status_follow(user=request.user, follow=request.POST.get("follow", "1") != "0")
     except services.StatusError as exc:
-        context = page_context()
-        context["error"] = str(exc)
-        return TemplateResponse(request, "health/index.html", context, status=exc.status)
+        return _index_page(request, error=str(exc), status=exc.status)
     return redirect("health:index")

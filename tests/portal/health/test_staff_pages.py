@@ -269,7 +269,11 @@ def test_following_all_incidents_notifies_of_new_ones(client, staff, member, rpc
                                                      django_capture_on_commit_callbacks):
     from portal.health.models import StatusFollower
 
-    assert_refused(client.post("/status/follow/"), HTTPStatus.FORBIDDEN, "Please sign in with your wallet to follow incidents.")
+    resolved = services.incident_create(user=staff, name="A short blip", impact="minor", status="resolved",
+                                        body="Gone.", component_codes=[])
+    refused = client.post("/status/follow/")
+    assert_refused(refused, HTTPStatus.FORBIDDEN, "Please sign in with your wallet to follow incidents.")
+    assert resolved.name in refused.content.decode()  # the whole status page, its past incidents too
     assert not StatusFollower.objects.exists()
     client.force_login(member)
     assert client.post("/status/follow/", {"follow": "1"}).status_code == HTTPStatus.FOUND
