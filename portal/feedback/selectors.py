@@ -221,17 +221,6 @@ def post_proposal_results(proposal):
         return None
 
 
-def post_comments_preview(post: Post, *, limit: int = 3) -> tuple[int, list]:
-    """(visible comment count, the latest few visible comments) of the post's discussion thread."""
-    if not post.thread_id:
-        return 0, []
-    from portal.discussion.models import Comment
-
-    visible = Comment.objects.filter(thread_id=post.thread_id, hidden=False, deleted__isnull=True)
-    latest = list(visible.select_related("author").order_by("-created", "-id")[:limit])
-    return visible.count(), latest[::-1]
-
-
 def tag_list():
     from .models import Tag
 

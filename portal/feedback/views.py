@@ -98,8 +98,6 @@ def _post_context(request, post: Post, **extra) -> dict:
         "proposal": (proposal := selectors.post_proposal(post)),
         "proposal_results": selectors.post_proposal_results(proposal),
         "statuses": [s for s in Status.choices if s[0] != Status.DUPLICATE],
-        "thread": post.thread,
-        "comments": selectors.post_comments_preview(post),
         **extra,
     }
 

@@ -121,6 +121,18 @@ def test_staff_flow_through_the_pages(client, moderator, idea, question):
     assert merge.status_code == HTTPStatus.BAD_REQUEST and "Give the number of the original post" in merge.content.decode()
 
 
+def test_post_page_previews_its_visible_comments(client, bob, idea):
+    from portal.discussion.models import Comment
+    from portal.discussion.services import comment_post
+
+    comment_post(thread=idea.thread, author=bob, body="Yes **please**.")
+    hidden = comment_post(thread=idea.thread, author=bob, body="Buy my token.")
+    Comment.objects.filter(pk=hidden.pk).update(hidden=True)
+    page = client.get(idea.get_absolute_url()).content.decode()
+    assert "Yes please." in page and "Buy my token" not in page and "1 comment →" in page
+    assert f'href="{idea.thread.get_absolute_url()}#composer"' in page
+
+
 def test_atom_feeds(client, idea, question, tag):
     idea.tags.add(tag)
     feed = client.get("/feedback/feed.atom")
