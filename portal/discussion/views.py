@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from http import HTTPStatus
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
@@ -216,8 +217,6 @@ def _flag_page(request, *, thread: Thread, comment: Comment | None):
         except REFUSALS as refused:
             return TemplateResponse(request, "discussion/flag.html", {**context, "error": str(refused)},
                                     status=_status(refused))
-        from django.contrib import messages
-
         messages.success(request, "Thank you: the moderators will review it.")
         return redirect(comment.get_absolute_url() if comment else thread.get_absolute_url())
     return TemplateResponse(request, "discussion/flag.html", context)
@@ -292,8 +291,6 @@ def review_decide(request, kind, pk):
         )
     except DiscussionError as refused:
         return _plain_refusal(refused)
-    from django.contrib import messages
-
     messages.success(request, "Done. The decision is in the moderation log.")
     return redirect("discussion:review")
 
@@ -304,8 +301,6 @@ def sanction(request):
         return refused
     address = request.POST.get("address", "").strip()
     member = get_user_model().objects.filter(username__iexact=address).first() if address else None
-    from django.contrib import messages
-
     if member is None:
         messages.error(request, "No member has signed in with that wallet.")
         return redirect("discussion:review")
