@@ -13,6 +13,7 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from governance.chain import Chain, ChainUnavailable, chain
+from governance.deploy import contract_address
 from portal.conf import portal_option
 
 from .models import Check, CheckKind
@@ -176,11 +177,7 @@ def contract_address_of(config: dict) -> str:
     if config.get("address"):
         return to_checksum_address(config["address"])
     name = config.get("contract", "")
-    try:
-        from governance.deploy import contract_address
-    except ImportError:
-        contract_address = None
-    address = contract_address(name) if contract_address else None
+    address = contract_address(name)
     if not address:
         raise CheckFailed(f"The {name} contract is not deployed on this chain, so its metric cannot be read.")
     return address
@@ -194,7 +191,7 @@ def read_view(config: dict) -> float:
         raise CheckFailed(f"{signature.name} takes {len(signature.inputs)} arguments but {len(args)} are configured.")
     address = contract_address_of(config)
     node = probe()
-    calldata = signature.selector + encode(signature.inputs, [_coerce_arg(t, a) for t, a in zip(signature.inputs, args)])
+    calldata = signature.selector + encode(signature.inputs, [_coerce_arg(t, a) for t, a in zip(signature.inputs, args, strict=True)])
     raw = node.call({"to": address, "data": "0x" + calldata.hex()})
     if not raw:
         if not node.get_code(address):

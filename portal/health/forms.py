@@ -4,7 +4,7 @@ from datetime import timezone as dt_timezone
 
 from django import forms
 
-from .models import Component, Impact, IncidentStatus, MaintenanceStatus
+from .models import Component, Impact, IncidentStatus
 
 IMPACTS = [(i.value, i.label) for i in Impact if i != Impact.MAINTENANCE]
 
@@ -61,6 +61,3 @@ def _utc(value):
 class UpdateForm(forms.Form):
     status = forms.CharField(required=False)
     body = forms.CharField(widget=forms.Textarea, required=False, label="Update")
-
-    def status_choices(self, incident):
-        return MaintenanceStatus.choices if incident.is_maintenance else IncidentStatus.choices

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.notifications.services import notify
+
 from .models import (
     CLOSED_STATUSES,
     Component,
@@ -243,10 +245,6 @@ def incident_published(*, incident_id: int, event: str) -> None:
 
 
 def _notify_followers(incident: Incident) -> None:
-    try:
-        from portal.notifications.services import notify
-    except ImportError:
-        return
     recipients = {f.user for f in incident.followers.select_related("user")}
     recipients |= {f.user for f in StatusFollower.objects.select_related("user")}
     if not recipients:
