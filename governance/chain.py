@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
+from functools import cached_property
 
 import requests
 from eth_account import Account
@@ -85,9 +85,10 @@ class Chain:
                     continue
                 raise
 
-    @property
+    @cached_property
     def chain_id(self) -> int:
-        return _chain_id_of(self.rpc_url, self)
+        """Read once per node (a failed read is not cached)."""
+        return self.retrying("reading the chain id", lambda: self.w3.eth.chain_id)
 
     def block_number(self) -> int:
         return self.retrying("reading the head block", lambda: self.w3.eth.block_number)
@@ -156,11 +157,6 @@ class Chain:
         except ChainUnavailable:
             return False
         return True
-
-
-@lru_cache(maxsize=32)
-def _chain_id_of(rpc_url: str, node: Chain) -> int:
-    return node.retrying("reading the chain id", lambda: node.w3.eth.chain_id)
 
 
 _nodes: dict[str, Chain] = {}
