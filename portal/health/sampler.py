@@ -9,7 +9,10 @@ import threading
 from datetime import datetime, timedelta
 
 from django.db import close_old_connections, transaction
+from django.urls import reverse
 from django.utils import timezone
+
+from portal.notifications.services import notify
 
 from . import status as status_logic
 from .checks import measure
@@ -25,6 +28,7 @@ from .models import (
     Sample,
     WebhookDelivery,
 )
+from .selectors import status_staff
 
 log = logging.getLogger(__name__)
 RAW_RETENTION = timedelta(days=7)
@@ -130,16 +134,7 @@ def open_draft_incident(*, component: Component, old: str, new: str, now: dateti
 def _tell_staff_of_draft(incident: Incident) -> None:
     """Staff learn of a draft in their notifications, so someone confirms or dismisses it."""
     try:
-        from portal.notifications.services import notify
-    except ImportError:
-        return
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-    from django.urls import reverse
-
-    staff = get_user_model().objects.filter(Q(is_staff=True) | Q(groups__name="admins"), is_active=True).distinct()
-    try:
-        notify(recipients=list(staff), verb="incident_update", url=reverse("health:incident", args=[incident.code]),
+        notify(recipients=list(status_staff()), verb="incident_update", url=reverse("health:incident", args=[incident.code]),
                text=f"Draft incident from the health checks: {incident.name}. Publish or dismiss it.")
     except Exception:
         log.exception("telling staff of draft incident %s failed", incident.pk)
