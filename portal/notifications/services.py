@@ -75,7 +75,8 @@ def notify(*, recipients: Iterable, verb: str, text: str, url: str, actor=None) 
             Notification.objects.filter(recipient_id__in=[r.recipient_id for r in rows], verb=verb, created=now)
             .values_list("pk", flat=True)
         )
-    transaction.on_commit(lambda: notification_broadcast(notification_ids=ids))
+    # robust: the rows are committed; a channel layer that is down must not turn the caller's write into an error.
+    transaction.on_commit(lambda: notification_broadcast(notification_ids=ids), robust=True)
     return len(created)
 
 
@@ -103,7 +104,7 @@ def notification_mark_read(*, user, notification_ids: Iterable[int] | None = Non
         qs = qs.filter(pk__in=list(notification_ids))
     changed = qs.update(read_at=timezone.now())
     if changed:
-        transaction.on_commit(lambda: notification_count_broadcast(user_id=user.pk))
+        transaction.on_commit(lambda: notification_count_broadcast(user_id=user.pk), robust=True)
     return changed
 
 

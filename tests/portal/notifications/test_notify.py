@@ -64,6 +64,24 @@ def test_someone_elses_notification_is_not_found(client):
     assert not Notification.objects.get().is_read
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_push_does_not_fail_the_committed_write(monkeypatch):
+    from django.db import transaction
+
+    from portal.notifications import services
+
+    def layer_down(group, event):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(services, "_group_send", layer_down)
+    alice = make_user("alice")
+    with transaction.atomic():
+        assert notify(recipients=[alice], verb="comment_reply", text="Bob replied", url="/") == 1
+    with transaction.atomic():
+        assert notification_mark_read(user=alice) == 1
+    assert Notification.objects.get().is_read
+
+
 def test_anonymous_centre_redirects_to_sign_in(client):
     assert client.get("/notifications/").status_code == HTTPStatus.FOUND
 
