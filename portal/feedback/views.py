@@ -131,16 +131,13 @@ def vote(request, pk: int):
         error, status = None, HTTPStatus.OK
     except (FeedbackError, RateLimited) as exc:
         error, status = str(exc), getattr(exc, "status", HTTPStatus.TOO_MANY_REQUESTS)
-        post.refresh_from_db()
-        voted, count = post.votes.filter(user_id=request.user.pk).exists(), post.vote_count
+        post = selectors.post_get(pk=pk, user=request.user)
+        voted, count = getattr(post, "i_voted", False), post.vote_count
     if request.htmx:
         context = {"post": post, "voted": voted, "count": count, "error": error}
         return TemplateResponse(request, "feedback/_vote.html", context, status=status)
     if error:
-        return TemplateResponse(
-            request, "feedback/post.html",
-            _post_context(request, selectors.post_get(pk=pk, user=request.user), error=error), status=status,
-        )
+        return TemplateResponse(request, "feedback/post.html", _post_context(request, post, error=error), status=status)
     return HttpResponseRedirect(request.POST.get("next") if request.POST.get("next", "").startswith("/feedback/") else post.get_absolute_url())
 
 

@@ -96,6 +96,20 @@ def test_anonymous_vote_is_refused(client, idea):
     assert not Vote.objects.exists()
 
 
+def test_rate_limited_vote_keeps_showing_the_vote_as_it_stands(client, bob, idea, settings):
+    settings.PORTAL = {**settings.PORTAL, "FEEDBACK_VOTES_PER_MINUTE": 1}
+    client.force_login(bob)
+    client.post(f"/feedback/{idea.pk}/vote/", headers={"HX-Request": "true"})
+    refused = client.post(f"/feedback/{idea.pk}/vote/", headers={"HX-Request": "true"})
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    html = refused.content.decode()
+    assert "You are voting very fast. Please wait a minute and try again." in html
+    assert 'aria-pressed="true"' in html and '<span class="vote__count" data-testid="vote-count">1</span>' in html
+    page = client.post(f"/feedback/{idea.pk}/vote/")  # without htmx: the post page with the sentence
+    assert page.status_code == HTTPStatus.TOO_MANY_REQUESTS and 'data-testid="action-error"' in page.content.decode()
+    assert Vote.objects.filter(post=idea, user=bob).count() == 1
+
+
 def test_unauthorised_status_change_through_the_page(client, bob, idea):
     client.force_login(bob)
     response = client.post(f"/feedback/{idea.pk}/status/", {"status": "planned", "note": "Sure"})
