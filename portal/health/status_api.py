@@ -1,9 +1,9 @@
 """Statuspage-compatible read API (`/api/v2/`). Public, cacheable for a few seconds, CORS open like Statuspage's."""
 
+from functools import wraps
 from http import HTTPStatus
 
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
 
 from . import selectors
 from .statuspage import components_list, incident_dict, page_dict, status_dict
@@ -16,6 +16,21 @@ def _answer(request, body: dict, status: int = HTTPStatus.OK) -> JsonResponse:
     return response
 
 
+def read_only(view):
+    """Like Django's require_GET, but the refusal is JSON like every other answer of this API."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = _answer(request, {"error": "The status API is read-only; use GET."},
+                               HTTPStatus.METHOD_NOT_ALLOWED)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _page(request) -> dict:
     return page_dict(request=request, updated_at=selectors.page_updated_at())
 
@@ -25,7 +40,7 @@ def _status(components, incidents) -> dict:
     return status_dict(indicator=state.indicator, any_maintenance=state.any_maintenance)
 
 
-@require_GET
+@read_only
 def summary(request):
     components = selectors.component_list()
     unresolved = selectors.unresolved_incidents()
@@ -39,42 +54,42 @@ def summary(request):
     })
 
 
-@require_GET
+@read_only
 def status(request):
     return _answer(request, {"page": _page(request),
                              "status": _status(selectors.component_list(), selectors.unresolved_incidents())})
 
 
-@require_GET
+@read_only
 def components(request):
     return _answer(request, {"page": _page(request), "components": components_list(selectors.component_list())})
 
 
-@require_GET
+@read_only
 def incidents(request):
     return _answer(request, {"page": _page(request),
                              "incidents": [incident_dict(i, request=request) for i in selectors.recent_incidents()]})
 
 
-@require_GET
+@read_only
 def incidents_unresolved(request):
     return _answer(request, {"page": _page(request),
                              "incidents": [incident_dict(i, request=request) for i in selectors.unresolved_incidents()]})
 
 
-@require_GET
+@read_only
 def maintenances(request):
     return _answer(request, {"page": _page(request), "scheduled_maintenances": [
         incident_dict(i, request=request) for i in selectors.maintenances()]})
 
 
-@require_GET
+@read_only
 def maintenances_upcoming(request):
     return _answer(request, {"page": _page(request), "scheduled_maintenances": [
         incident_dict(i, request=request) for i in selectors.upcoming_maintenances()]})
 
 
-@require_GET
+@read_only
 def maintenances_active(request):
     return _answer(request, {"page": _page(request), "scheduled_maintenances": [
         incident_dict(i, request=request) for i in selectors.active_maintenances()]})

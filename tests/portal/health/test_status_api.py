@@ -134,7 +134,9 @@ def test_unknown_endpoint_and_wrong_method_answer_json(client):
     response = client.get("/api/v2/pages.json")
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response.json() == {"error": "There is no such status API endpoint; see /api/v2/summary.json."}
-    assert client.post("/api/v2/summary.json").status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    refused = client.post("/api/v2/summary.json")
+    assert refused.status_code == HTTPStatus.METHOD_NOT_ALLOWED and refused["Allow"] == "GET, HEAD"
+    assert refused.json() == {"error": "The status API is read-only; use GET."}
 
 
 @pytest.mark.django_db
