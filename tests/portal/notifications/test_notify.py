@@ -82,6 +82,22 @@ def test_a_failed_push_does_not_fail_the_committed_write(monkeypatch):
     assert Notification.objects.get().is_read
 
 
+def test_unknown_preference_verbs_are_ignored(client):
+    alice = make_user("alice")
+    client.force_login(alice)
+    assert client.post("/notifications/preferences/", {"verbs": ["nonsense", "comment_reply"]}).status_code == HTTPStatus.FOUND
+    muted = set(MutedVerb.objects.filter(user=alice).values_list("verb", flat=True))
+    assert "nonsense" not in muted and "comment_reply" not in muted and len(muted) == 4
+
+
+def test_a_notification_never_redirects_off_site(client):
+    alice = make_user("alice")
+    notify(recipients=[alice], verb="comment_reply", text="x", url="https://evil.example/phish")
+    client.force_login(alice)
+    response = client.get(f"/notifications/{Notification.objects.get().pk}/")
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/notifications/"
+
+
 def test_anonymous_centre_redirects_to_sign_in(client):
     assert client.get("/notifications/").status_code == HTTPStatus.FOUND
 
