@@ -5,6 +5,7 @@ import hmac
 import json
 import threading
 from datetime import timedelta
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -130,3 +131,28 @@ def test_staff_see_failed_deliveries_on_the_status_page(client, staff, member, r
     assert "webhook delivery failed" not in client.get("/status/").content.decode()
     client.force_login(staff)
     assert "1 webhook delivery failed or is being retried." in client.get("/status/").content.decode()
+
+
+NO_DELIVERIES = {"deliveries-TOTAL_FORMS": 0, "deliveries-INITIAL_FORMS": 0}  # the admin's inline of past deliveries
+
+
+@pytest.mark.parametrize("url, sentence", [
+    ("not a url", "Enter a valid URL."),
+    ("", "This field is required."),
+    ("https://example.com/" + "x" * 500, "Ensure this value has at most 500 characters"),
+])
+@pytest.mark.django_db
+def test_admins_cannot_save_a_webhook_with_a_bad_url(admin_client, url, sentence):
+    response = admin_client.post("/admin/health/webhook/add/",
+                                 {"url": url, "secret": "s" * 48, "description": "pager", "active": "on", **NO_DELIVERIES})
+    assert response.status_code == HTTPStatus.OK  # the admin shows the form again with the error
+    assert sentence in response.content.decode()
+    assert not Webhook.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_good_webhook_saves(admin_client):
+    response = admin_client.post("/admin/health/webhook/add/", {"url": "https://ops.example/hook", "secret": "s" * 48,
+                                                                "active": "on", **NO_DELIVERIES})
+    assert response.status_code == HTTPStatus.FOUND
+    assert Webhook.objects.get().url == "https://ops.example/hook"
