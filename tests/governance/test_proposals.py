@@ -144,6 +144,21 @@ def test_each_proposal_gets_a_discussion_thread(make_proposal, client):
     assert proposal.thread.get_absolute_url() in page
 
 
+def test_the_proposal_page_shows_the_latest_visible_comments(make_proposal, client, dev_accounts):
+    from portal.discussion.models import Comment
+    from portal.discussion.services import comment_post
+
+    proposal = make_proposal("basic")
+    author = make_user(dev_accounts[2].address)
+    comment_post(thread=proposal.thread, author=author, body="The reserve covers **twice** the target.")
+    hidden = comment_post(thread=proposal.thread, author=author, body="Something a moderator hid.")
+    Comment.objects.filter(pk=hidden.pk).update(hidden=True)
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    assert 'data-testid="thread-embed"' in page
+    assert "The reserve covers twice the target." in page and "1 comment →" in page
+    assert "Something a moderator hid." not in page
+
+
 def test_proposal_page_query_count_does_not_grow_with_votes(
     make_proposal, ballot, post_vote, dev_accounts, client, django_assert_max_num_queries
 ):
