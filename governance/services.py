@@ -230,8 +230,8 @@ def _thread_for(proposal: Proposal):
     return thread_create(
         title=f"{proposal.label}: {proposal.title}"[:200],
         category_slug=portal_option("PROPOSAL_THREAD_CATEGORY", "governance"),
-        author=None,
         body=f"Discussion of [{proposal.label}]({proposal.get_absolute_url()}).",
+        owner=proposal.author,
     )
 
 

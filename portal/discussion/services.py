@@ -91,10 +91,11 @@ def category_ensure(*, slug: str) -> Category:
 
 
 @transaction.atomic
-def thread_create(*, title: str, category_slug: str, author=None, body: str = "") -> Thread:
+def thread_create(*, title: str, category_slug: str, author=None, body: str = "", owner=None) -> Thread:
     """Start a thread in a category. `author=None` is the system (e.g. the thread that comes with a proposal) and
     skips the posting checks; a person must be allowed to post, and only moderators start threads in staff-only
-    categories."""
+    categories. A system thread may have an `owner` (the proposal's or feedback post's author), who is told of
+    comments in it."""
     category = Category.objects.filter(slug=category_slug).first()
     if category is None and category_slug in DEFAULT_CATEGORIES:
         # The seeding migration's rows are gone after a flush (transactional tests); bring the default back.
@@ -113,7 +114,7 @@ def thread_create(*, title: str, category_slug: str, author=None, body: str = ""
             raise DiscussionError(f"Only moderators may start threads in {category.name}.", HTTPStatus.FORBIDDEN)
         body = _clean_body(body, what="opening post", max_length=20_000)
         _rate_limit(author)
-    thread = Thread(category=category, title=title, body=body, author=author)
+    thread = Thread(category=category, title=title, body=body, author=author or owner)
     thread.full_clean()
     thread.save()
     return thread

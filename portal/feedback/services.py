@@ -117,17 +117,14 @@ def _thread_for(post: Post):
 
     try:
         with transaction.atomic():
-            # Created as the system (the post already passed the poster's checks), then owned by the post's author
-            # so replies in it reach them.
-            thread = thread_create(
+            # Created as the system (the post already passed the poster's checks), owned by the post's author so
+            # comments in it reach them.
+            return thread_create(
                 title=post.title,
                 category_slug=FEEDBACK_CATEGORY,
-                author=None,
                 body=f"Comments on the feedback post [“{post.title}”]({post.get_absolute_url()}).",
+                owner=post.author,
             )
-            thread.author = post.author
-            thread.save(update_fields=["author"])
-            return thread
     except DiscussionError as error:
         log.warning("feedback post %s has no comment thread: %s", post.pk, error)
         return None

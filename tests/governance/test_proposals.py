@@ -144,6 +144,18 @@ def test_each_proposal_gets_a_discussion_thread(make_proposal, client):
     assert proposal.thread.get_absolute_url() in page
 
 
+def test_a_comment_on_the_proposal_thread_tells_its_author(make_proposal, dev_accounts,
+                                                         django_capture_on_commit_callbacks):
+    from portal.discussion.services import comment_post
+    from portal.notifications.models import Notification
+
+    proposal = make_proposal("basic")
+    assert proposal.thread.author_id == proposal.author_id
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_post(thread=proposal.thread, author=make_user(dev_accounts[3].address), body="Why 10% and not 12%?")
+    assert Notification.objects.filter(recipient=proposal.author, verb="comment_reply").count() == 1
+
+
 def test_the_proposal_page_shows_the_latest_visible_comments(make_proposal, client, dev_accounts):
     from portal.discussion.models import Comment
     from portal.discussion.services import comment_post
