@@ -110,7 +110,7 @@ def incident_create(
     incident.components.set(components)
     _add_update(incident=incident, status=status, body=body, user=user, now=now, components=components)
     if not draft:
-        transaction.on_commit(lambda: incident_published(incident_id=incident.pk, event="incident.created"))
+        transaction.on_commit(lambda: incident_published(incident_id=incident.pk, event="incident.created", actor=user))
     return incident
 
 
@@ -140,7 +140,7 @@ def maintenance_schedule(
     incident.save()
     incident.components.set(components)
     _add_update(incident=incident, status="scheduled", body=body, user=user, now=now, components=[])
-    transaction.on_commit(lambda: incident_published(incident_id=incident.pk, event="maintenance.scheduled"))
+    transaction.on_commit(lambda: incident_published(incident_id=incident.pk, event="maintenance.scheduled", actor=user))
     return incident
 
 
@@ -174,7 +174,7 @@ def incident_update_post(*, user, incident: Incident, status: str, body: str) ->
     update = _add_update(incident=incident, status=status, body=body, user=user, now=now,
                          components=list(incident.components.all()))
     event = "incident.created" if was_draft else "incident.updated"
-    transaction.on_commit(lambda: incident_published(incident_id=incident.pk, event=event))
+    transaction.on_commit(lambda: incident_published(incident_id=incident.pk, event=event, actor=user))
     if incident.is_maintenance:
         from .sampler import components_refresh
 
@@ -192,7 +192,7 @@ def incident_confirm(*, user, incident: Incident) -> Incident:
     incident.created_by = incident.created_by or user
     incident.updated_at = timezone.now()
     incident.save(update_fields=["draft", "created_by", "updated_at"])
-    transaction.on_commit(lambda: incident_published(incident_id=incident.pk, event="incident.created"))
+    transaction.on_commit(lambda: incident_published(incident_id=incident.pk, event="incident.created", actor=user))
     return incident
 
 
@@ -232,19 +232,20 @@ def incident_follow(*, user, incident: Incident, follow: bool = True) -> bool:
 # --- after commit: live page, followers, webhooks --------------------------------------------------------------
 
 
-def incident_published(*, incident_id: int, event: str) -> None:
-    """An incident appeared or changed: refresh live pages, tell followers, queue webhooks."""
+def incident_published(*, incident_id: int, event: str, actor=None) -> None:
+    """An incident appeared or changed: refresh live pages, tell followers (not the staff member who did it), queue
+    webhooks."""
     incident = Incident.objects.filter(pk=incident_id, draft=False).first()
     if incident is None:
         return
     status_broadcast(incident=incident)
-    _notify_followers(incident)
+    _notify_followers(incident, actor=actor)
     from .statuspage import incident_dict
 
     webhooks_enqueue(event=event, payload={"incident": incident_dict(incident, request=None)})
 
 
-def _notify_followers(incident: Incident) -> None:
+def _notify_followers(incident: Incident, *, actor=None) -> None:
     recipients = {f.user for f in incident.followers.select_related("user")}
     recipients |= {f.user for f in StatusFollower.objects.select_related("user")}
     if not recipients:
@@ -255,7 +256,7 @@ def _notify_followers(incident: Incident) -> None:
         text += f" — {latest.body[:140]}"
     try:
         notify(recipients=recipients, verb="incident_update", text=text,
-               url=reverse("health:incident", args=[incident.code]))
+               url=reverse("health:incident", args=[incident.code]), actor=actor)
     except Exception:  # a notification problem must not undo or hide the update itself
         log.exception("notifying the followers of incident %s failed", incident.pk)
 

@@ -84,6 +84,7 @@ def incident(staff, rpc_component):
 @pytest.mark.django_db
 def test_staff_post_updates_and_followers_are_notified(client, staff, member, incident, django_capture_on_commit_callbacks):
     IncidentFollower.objects.create(incident=incident, user=member)
+    IncidentFollower.objects.create(incident=incident, user=staff)  # the one posting is not told of their own update
     client.force_login(staff)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/status/incidents/{incident.code}/updates/",
@@ -99,6 +100,7 @@ def test_staff_post_updates_and_followers_are_notified(client, staff, member, in
     assert notes.count() == 2
     assert notes.first().url == f"/status/incidents/{incident.code}/"
     assert "RPC slow: resolved — All good." in notes.first().text
+    assert not Notification.objects.filter(recipient=staff).exists()
 
 
 @pytest.mark.parametrize("data, status, sentence", [
