@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from portal.conf import portal_option
 from portal.discussion.permissions import is_moderator
+from portal.notifications.services import notify
 from portal.ratelimit import Limit
 
 from .models import (
@@ -64,12 +65,6 @@ def _clean_text(text: str, *, what: str, max_length: int, required: bool = True)
     if len(text) > max_length:
         raise FeedbackError(f"The {what} is too long: {len(text):,} characters, at most {max_length:,} are allowed.")
     return text
-
-
-def _notify(**kwargs) -> None:
-    from portal.notifications.services import notify
-
-    notify(**kwargs)
 
 
 def _recount(post_ids: Iterable[int]) -> None:
@@ -227,7 +222,7 @@ def post_status_set(*, post: Post, by, status: str, note: str) -> StatusChange:
     url = post.get_absolute_url()
     text = f"“{post.title}” is now {label}: {note[:120]}"
     transaction.on_commit(
-        lambda: _notify(recipients=recipients, verb="post_status", text=text, url=url, actor=by)
+        lambda: notify(recipients=recipients, verb="post_status", text=text, url=url, actor=by), robust=True
     )
     return change
 
@@ -262,7 +257,9 @@ def post_merge(*, source: Post, target: Post, by, note: str = "") -> Post:
     _recount([source.pk, target.pk])
     url = target.get_absolute_url()
     text = f"“{source.title}” was merged into “{target.title}”; your vote moved with it"
-    transaction.on_commit(lambda: _notify(recipients=recipients, verb="post_status", text=text, url=url, actor=by))
+    transaction.on_commit(
+        lambda: notify(recipients=recipients, verb="post_status", text=text, url=url, actor=by), robust=True
+    )
     target.refresh_from_db()
     return target
 

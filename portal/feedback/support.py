@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import BODY_MAX_LENGTH, Kind, Post, Status
-from .services import FeedbackError, _clean_text, _locked, _notify, _require_staff, _require_user
+from portal.notifications.services import notify
+
+from .services import FeedbackError, _clean_text, _locked, _require_staff, _require_user
 
 
 def _question(post: Post, by, *, doing: str, asker: bool = False) -> Post:
@@ -48,7 +50,9 @@ def question_answer(*, post: Post, by, body: str) -> Post:
     post.full_clean()
     post.save()
     asker, url, text = post.author, post.get_absolute_url(), f"Staff answered your question “{post.title}”"
-    transaction.on_commit(lambda: _notify(recipients=[asker], verb="question_answered", text=text, url=url, actor=by))
+    transaction.on_commit(
+        lambda: notify(recipients=[asker], verb="question_answered", text=text, url=url, actor=by), robust=True
+    )
     return post
 
 
@@ -89,5 +93,7 @@ def question_reopen(*, post: Post, by) -> Post:
     post.save(update_fields=["accepted_at", "solved_at", "status"])
     staff = [u for u in (post.claimed_by, post.answered_by) if u is not None]
     url, text = post.get_absolute_url(), f"{by} reopened the question “{post.title}”"
-    transaction.on_commit(lambda: _notify(recipients=staff, verb="question_answered", text=text, url=url, actor=by))
+    transaction.on_commit(
+        lambda: notify(recipients=staff, verb="question_answered", text=text, url=url, actor=by), robust=True
+    )
     return post
