@@ -11,7 +11,7 @@ from governance import selectors, services
 from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
 from governance.models import Category, Proposal, ProposalState
 from governance.recount import proposal_export
-from portal.conf import portal_option
+from portal.conf import portal_settings
 from portal.ratelimit import Limit, client_ip
 
 router = Router()
@@ -140,7 +140,7 @@ class VoteIn(Schema):
 
 @router.post("/proposals/{number}/votes", summary="Cast a signed vote (EIP-712)", response={201: dict})
 def cast_vote(request: HttpRequest, number: int, payload: VoteIn):
-    Limit("vote-ip", int(portal_option("VOTES_PER_IP_PER_MINUTE", 120)), 60).hit(client_ip(request))
+    Limit("vote-ip", portal_settings().votes_per_ip_per_minute, 60).hit(client_ip(request))
     proposal = selectors.proposal_get(number=number)
     try:
         ballot = SignedBallot.from_fields(

@@ -15,10 +15,8 @@ from eth_utils import keccak
 from web3 import Web3
 
 from governance.chain import CallReverted, ChainUnavailable, chain
-from portal.conf import portal_option
+from portal.conf import portal_settings
 
-DEFAULT_CHUNK_SIZE = 500
-DEFAULT_WORKERS = 4
 AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
 _WORD = 32
 _TRUE = (1).to_bytes(_WORD, "big")
@@ -98,7 +96,7 @@ def aggregate3(
         return []
     node = chain(chain_id)
     target = Web3.to_checksum_address(multicall or multicall_address(chain_id))
-    size = max(1, int(chunk_size or portal_option("WEIGHT_CHUNK_SIZE") or DEFAULT_CHUNK_SIZE))
+    size = max(1, int(chunk_size or portal_settings().weight_chunk_size))
     chunks = [calls[at : at + size] for at in range(0, len(calls), size)]
 
     # Where the batch contract has no code at `block` (a snapshot older than its deployment, a chain without it), its
@@ -108,7 +106,7 @@ def aggregate3(
     def run(chunk: Sequence[Call]) -> list[bytes | None]:
         return _aggregate_chunk(node, target, chunk, block, chain_id=chain_id, lend_code=lend_code)
 
-    pool_size = min(len(chunks), max(1, int(workers or portal_option("WEIGHT_READ_WORKERS") or DEFAULT_WORKERS)))
+    pool_size = min(len(chunks), max(1, int(workers or portal_settings().weight_read_workers)))
     if pool_size == 1:
         answers = [run(chunk) for chunk in chunks]
     else:

@@ -17,6 +17,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.providers.rpc import HTTPProvider
 
 from portal.conf import portal_settings
+from portal.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ RPC_RETRIES = 3
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, OSError)
 
 
-class ChainUnavailable(Exception):
+class ChainUnavailable(Unavailable):
     """The node could not be reached or did not answer; the message is a sentence a person can read."""
 
 

@@ -14,7 +14,7 @@ from web3 import Web3
 from governance.chain import Chain, ChainUnavailable, home_chain_id
 from governance.contracts import artifact
 from governance.devchain import deployments_file
-from portal.conf import portal_option, portal_settings
+from portal.conf import portal_settings
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def contract_address(name: str, *, chain_id: int | None = None) -> str | None:
     except ChainUnavailable:
         home = None
     if chain_id is None or chain_id == home:
-        configured = portal_option("CONTRACTS") or {}
+        configured = portal_settings().contracts
         if configured.get(name):
             return Web3.to_checksum_address(configured[name])
         chain_id = home

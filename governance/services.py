@@ -19,7 +19,8 @@ from governance import tally as tallies
 from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
 from governance.models import Category, Proposal, ProposalEvent, ProposalState, ProposalTally, QuorumKind, Vote
 from governance.selectors import snapshot_weight
-from portal.conf import portal_option, portal_settings
+from portal.conf import portal_settings
+from portal.errors import Refusal
 from portal.ratelimit import Limit
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,8 @@ TIMESTAMP_TOLERANCE_SECONDS = 600
 TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
-class GovernanceError(Exception):
-    """A refused write; `str(error)` is the sentence the person reads, `status` the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = HTTPStatus.BAD_REQUEST):
-        super().__init__(message)
-        self.status = status
+class GovernanceError(Refusal):
+    """Transitional name for portal.errors.Refusal in this app."""
 
 
 def _is_admin(user) -> bool:
@@ -95,8 +92,8 @@ def _clean_fields(
 ) -> dict:
     title = (title or "").strip()
     body = (body or "").strip()
-    max_body = int(portal_option("PROPOSAL_MAX_BODY", 20_000))
-    max_choices = int(portal_option("PROPOSAL_MAX_CHOICES", 10))
+    max_body = portal_settings().proposal_max_body
+    max_choices = portal_settings().proposal_max_choices
     if not title:
         raise GovernanceError("The proposal needs a title.")
     if len(title) > 200:
@@ -125,7 +122,7 @@ def _clean_fields(
         raise GovernanceError("Give the start and the end of the voting period.")
     if end <= start:
         raise GovernanceError("The voting period must end after it starts.")
-    max_days = int(portal_option("PROPOSAL_MAX_VOTING_DAYS", 60))
+    max_days = portal_settings().proposal_max_voting_days
     if end - start > timedelta(days=max_days):
         raise GovernanceError(f"The voting period may last at most {max_days} days.")
     if quorum_kind not in QuorumKind.values:
@@ -147,7 +144,7 @@ def _clean_fields(
 
 def _check_threshold(author) -> None:
     """Proposal threshold: a minimum weight right now through the default strategies; admins are exempt."""
-    threshold = Decimal(str(portal_option("PROPOSAL_THRESHOLD", "1")))
+    threshold = portal_settings().proposal_threshold
     if threshold <= 0 or _is_admin(author):
         return
     from governance.chain import chain
@@ -187,7 +184,7 @@ def proposal_create(
         end=end, quorum_kind=quorum_kind, quorum_value=quorum_value,
     )
     if not _is_admin(author):
-        max_open = int(portal_option("PROPOSAL_MAX_OPEN_PER_AUTHOR", 3))
+        max_open = portal_settings().proposal_max_open_per_author
         now = timezone.now()
         open_count = (
             Proposal.objects.filter(author=author, cancelled_at__isnull=True, executed_at__isnull=True)
@@ -200,7 +197,7 @@ def proposal_create(
                 "Wait until one closes, or cancel a draft.",
                 HTTPStatus.TOO_MANY_REQUESTS,
             )
-        Limit("proposal-create", int(portal_option("PROPOSALS_PER_HOUR", 5)), 3600).hit(
+        Limit("proposal-create", portal_settings().proposals_per_hour, 3600).hit(
             str(author.pk), message="You are creating proposals too fast. Please wait an hour and try again."
         )
         _check_threshold(author)
@@ -229,7 +226,7 @@ def _thread_for(proposal: Proposal):
         return None
     return thread_create(
         title=f"{proposal.label}: {proposal.title}"[:200],
-        category_slug=portal_option("PROPOSAL_THREAD_CATEGORY", "governance"),
+        category_slug=portal_settings().proposal_thread_category,
         body=f"Discussion of [{proposal.label}]({proposal.get_absolute_url()}).",
         owner=proposal.author,
     )
@@ -471,7 +468,7 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
     except BadSignature as exc:
         raise GovernanceError(str(exc), HTTPStatus.BAD_REQUEST) from None
     # Counted per proven signer, so nobody can use up someone else's budget with forged envelopes.
-    Limit("vote-cast", int(portal_option("VOTES_PER_MINUTE", 20)), 60).hit(
+    Limit("vote-cast", portal_settings().votes_per_minute, 60).hit(
         ballot.voter.lower(), message="Too many votes from this wallet. Please wait a minute and try again."
     )
     weight = snapshot_weight(proposal=proposal, address=ballot.voter)

@@ -25,7 +25,7 @@ from eth_hash.auto import keccak
 
 from governance.batch import Call, aggregate3, selector, word
 from governance.chain import CallReverted, ChainUnavailable, chain, home_chain_id
-from portal.conf import portal_option
+from portal.conf import portal_settings
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,6 @@ ERC20_VOTES = "erc20-votes"
 ERC721_BALANCE_OF = "erc721-balance-of"
 KINDS = (ERC20_BALANCE_OF, ERC20_VOTES, ERC721_BALANCE_OF)
 MAX_STRATEGIES = 10
-DEFAULT_CONFIRMATIONS = 3
-DEFAULT_BADGE_WEIGHT = Decimal(100)
 MAX_DECIMALS = 36
 MAX_MULTIPLIER = Decimal(10) ** 18
 OVERLAP_FROM = 200  # from this many addresses, checksums are checked while the chain answers
@@ -168,7 +166,7 @@ def default_strategies() -> list[Strategy]:
     tokens per badge). Contracts that are not deployed are left out."""
     from governance.deploy import contract_address
 
-    configured = portal_option("DEFAULT_STRATEGIES")
+    configured = portal_settings().default_strategies
     if configured:
         return strategies_from_json(list(configured))
     home = home_chain_id()
@@ -178,7 +176,7 @@ def default_strategies() -> list[Strategy]:
         strategies.append(Strategy(kind=ERC20_VOTES, chain_id=home, address=token))
     badge = contract_address("AchievementBadge")
     if badge:
-        badge_weight = Decimal(str(portal_option("BADGE_WEIGHT", DEFAULT_BADGE_WEIGHT)))
+        badge_weight = portal_settings().badge_weight
         strategies.append(
             Strategy(
                 kind=ERC721_BALANCE_OF, chain_id=home, address=badge, multiplier=badge_weight, decimals=0
@@ -191,8 +189,8 @@ def snapshot_fix(*, chain_id: int | None = None, confirmations: int | None = Non
     """The snapshot for a proposal opening now: head minus the confirmation depth (PORTAL["SNAPSHOT_CONFIRMATIONS"],
     default 3; never below block 0) and that block's timestamp in UTC. Raises ChainUnavailable."""
     node = chain(chain_id)
-    depth = confirmations if confirmations is not None else portal_option("SNAPSHOT_CONFIRMATIONS")
-    depth = DEFAULT_CONFIRMATIONS if depth is None else max(0, int(depth))
+    depth = confirmations if confirmations is not None else portal_settings().snapshot_confirmations
+    depth = max(0, int(depth))
     block = max(node.block_number() - depth, 0)
     return block, block_time(node, block)
 

@@ -16,16 +16,10 @@ from decimal import Decimal
 from django.core.cache import cache
 
 from governance.chain import ChainUnavailable, chain
-from portal.conf import portal_option
+from portal.conf import portal_settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIERS = (
-    {"slug": "bronze", "name": "Bronze", "threshold": "100"},
-    {"slug": "silver", "name": "Silver", "threshold": "1000"},
-    {"slug": "gold", "name": "Gold", "threshold": "10000"},
-)
-DEFAULT_CACHE_SECONDS = 60
 FAILURE_CACHE_SECONDS = 10
 _UNKNOWN = "?"
 _CHAIN_DOWN_KEY = "loyalty-weight:chain-down"
@@ -51,7 +45,7 @@ class Standing:
 
 def tiers() -> list[Tier]:
     """The configured tiers, lowest threshold first."""
-    configured = portal_option("TIERS") or DEFAULT_TIERS
+    configured = portal_settings().tier_table()
     ordered = sorted(configured, key=lambda item: Decimal(str(item["threshold"])))
     return [
         Tier(slug=item["slug"], name=item["name"], rank=rank, threshold=Decimal(str(item["threshold"])))
@@ -100,7 +94,7 @@ def loyalty_standings(addresses: Iterable[str]) -> dict[str, Standing]:
             weights[address] = None if value == _UNKNOWN else Decimal(value)
     if missing:
         fresh = current_weights(missing)
-        ttl = int(portal_option("TIER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+        ttl = portal_settings().tier_cache_seconds
         found = {_cache_key(a): str(w) for a, w in fresh.items() if w is not None}
         failed = {_cache_key(a): _UNKNOWN for a, w in fresh.items() if w is None}
         if found:

@@ -1,11 +1,24 @@
 """The portal's settings as one typed object (allauth's `app_settings` is the model).
 
-Read at call time, so `override_settings(PORTAL=...)` in tests takes effect.
+Every key of `settings.PORTAL` is a field of `PortalSettings` below, with its default here and nowhere else. Values
+may arrive as strings from the environment (portal/settings.py passes them through) and are cast to the field's
+type; a value that does not fit, or a key that is not a setting (a typo), raises ImproperlyConfigured with a
+sentence naming the variable. `PortalConfig.ready()` reads them once at start-up so a bad value stops the server.
+
+Read at call time, so `override_settings(PORTAL=...)` and tests that change `settings.PORTAL` take effect.
 """
 
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 # Anvil's well-known development accounts #0–#9 (mnemonic "test test … junk"): public keys, never trusted in production.
 DEV_ACCOUNTS = (
@@ -20,44 +33,153 @@ DEV_ACCOUNTS = (
     "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f",
     "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
 )
+_DEV_ACCOUNTS_LOWER = frozenset(a.lower() for a in DEV_ACCOUNTS)
+
+DEFAULT_TIERS = (
+    {"slug": "bronze", "name": "Bronze", "threshold": "100"},
+    {"slug": "silver", "name": "Silver", "threshold": "1000"},
+    {"slug": "gold", "name": "Gold", "threshold": "10000"},
+)
 
 
 @dataclass(frozen=True)
 class PortalSettings:
-    """The settings every part of the portal relies on. App-specific options: `portal_option(name, default)`."""
+    """Every portal setting. The attribute is the lower-case key of `settings.PORTAL` (and of its environment
+    variable, where there is one)."""
 
+    # The chain and signatures
     chain_rpc_url: str = "http://127.0.0.1:8545"
+    chain_rpc_urls: dict[int, str] = field(default_factory=dict)
     chain_id: int | None = None
     siwe_domain: str | None = None
     governance_name: str = "Portal Governance"
     site_name: str = "Lending DAO Portal"
-    chain_rpc_urls: dict[int, str] = field(default_factory=dict)
     multicall_address: str | None = None
     refuse_dev_keys: bool = False
-    extra: dict = field(default_factory=dict)
+    contracts: dict[str, str] = field(default_factory=dict)
+
+    # Voting weight
+    snapshot_confirmations: int = 3
+    weight_chunk_size: int = 500
+    weight_read_workers: int = 4
+    badge_weight: Decimal = Decimal(100)
+    default_strategies: list | None = None
+    tiers: list | None = None
+    tier_cache_seconds: int = 60
+
+    # Proposals and votes
+    proposal_threshold: Decimal = Decimal(1)
+    proposal_max_body: int = 20_000
+    proposal_max_choices: int = 10
+    proposal_max_voting_days: int = 60
+    proposal_max_open_per_author: int = 3
+    proposals_per_hour: int = 5
+    proposal_thread_category: str = "governance"
+    votes_per_minute: int = 20
+    votes_per_ip_per_minute: int = 120
+
+    # Discussion
+    discussion_auto_hide_flags: int = 3
+    discussion_edit_grace_seconds: int = 60 * 60
+    discussion_new_account_hours: int = 24
+    discussion_new_account_posts_per_minute: int = 5
+    discussion_posts_per_minute: int = 12
+
+    # Feedback
+    feedback_posts_per_hour: int = 10
+    feedback_votes_per_minute: int = 30
+    feedback_figures_days: int = 90
+    promoted_proposal_start_days: int = 3
+    promoted_proposal_days: int = 7
+
+    # Health and status
+    health_ws_poll_seconds: float = 5.0
+    health_page_id: str | None = None
+    health_reference_rpc_url: str | None = None
+    health_rpc_timeout_seconds: float = 5.0
 
     def is_dev_account(self, address: str) -> bool:
-        return address.lower() in {a.lower() for a in DEV_ACCOUNTS}
+        return address.lower() in _DEV_ACCOUNTS_LOWER
+
+    def tier_table(self) -> tuple[dict, ...]:
+        return tuple(self.tiers) if self.tiers else DEFAULT_TIERS
 
 
-_KNOWN = {
-    "CHAIN_RPC_URL": "chain_rpc_url",
-    "CHAIN_ID": "chain_id",
-    "SIWE_DOMAIN": "siwe_domain",
-    "GOVERNANCE_NAME": "governance_name",
-    "SITE_NAME": "site_name",
-    "CHAIN_RPC_URLS": "chain_rpc_urls",
-    "MULTICALL_ADDRESS": "multicall_address",
-    "REFUSE_DEV_KEYS": "refuse_dev_keys",
-}
+_FIELDS = {f.name: f for f in dataclasses.fields(PortalSettings)}
+_HINTS = typing.get_type_hints(PortalSettings)
+
+
+def _cast(name: str, value, hint):
+    """`value` as the field's type; strings (from the environment) are parsed."""
+    optional = False
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional, hint = True, args[0]
+        origin = typing.get_origin(hint)
+    if value is None or (optional and isinstance(value, str) and not value.strip()):
+        if optional:
+            return None
+        raise ValueError("it may not be empty")
+    base = origin or hint
+    if base is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError("it must be 1/0, true/false, yes/no or on/off")
+    if base is int:
+        if isinstance(value, bool):
+            raise ValueError("it must be a whole number")
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not (text.isascii() and text.lstrip("-").isdigit()):
+            raise ValueError("it must be a whole number")
+        return int(text)
+    if base is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError("it must be a number") from None
+    if base is Decimal:
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError("it must be a decimal number") from None
+        if not number.is_finite():
+            raise ValueError("it must be a finite decimal number")
+        return number
+    if base is str:
+        return str(value).strip()
+    if base in (dict, list):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValueError("it must be JSON") from None
+        if not isinstance(value, base):
+            raise ValueError(f"it must be a JSON {'object' if base is dict else 'list'}")
+        return value
+    return value
+
+
+def _build(raw: dict) -> PortalSettings:
+    values = {}
+    for key, value in raw.items():
+        name = str(key).lower()
+        if name not in _FIELDS:
+            raise ImproperlyConfigured(f"PORTAL[{key!r}] is not a portal setting; see portal/conf.py for the list.")
+        try:
+            values[name] = _cast(name, value, _HINTS[name])
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{key} is set to {value!r}, but {exc}.") from None
+    return PortalSettings(**values)
 
 
 def portal_settings() -> PortalSettings:
-    raw = dict(getattr(settings, "PORTAL", {}))
-    known = {attr: raw.pop(key) for key, attr in _KNOWN.items() if key in raw}
-    return PortalSettings(**known, extra=raw)
-
-
-def portal_option(name: str, default=None):
-    """An optional app setting from `settings.PORTAL` (e.g. "VOTES_PER_MINUTE"), with the app's default."""
-    return getattr(settings, "PORTAL", {}).get(name, default)
+    """The current settings, typed. Raises ImproperlyConfigured naming the variable when one is wrong."""
+    return _build(dict(getattr(settings, "PORTAL", {})))

@@ -5,11 +5,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-
-class RateLimited(Exception):
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
+from portal.errors import RateLimited
 
 
 @dataclass(frozen=True)

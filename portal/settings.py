@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.accounts.middleware.SuspendedAccountMiddleware",
+    "portal.errors.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -229,23 +230,26 @@ def _chain_rpc_urls(raw: str) -> dict[int, str]:
     urls: dict[int, str] = {}
     for item in filter(None, (part.strip() for part in raw.split(","))):
         chain_id, _, url = item.partition("=")
-        if not chain_id.strip().isdigit() or not url:
+        chain_id = chain_id.strip()
+        if not (chain_id.isascii() and chain_id.isdigit()) or not url:
             raise ImproperlyConfigured(f"CHAIN_RPC_URLS entry {item!r} is not of the form CHAIN_ID=URL.")
         urls[int(chain_id)] = url.strip()
     return urls
 
 
-# Everything portal-specific lives in one dict, read through portal.conf.portal_settings().
+# Everything portal-specific lives in one dict, read through portal.conf.portal_settings(), which holds every key's
+# type and default and validates them at start-up. Environment values pass through as text; only set ones.
+_PORTAL_FROM_ENV = (
+    "CHAIN_ID", "SIWE_DOMAIN", "GOVERNANCE_NAME", "SITE_NAME", "MULTICALL_ADDRESS", "SNAPSHOT_CONFIRMATIONS",
+    "WEIGHT_CHUNK_SIZE", "WEIGHT_READ_WORKERS", "TIER_CACHE_SECONDS", "BADGE_WEIGHT", "PROPOSAL_THRESHOLD",
+    "HEALTH_REFERENCE_RPC_URL",
+)
 PORTAL = {
     "CHAIN_RPC_URL": os.environ.get("CHAIN_RPC_URL", "").strip()
     or f"http://127.0.0.1:{os.environ.get('CHAIN_PORT', '8545')}",
     "CHAIN_RPC_URLS": _chain_rpc_urls(os.environ.get("CHAIN_RPC_URLS", "")),
-    "CHAIN_ID": int(os.environ["CHAIN_ID"]) if os.environ.get("CHAIN_ID", "").strip() else None,
-    "SIWE_DOMAIN": os.environ.get("SIWE_DOMAIN", "").strip() or None,
-    "GOVERNANCE_NAME": os.environ.get("GOVERNANCE_NAME", "").strip() or "Portal Governance",
-    "SITE_NAME": os.environ.get("SITE_NAME", "").strip() or "Lending DAO Portal",
-    "MULTICALL_ADDRESS": os.environ.get("MULTICALL_ADDRESS", "").strip() or None,
     "REFUSE_DEV_KEYS": not DEBUG,
+    **{key: os.environ[key].strip() for key in _PORTAL_FROM_ENV if os.environ.get(key, "").strip()},
     # Production contract addresses; the dev chain's come from .devchain/deployments.json (written by seed_demo).
     "CONTRACTS": {
         name: os.environ[var].strip()
@@ -257,11 +261,4 @@ PORTAL = {
         )
         if os.environ.get(var, "").strip()
     },
-    "SNAPSHOT_CONFIRMATIONS": int(os.environ.get("SNAPSHOT_CONFIRMATIONS", "3")),
-    "WEIGHT_CHUNK_SIZE": int(os.environ.get("WEIGHT_CHUNK_SIZE", "500")),
-    "WEIGHT_READ_WORKERS": int(os.environ.get("WEIGHT_READ_WORKERS", "4")),
-    "TIER_CACHE_SECONDS": int(os.environ.get("TIER_CACHE_SECONDS", "60")),
-    "BADGE_WEIGHT": os.environ.get("BADGE_WEIGHT", "100"),
-    "PROPOSAL_THRESHOLD": os.environ.get("PROPOSAL_THRESHOLD", "1"),
-    "HEALTH_REFERENCE_RPC_URL": os.environ.get("HEALTH_REFERENCE_RPC_URL", "").strip() or None,
 }

@@ -1,10 +1,11 @@
 from allauth.socialaccount.models import SocialAccount
 from django.db import transaction
+from portal.errors import Refusal
 
 from .models import User
 
 
-class WalletError(Exception):
+class WalletError(Refusal):
     pass
 
 

@@ -9,7 +9,7 @@ from http import HTTPStatus
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal.conf import portal_option
+from portal.conf import portal_settings
 from portal.ratelimit import Limit
 
 from . import live
@@ -23,7 +23,7 @@ MAX_SANCTION_DAYS = 3650
 
 
 def auto_hide_threshold() -> int:
-    return int(portal_option("DISCUSSION_AUTO_HIDE_FLAGS", 3))
+    return portal_settings().discussion_auto_hide_flags
 
 
 def _require_moderator(user) -> None:

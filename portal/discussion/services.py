@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from portal.conf import portal_option
+from portal.conf import portal_settings
+from portal.errors import Refusal
 from portal.ratelimit import Limit
 
 from . import live
@@ -31,17 +32,13 @@ DEFAULT_CATEGORIES = {
 TITLE_MAX_LENGTH = 200
 
 
-class DiscussionError(Exception):
-    """A refused write; `str(error)` is the sentence the person reads, `status` the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = HTTPStatus.BAD_REQUEST):
-        super().__init__(message)
-        self.status = status
+class DiscussionError(Refusal):
+    """Transitional name for portal.errors.Refusal in this app."""
 
 
 
 def edit_grace_seconds() -> int:
-    return int(portal_option("DISCUSSION_EDIT_GRACE_SECONDS", 60 * 60))
+    return portal_settings().discussion_edit_grace_seconds
 
 
 def _require_poster(user) -> None:
@@ -65,12 +62,12 @@ def _clean_body(body: str, *, what: str = "comment", max_length: int = COMMENT_M
 
 def _rate_limit(user) -> None:
     """Per wallet per minute, stricter for accounts younger than DISCUSSION_NEW_ACCOUNT_HOURS."""
-    new_hours = int(portal_option("DISCUSSION_NEW_ACCOUNT_HOURS", 24))
+    new_hours = portal_settings().discussion_new_account_hours
     is_new = user.date_joined > timezone.now() - datetime.timedelta(hours=new_hours)
     if is_new:
-        limit = Limit("discussion-post-new", int(portal_option("DISCUSSION_NEW_ACCOUNT_POSTS_PER_MINUTE", 5)), 60)
+        limit = Limit("discussion-post-new", portal_settings().discussion_new_account_posts_per_minute, 60)
     else:
-        limit = Limit("discussion-post", int(portal_option("DISCUSSION_POSTS_PER_MINUTE", 12)), 60)
+        limit = Limit("discussion-post", portal_settings().discussion_posts_per_minute, 60)
     limit.hit(
         str(user.pk),
         message="You are posting too fast. Please wait a minute and try again."

@@ -160,9 +160,9 @@ def _median_seconds(values: list[float]) -> float | None:
 def queue_figures(*, items: list[QueueItem] | None = None, days: int | None = None) -> dict:
     """Open count, and the median first-response time of questions asked in the last `days` (default
     PORTAL["FEEDBACK_FIGURES_DAYS"], 90), overall and per tier (tiers as they are now)."""
-    from portal.conf import portal_option
+    from portal.conf import portal_settings
 
-    days = days if days is not None else int(portal_option("FEEDBACK_FIGURES_DAYS", 90))
+    days = days if days is not None else portal_settings().feedback_figures_days
     items = queue_items() if items is None else items
     answered = list(
         Post.objects.filter(

@@ -13,8 +13,9 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from portal.conf import portal_option
+from portal.conf import portal_settings
 from portal.discussion.permissions import is_moderator
+from portal.errors import Refusal
 from portal.notifications.services import notify
 from portal.ratelimit import Limit
 
@@ -34,12 +35,8 @@ log = logging.getLogger(__name__)
 FEEDBACK_CATEGORY = "feedback"
 
 
-class FeedbackError(Exception):
-    """A refused write; `str(error)` is the sentence to show, `status` the HTTP status."""
-
-    def __init__(self, message: str, status: int = HTTPStatus.BAD_REQUEST):
-        super().__init__(message)
-        self.status = status
+class FeedbackError(Refusal):
+    """Transitional name for portal.errors.Refusal in this app."""
 
 
 def is_staff(user) -> bool:
@@ -93,7 +90,7 @@ def post_create(*, author, kind: str, title: str, body: str = "", tag_slugs: Ite
     if len(tags) != len(slugs):
         unknown = ", ".join(sorted(slugs - {t.slug for t in tags}))
         raise FeedbackError(f"There is no tag called “{unknown}”.")
-    Limit("feedback-post", int(portal_option("FEEDBACK_POSTS_PER_HOUR", 10)), 3600).hit(
+    Limit("feedback-post", portal_settings().feedback_posts_per_hour, 3600).hit(
         str(author.pk), message="You have posted a lot of feedback in the last hour. Please try again later."
     )
     post = Post(kind=kind, title=title, body=body, author=author)
@@ -134,7 +131,7 @@ def _vote_checks(post: Post, user) -> None:
         raise FeedbackError(
             f"This post was merged into #{post.duplicate_of_id}: vote there instead.", HTTPStatus.CONFLICT
         )
-    Limit("feedback-vote", int(portal_option("FEEDBACK_VOTES_PER_MINUTE", 30)), 60).hit(
+    Limit("feedback-vote", portal_settings().feedback_votes_per_minute, 60).hit(
         str(user.pk), message="You are voting very fast. Please wait a minute and try again."
     )
 
@@ -282,8 +279,8 @@ def post_promote(*, post: Post, by):
         raise FeedbackError(f"This idea is already proposal LIP-{post.proposal_number}.", HTTPStatus.CONFLICT)
     if post.duplicate_of_id:
         raise FeedbackError("Promote the original post, not a merged duplicate.", HTTPStatus.CONFLICT)
-    start = timezone.now() + timedelta(days=int(portal_option("PROMOTED_PROPOSAL_START_DAYS", 3)))
-    end = start + timedelta(days=int(portal_option("PROMOTED_PROPOSAL_DAYS", 7)))
+    start = timezone.now() + timedelta(days=portal_settings().promoted_proposal_start_days)
+    end = start + timedelta(days=portal_settings().promoted_proposal_days)
     body = (
         f"{post.body}\n\n---\n"
         f"From the community feedback board: [{post.title}]({post.get_absolute_url()}) "

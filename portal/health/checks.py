@@ -14,7 +14,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from governance.chain import Chain, ChainUnavailable, chain
 from governance.deploy import contract_address
-from portal.conf import portal_option
+from portal.conf import portal_settings
 
 from .models import Check, CheckKind
 from .sync import run_async
@@ -60,7 +60,7 @@ def probe() -> Chain:
     accepts connections but stops answering."""
     url = chain().rpc_url
     if url not in _probes:
-        timeout = float(portal_option("HEALTH_RPC_TIMEOUT_SECONDS", 5))
+        timeout = portal_settings().health_rpc_timeout_seconds
         node = Chain(url, timeout=timeout, retries=2)
         node.provider.exception_retry_configuration = None  # web3's own retries would multiply ours
         _probes[url] = node
@@ -80,7 +80,7 @@ def _rpc_head_age(check: Check) -> float:
 
 
 def _rpc_head_lag(check: Check) -> float:
-    reference_url = check.config.get("reference_rpc_url") or portal_option("HEALTH_REFERENCE_RPC_URL")
+    reference_url = check.config.get("reference_rpc_url") or portal_settings().health_reference_rpc_url
     if not reference_url:
         raise CheckFailed("No reference node is configured to compare the head block with.")
     ours = probe().block_number()

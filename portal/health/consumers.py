@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from portal.conf import portal_option
+from portal.conf import portal_settings
 
 from .services import STATUS_GROUP
 
@@ -41,7 +41,7 @@ class StatusConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=event["html"])
 
     async def poll(self):
-        seconds = float(portal_option("HEALTH_WS_POLL_SECONDS", 5))
+        seconds = portal_settings().health_ws_poll_seconds
         try:
             while True:
                 await asyncio.sleep(seconds)

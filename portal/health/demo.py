@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from portal.conf import portal_option
+from portal.conf import portal_settings
 
 from .models import (
     Check,
@@ -76,7 +76,7 @@ def seed_components() -> list[Component]:
     for position, (group, slug, name, description, checks) in enumerate(COMPONENTS, start=1):
         component, _ = Component.objects.get_or_create(
             slug=slug, defaults={"group": groups[group], "name": name, "description": description, "position": position})
-        if slug == "ethereum-rpc" and portal_option("HEALTH_REFERENCE_RPC_URL"):
+        if slug == "ethereum-rpc" and portal_settings().health_reference_rpc_url:
             checks = [*checks, ("head-lag", "Head lag behind the reference node", CheckKind.RPC_HEAD_LAG, "blocks", {},
                                 (3, 10, 50), Direction.HIGHER_IS_WORSE, 15)]
         for check_position, (check_slug, check_name, kind, unit, config, limits, direction, interval) in enumerate(checks):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.errors import Refusal
 from portal.notifications.services import notify
 
 from .models import (
@@ -36,12 +37,8 @@ MAX_TITLE = 160
 MAX_BODY = 5000
 
 
-class StatusError(Exception):
-    """A refused write; the message is the sentence the person reads, `status` the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = HTTPStatus.BAD_REQUEST):
-        super().__init__(message)
-        self.status = status
+class StatusError(Refusal):
+    """Transitional name for portal.errors.Refusal in this app."""
 
 
 def require_status_staff(user) -> None:

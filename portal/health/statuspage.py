@@ -7,7 +7,7 @@ from datetime import datetime, timezone as dt_timezone
 
 from django.urls import reverse
 
-from portal.conf import portal_option, portal_settings
+from portal.conf import portal_settings
 
 from . import status as status_logic
 from .models import Component, ComponentGroup, Incident
@@ -20,7 +20,7 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def page_id() -> str:
-    configured = portal_option("HEALTH_PAGE_ID")
+    configured = portal_settings().health_page_id
     if configured:
         return configured
     return hashlib.sha256(portal_settings().site_name.encode()).hexdigest()[:12]

@@ -20,6 +20,7 @@ from siwe.siwe import is_eip6492_signature
 
 from governance.chain import ChainUnavailable, chain, home_chain_id
 from portal.conf import portal_settings
+from portal.errors import Refusal
 
 NONCE_TTL_SECONDS = 600
 MESSAGE_MAX_AGE = timedelta(minutes=10)
@@ -32,12 +33,10 @@ NONCE_ALPHABET = string.ascii_letters + string.digits
 SIGNATURE_RE = re.compile(r"^0x[0-9a-fA-F]+$")
 
 
-class SiweError(Exception):
+class SiweError(Refusal):
     """A refused sign-in: `str(error)` is the sentence shown to the person."""
 
-    def __init__(self, message: str, status: int = HTTPStatus.UNAUTHORIZED):
-        super().__init__(message)
-        self.status = status
+    status = HTTPStatus.UNAUTHORIZED
 
 
 def siwe_nonce_issue(*, session) -> str:

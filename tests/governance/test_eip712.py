@@ -10,6 +10,7 @@ from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 
 from governance.eip712 import BadSignature, SignedBallot, eip712_domain, sign_vote, typed_data
+from portal.conf import portal_settings
 
 
 def _ballot(account, *, voter=None, domain, choice="1", number=7):
@@ -24,7 +25,7 @@ def _ballot(account, *, voter=None, domain, choice="1", number=7):
 def test_the_api_publishes_exactly_the_signed_domain_and_types(client, node, settings):
     answer = client.get("/api/v1/eip712").json()
     assert answer["primaryType"] == "Vote"
-    assert answer["domain"] == {"name": settings.PORTAL["GOVERNANCE_NAME"], "version": "1", "chainId": node.chain_id}
+    assert answer["domain"] == {"name": portal_settings().governance_name, "version": "1", "chainId": node.chain_id}
     assert answer["types"]["Vote"] == [
         {"name": "from", "type": "address"},
         {"name": "proposal", "type": "uint256"},

@@ -1,0 +1,164 @@
+"""Refusal: the one way the portal says no.
+
+A service that will not do what it was asked raises a `Refusal` (or one of the named kinds below) carrying the
+sentence a person reads and the HTTP status it answers with. Nobody else invents an error class, and only three
+places translate one:
+
+- the JSON API: `install_api_handlers(api)` turns a Refusal (and ninja's own validation and auth errors) into
+  `{"error": "<sentence>"}` with its status;
+- views: `refusal_response(request, refusal, template=..., context=...)` re-renders the page with the sentence, and
+  `RefusalMiddleware` answers any Refusal a view lets through (JSON under /api/ and for htmx/JSON callers, the site's
+  refusal page otherwise);
+- consumers: `refusal_frame(refusal)` is the sentence as a socket frame.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+log = logging.getLogger(__name__)
+
+
+class Refusal(Exception):
+    """A refused request: `message` is the sentence a person reads, `status` the HTTP status to answer with."""
+
+    status: int = HTTPStatus.BAD_REQUEST
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = int(status)
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers this refusal needs (Retry-After on a rate limit)."""
+        return {}
+
+
+class SignInRequired(Refusal):
+    status = HTTPStatus.UNAUTHORIZED
+
+
+class Forbidden(Refusal):
+    status = HTTPStatus.FORBIDDEN
+
+
+class NotFound(Refusal):
+    status = HTTPStatus.NOT_FOUND
+
+
+class Conflict(Refusal):
+    status = HTTPStatus.CONFLICT
+
+
+class RateLimited(Refusal):
+    """Too many requests; `retry_after` seconds until the window opens again."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class Unavailable(Refusal):
+    """A service the request needs (the chain node, the database pool) is not answering right now."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+def refusal_json(refusal: Refusal) -> JsonResponse:
+    """`{"error": sentence}` with the refusal's status and headers."""
+    response = JsonResponse({"error": refusal.message}, status=refusal.status)
+    for name, value in refusal.headers().items():
+        response[name] = value
+    return response
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """API paths, and callers that sent or asked for JSON rather than a page."""
+    if request.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("Accept", "")
+    return request.content_type == "application/json" or (
+        "application/json" in accept and "text/html" not in accept
+    )
+
+
+def refusal_response(
+    request: HttpRequest, refusal: Refusal, *, template: str | None = None, context: dict | None = None
+) -> HttpResponse:
+    """The one way a view answers a refusal: JSON for JSON callers; otherwise `template` (or the site's refusal
+    page) rendered with `error` = the sentence and the refusal's status."""
+    if wants_json(request):
+        return refusal_json(refusal)
+    response = TemplateResponse(
+        request, template or "portal/refusal.html", {**(context or {}), "error": refusal.message},
+        status=refusal.status,
+    )
+    for name, value in refusal.headers().items():
+        response[name] = value
+    return response
+
+
+class RefusalMiddleware:
+    """Answers a Refusal that a view did not handle itself, so no refusal ever becomes a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Refusal):
+            return refusal_response(request, exception)
+        return None
+
+
+def refusal_frame(refusal: Refusal) -> str:
+    """A refusal as a websocket text frame: `{"error": sentence, "status": status}`."""
+    return json.dumps({"error": refusal.message, "status": refusal.status})
+
+
+def install_api_handlers(api) -> None:
+    """Register on a NinjaAPI: Refusal, ninja's ValidationError/AuthenticationError/HttpError and Http404 all
+    answer `{"error": sentence}` — one error shape for the whole API."""
+    def answer(request, refusal: Refusal):
+        response = api.create_response(request, {"error": refusal.message}, status=refusal.status)
+        for name, value in refusal.headers().items():
+            response[name] = value
+        return response
+
+    @api.exception_handler(Refusal)
+    def on_refusal(request, exc: Refusal):
+        return answer(request, exc)
+
+    @api.exception_handler(ValidationError)
+    def on_validation_error(request, exc: ValidationError):
+        first = exc.errors[0] if exc.errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ())[1:] if p not in ("body", "payload"))
+        message = first.get("msg", "The request is not valid.")
+        sentence = f"{where}: {message}." if where else f"{message}."
+        return answer(request, Refusal(f"The request was not understood — {sentence}", HTTPStatus.UNPROCESSABLE_ENTITY))
+
+    @api.exception_handler(AuthenticationError)
+    def on_auth_error(request, exc):
+        return answer(request, SignInRequired("Please sign in with your wallet first."))
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request, exc: HttpError):
+        return answer(request, Refusal(str(exc), exc.status_code))
+
+    @api.exception_handler(Http404)
+    def on_not_found(request, exc):
+        return answer(request, NotFound(str(exc) or "Not found."))
