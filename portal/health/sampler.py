@@ -12,6 +12,7 @@ from django.db import close_old_connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.accounts.roles import status_staff
 from portal.notifications.services import notify
 
 from . import status as status_logic
@@ -28,7 +29,6 @@ from .models import (
     Sample,
     WebhookDelivery,
 )
-from .selectors import status_staff
 
 log = logging.getLogger(__name__)
 RAW_RETENTION = timedelta(days=7)

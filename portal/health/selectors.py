@@ -28,20 +28,6 @@ UPTIME_DAYS = 90
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "90d": timedelta(days=90)}
 
 
-def is_status_staff(user) -> bool:
-    """Staff may run the status page: Django staff or members of the "admins" group."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return bool(user.is_staff or user.groups.filter(name="admins").exists())
-
-
-def status_staff():
-    """The active users `is_status_staff` admits, e.g. to tell them of a draft incident."""
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(Q(is_staff=True) | Q(groups__name="admins"), is_active=True).distinct()
-
-
 def component_list() -> list[Component]:
     # Ungrouped components first on every database (PostgreSQL sorts NULLs last by default, SQLite first).
     return list(Component.objects.select_related("group").order_by(

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.accounts.roles import is_status_staff
 from portal.errors import Refusal
 from portal.notifications.services import notify
 
@@ -28,7 +29,6 @@ from .models import (
     Webhook,
     WebhookDelivery,
 )
-from .selectors import is_status_staff
 from .sync import run_async
 
 log = logging.getLogger(__name__)

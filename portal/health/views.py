@@ -8,6 +8,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.accounts.roles import is_status_staff
+
 from . import selectors, services
 from .forms import IncidentForm, MaintenanceForm, UpdateForm
 from .live import attach_uptime, page_context
@@ -17,7 +19,7 @@ from .models import Component, Incident, IncidentFollower, IncidentStatus, Maint
 def _index_page(request, *, error: str = "", status: int = HTTPStatus.OK):
     context = page_context()
     context["history"] = selectors.incident_history(days=14)
-    context["is_staff"] = selectors.is_status_staff(request.user)
+    context["is_staff"] = is_status_staff(request.user)
     context["following_all"] = (request.user.is_authenticated
                                 and StatusFollower.objects.filter(user=request.user).exists())
     if context["is_staff"]:
@@ -69,7 +71,7 @@ def component_metrics(request, slug: str):
 
 def _incident_or_404(request, code: str) -> Incident:
     incident = Incident.objects.filter(code=code).first()
-    if incident is None or (incident.draft and not selectors.is_status_staff(request.user)):
+    if incident is None or (incident.draft and not is_status_staff(request.user)):
         raise Http404("There is no such incident.")
     return incident
 
@@ -83,7 +85,7 @@ def _incident_page(request, incident: Incident, *, form=None, error: str = "", s
         "updates": list(incident.updates.order_by("-display_at", "-pk")),
         "affected": list(incident.components.all()),
         "following": following,
-        "is_staff": selectors.is_status_staff(request.user),
+        "is_staff": is_status_staff(request.user),
         "form": form or UpdateForm(initial={"status": incident.status}),
         "status_choices": choices,
         "error": error,
