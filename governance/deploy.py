@@ -26,11 +26,32 @@ CONTRACT_NAMES = (
     "Multicall3",
     "DemoPriceOracle",
     "DemoDollar",
+    "WETH",
+    "WBTC",
+    "BtcUsdOracle",
+    "DollarUsdOracle",
+    "EthUsdReferenceOracle",
     "LendingPool",
 )
+# Deployed names whose compiled contract has another name (several feeds, several demo tokens).
+ARTIFACT_OF = {
+    "WETH": "DemoToken",
+    "WBTC": "DemoToken",
+    "BtcUsdOracle": "DemoPriceOracle",
+    "DollarUsdOracle": "DemoPriceOracle",
+    "EthUsdReferenceOracle": "DemoPriceOracle",
+}
 ORACLE_DECIMALS = 8
 ORACLE_DESCRIPTION = "ETH / USD"
 ORACLE_INITIAL_ANSWER = 3_000 * 10**ORACLE_DECIMALS
+# name -> (description, initial answer with 8 decimals) of the other demo feeds
+DEMO_FEEDS = {
+    "BtcUsdOracle": ("BTC / USD", 60_000 * 10**ORACLE_DECIMALS),
+    "DollarUsdOracle": ("DUSD / USD", 10**ORACLE_DECIMALS),
+    "EthUsdReferenceOracle": ("ETH / USD (reference)", ORACLE_INITIAL_ANSWER),
+}
+DEMO_TOKENS = {"WETH": ("Wrapped Ether (demo)", "WETH", 18), "WBTC": ("Wrapped Bitcoin (demo)", "WBTC", 8)}
+POOL_MAX_PRICE_AGE = 24 * 3600  # the demo feeds are refreshed by seed_demo; a day-old price is stale
 
 
 def contract(node: Chain, name: str, address: str):
@@ -52,8 +73,12 @@ def _constructor_args(name: str, *, admin: str, deployed: dict[str, str]) -> tup
         return (admin,)
     if name == "DemoPriceOracle":
         return (admin, ORACLE_DECIMALS, ORACLE_DESCRIPTION, ORACLE_INITIAL_ANSWER)
+    if name in DEMO_FEEDS:
+        return (admin, ORACLE_DECIMALS, *DEMO_FEEDS[name])
+    if name in DEMO_TOKENS:
+        return (admin, *DEMO_TOKENS[name])
     if name == "LendingPool":
-        return (deployed["DemoDollar"], deployed["DemoPriceOracle"])
+        return (admin, deployed["DemoDollar"], deployed["DollarUsdOracle"], POOL_MAX_PRICE_AGE)
     return ()
 
 
@@ -75,7 +100,7 @@ def deploy_all(node: Chain, *, deployer_key: str, reuse: dict[str, str] | None =
         deployed[name] = deploy_contract(
             node,
             deployer_key=deployer_key,
-            name=name,
+            name=ARTIFACT_OF.get(name, name),
             args=_constructor_args(name, admin=admin, deployed=deployed),
         )
         log.debug("deployed %s at %s", name, deployed[name])
@@ -83,14 +108,14 @@ def deploy_all(node: Chain, *, deployer_key: str, reuse: dict[str, str] | None =
 
 
 def _depends_unchanged(name: str, address: str, *, node: Chain, deployed: dict[str, str]) -> bool:
-    """A reused LendingPool must point at the asset and oracle we use now."""
+    """A reused LendingPool must lend the asset, priced by the feed, we use now."""
     if name != "LendingPool":
         return True
     pool = contract(node, name, address)
     try:
         return (
             pool.functions.asset().call() == deployed["DemoDollar"]
-            and pool.functions.oracle().call() == deployed["DemoPriceOracle"]
+            and pool.functions.configOf(deployed["DemoDollar"]).call()[0] == deployed["DollarUsdOracle"]
         )
     except Exception:  # noqa: BLE001 — other code at that address: deploy afresh
         return False
@@ -167,6 +192,7 @@ def multicall_address(chain_id: int | None = None) -> str:
 
 __all__ = [
     "CANONICAL_MULTICALL3",
+    "ARTIFACT_OF",
     "CONTRACT_NAMES",
     "contract",
     "contract_address",

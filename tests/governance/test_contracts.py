@@ -74,30 +74,6 @@ def test_a_badge_per_achievement_and_never_transferred(
         transact(dev_accounts[1], badge, "award", dev_accounts[1].address, 99)
 
 
-def test_lending_pool_supply_borrow_repay(node, contracts, minter, stranger, transact, fund, chain_snapshot):
-    pool = contract(node, "LendingPool", contracts["LendingPool"])
-    dollar = contract(node, "DemoDollar", contracts["DemoDollar"])
-    supplied, borrowed = pool.functions.totalSupplied().call(), pool.functions.totalBorrowed().call()
-    assert (
-        supplied >= 150_000 * TOKEN and borrowed >= 30_000 * TOKEN
-    )  # the seeded activity (and other tests')
-    assert pool.functions.utilization().call() == borrowed * 10**18 // supplied
-    assert pool.functions.oracle().call() == contracts["DemoPriceOracle"]
-
-    fund(stranger.address)
-    transact(minter, dollar, "mint", stranger.address, 1_000 * TOKEN)
-    transact(stranger, dollar, "approve", pool.address, 2**256 - 1)
-    transact(stranger, pool, "supply", 1_000 * TOKEN)
-    with pytest.raises(TransactionFailed):  # 80% collateral factor
-        transact(stranger, pool, "borrow", 801 * TOKEN)
-    transact(stranger, pool, "borrow", 800 * TOKEN)
-    transact(stranger, pool, "repay", 10_000 * TOKEN)  # repays only what is owed
-    assert pool.functions.borrowedBy(stranger.address).call() == 0
-    assert pool.functions.totalSupplied().call() == supplied + 1_000 * TOKEN
-    assert pool.functions.totalBorrowed().call() == borrowed
-    assert dollar.functions.balanceOf(stranger.address).call() == 0
-
-
 def test_oracle_set_price_updates_the_round(node, contracts, minter, dev_accounts, transact, chain_snapshot):
     oracle = contract(node, "DemoPriceOracle", contracts["DemoPriceOracle"])
     assert oracle.functions.decimals().call() == 8
