@@ -1,17 +1,18 @@
+"""Writes to an account: its display name and its wallets. Refusals are the kernel's, with a sentence."""
+
 from allauth.socialaccount.models import SocialAccount
 from django.db import transaction
-from portal.errors import Refusal
+
+from portal.errors import Conflict, NotFound
 
 from .models import User
 
 
-class WalletError(Refusal):
-    pass
-
-
 def user_rename(*, user: User, display_name: str) -> User:
+    """Set (or clear) the display name; raises ValidationError when it does not fit."""
     user.display_name = display_name.strip()
-    user.full_clean(validate_unique=False)
+    # Wallet accounts have no password (demo accounts store ''), so only the field being written is validated.
+    user.full_clean(exclude=[f.name for f in User._meta.fields if f.name != "display_name"], validate_unique=False)
     user.save(update_fields=["display_name"])
     return user
 
@@ -22,7 +23,7 @@ def wallet_unlink(*, user: User, address: str) -> None:
     wallets = list(SocialAccount.objects.select_for_update().filter(user=user, provider="siwe"))
     target = next((w for w in wallets if w.uid.lower() == address.lower()), None)
     if target is None:
-        raise WalletError("That wallet is not linked to your account.")
+        raise NotFound("That wallet is not linked to your account.")
     if len(wallets) == 1:
-        raise WalletError("This is your only wallet: link another one before removing it.")
+        raise Conflict("This is your only wallet: link another one before removing it.")
     target.delete()

@@ -4,8 +4,17 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
+from portal.errors import Refusal, refusal_response
+
 from . import services
 from .forms import DisplayNameForm
+
+TEMPLATE = "accounts/index.html"
+
+
+def _page(request, form: DisplayNameForm) -> dict:
+    wallets = request.user.socialaccount_set.filter(provider="siwe").order_by("date_joined")
+    return {"form": form, "wallets": wallets}
 
 
 @login_required
@@ -15,8 +24,7 @@ def index(request):
         services.user_rename(user=request.user, display_name=form.cleaned_data["display_name"])
         messages.success(request, "Your display name is saved.")
         return redirect("accounts:index")
-    wallets = request.user.socialaccount_set.filter(provider="siwe").order_by("date_joined")
-    return TemplateResponse(request, "accounts/index.html", {"form": form, "wallets": wallets})
+    return TemplateResponse(request, TEMPLATE, _page(request, form))
 
 
 @login_required
@@ -24,8 +32,8 @@ def index(request):
 def wallet_unlink(request, address: str):
     try:
         services.wallet_unlink(user=request.user, address=address)
-    except services.WalletError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "The wallet is no longer linked to your account.")
+    except Refusal as refusal:
+        form = DisplayNameForm(instance=request.user)
+        return refusal_response(request, refusal, template=TEMPLATE, context=_page(request, form))
+    messages.success(request, "The wallet is no longer linked to your account.")
     return redirect("accounts:index")

@@ -20,7 +20,7 @@ from siwe.siwe import is_eip6492_signature
 
 from governance.chain import ChainUnavailable, chain, home_chain_id
 from portal.conf import portal_settings
-from portal.errors import Refusal
+from portal.errors import Forbidden, Refusal
 
 NONCE_TTL_SECONDS = 600
 MESSAGE_MAX_AGE = timedelta(minutes=10)
@@ -30,13 +30,9 @@ MAX_SIGNATURE_HEX = 8192  # EIP-6492 wraps factory calldata around the signature
 MAX_OUTSTANDING_NONCES = 5
 SESSION_KEY = "siwe_nonces"
 NONCE_ALPHABET = string.ascii_letters + string.digits
+# A refused sign-in answers 401 unless a check says otherwise (malformed input: 400).
+REFUSED = HTTPStatus.UNAUTHORIZED
 SIGNATURE_RE = re.compile(r"^0x[0-9a-fA-F]+$")
-
-
-class SiweError(Refusal):
-    """A refused sign-in: `str(error)` is the sentence shown to the person."""
-
-    status = HTTPStatus.UNAUTHORIZED
 
 
 def siwe_nonce_issue(*, session) -> str:
@@ -55,11 +51,12 @@ def _consume_nonce(*, session, nonce: str) -> None:
     issued_at = issued.pop(nonce, None)
     session[SESSION_KEY] = issued  # single use: gone whatever happens next
     if issued_at is None:
-        raise SiweError(
-            "This sign-in request was not issued to this browser session or was already used. Please try again."
+        raise Refusal(
+            "This sign-in request was not issued to this browser session or was already used. Please try again.",
+            REFUSED,
         )
     if time.time() - issued_at >= NONCE_TTL_SECONDS:
-        raise SiweError("This sign-in request has expired. Please sign in again.")
+        raise Refusal("This sign-in request has expired. Please sign in again.", REFUSED)
 
 
 def expected_domain(request) -> str:
@@ -71,28 +68,28 @@ def _parse(message: str) -> siwe.SiweMessage:
     try:
         return siwe.SiweMessage.from_message(message)
     except Exception as exc:  # the parser raises several kinds; all mean the same to a person
-        raise SiweError(
+        raise Refusal(
             "The sign-in message is not a valid Sign-In with Ethereum (EIP-4361) message.", HTTPStatus.BAD_REQUEST
         ) from exc
 
 
 def _check_origin(parsed: siwe.SiweMessage, *, domain: str, request) -> None:
     if "@" in parsed.domain:
-        raise SiweError("The sign-in message names a domain with user information, which is not allowed.")
+        raise Refusal("The sign-in message names a domain with user information, which is not allowed.", REFUSED)
     if parsed.domain != domain:
-        raise SiweError(f"The sign-in message was made for {parsed.domain}, not for {domain}.")
+        raise Refusal(f"The sign-in message was made for {parsed.domain}, not for {domain}.", REFUSED)
     uri = urlsplit(str(parsed.uri))
     # The origin the person is on: behind the README's proxy request.scheme is https (SECURE_PROXY_SSL_HEADER).
     if uri.scheme != request.scheme or uri.username or uri.password or uri.netloc != domain:
-        raise SiweError(f"The sign-in message's URI is not on {domain}.")
+        raise Refusal(f"The sign-in message's URI is not on {domain}.", REFUSED)
 
 
 def _check_times(parsed: siwe.SiweMessage, *, now: datetime) -> None:
     issued_at = parsed.issued_at._datetime
     if issued_at > now + CLOCK_SKEW:
-        raise SiweError("The sign-in message is dated in the future. Please check your device's clock.")
+        raise Refusal("The sign-in message is dated in the future. Please check your device's clock.", REFUSED)
     if issued_at < now - MESSAGE_MAX_AGE:
-        raise SiweError("The sign-in message is older than 10 minutes. Please sign in again.")
+        raise Refusal("The sign-in message is older than 10 minutes. Please sign in again.", REFUSED)
 
 
 def _check_signature(parsed: siwe.SiweMessage, *, signature: str, domain: str, chain_id: int, now: datetime) -> None:
@@ -101,23 +98,23 @@ def _check_signature(parsed: siwe.SiweMessage, *, signature: str, domain: str, c
         parsed.verify(signature, **checks)
         return
     except siwe.ExpiredMessage as exc:
-        raise SiweError("The sign-in message has expired (its Expiration Time has passed).") from exc
+        raise Refusal("The sign-in message has expired (its Expiration Time has passed).", REFUSED) from exc
     except siwe.NotYetValidMessage as exc:
-        raise SiweError("The sign-in message is not valid yet (its Not Before time is in the future).") from exc
+        raise Refusal("The sign-in message is not valid yet (its Not Before time is in the future).", REFUSED) from exc
     except siwe.InvalidSignature:
         pass  # not an EOA signature by that address: maybe a contract wallet
     except siwe.VerificationError as exc:
-        raise SiweError("The sign-in message could not be verified.") from exc
+        raise Refusal("The sign-in message could not be verified.", REFUSED) from exc
 
     node = chain(chain_id)
     if not (is_eip6492_signature(signature) or node.get_code(parsed.address)):
-        raise SiweError("The signature was not made by the wallet named in the message.")
+        raise Refusal("The signature was not made by the wallet named in the message.", REFUSED)
     try:
         parsed.verify(signature, provider=node.provider, **checks)
     except siwe.InvalidSignature as exc:
-        raise SiweError("The wallet's contract did not accept this signature.") from exc
+        raise Refusal("The wallet's contract did not accept this signature.", REFUSED) from exc
     except siwe.VerificationError as exc:
-        raise SiweError("The sign-in message could not be verified.") from exc
+        raise Refusal("The sign-in message could not be verified.", REFUSED) from exc
     except (OSError, ValueError) as exc:
         raise ChainUnavailable(
             "The contract wallet's signature could not be checked because the blockchain node cannot be reached."
@@ -125,21 +122,22 @@ def _check_signature(parsed: siwe.SiweMessage, *, signature: str, domain: str, c
 
 
 def siwe_verify(*, request, message: object, signature: object) -> str:
-    """Check a signed EIP-4361 message against this request; return the checksummed address or raise SiweError.
+    """Check a signed EIP-4361 message against this request; return the checksummed address or raise a Refusal
+    (401 for a refused sign-in, 400/413 for malformed input, 403 for a dev key, 503 when the node is needed and down).
 
     Consumes the nonce (single use) whatever the outcome, once the message names one this session was given.
     """
     if not isinstance(message, str) or not message.strip():
-        raise SiweError("The sign-in request has no message.", HTTPStatus.BAD_REQUEST)
+        raise Refusal("The sign-in request has no message.", HTTPStatus.BAD_REQUEST)
     if not isinstance(signature, str) or not signature:
-        raise SiweError("The sign-in request has no signature.", HTTPStatus.BAD_REQUEST)
+        raise Refusal("The sign-in request has no signature.", HTTPStatus.BAD_REQUEST)
     if len(message) > MAX_MESSAGE_LENGTH:
-        raise SiweError(
+        raise Refusal(
             f"The sign-in message is too long (at most {MAX_MESSAGE_LENGTH} characters).",
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
         )
     if not SIGNATURE_RE.match(signature) or len(signature) > MAX_SIGNATURE_HEX or len(signature) % 2:
-        raise SiweError("The signature is not a 0x-prefixed hexadecimal string.", HTTPStatus.BAD_REQUEST)
+        raise Refusal("The signature is not a 0x-prefixed hexadecimal string.", HTTPStatus.BAD_REQUEST)
 
     parsed = _parse(message)
     _consume_nonce(session=request.session, nonce=parsed.nonce)
@@ -147,12 +145,12 @@ def siwe_verify(*, request, message: object, signature: object) -> str:
     _check_origin(parsed, domain=domain, request=request)
     chain_id = home_chain_id()
     if parsed.chain_id != chain_id:
-        raise SiweError(f"The sign-in message is for chain {parsed.chain_id}; this portal uses chain {chain_id}.")
+        raise Refusal(f"The sign-in message is for chain {parsed.chain_id}; this portal uses chain {chain_id}.", REFUSED)
     now = datetime.now(UTC)
     _check_times(parsed, now=now)
     _check_signature(parsed, signature=signature, domain=domain, chain_id=chain_id, now=now)
     address = to_checksum_address(parsed.address)
     conf = portal_settings()
     if conf.refuse_dev_keys and conf.is_dev_account(address):
-        raise SiweError("This is a public development key; it cannot sign in to this portal.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("This is a public development key; it cannot sign in to this portal.")
     return address

@@ -1,4 +1,8 @@
-"""Thin views: parse, call verify, finish through allauth's complete_social_login (as its Telegram provider does)."""
+"""Thin views: parse, call verify, finish through allauth's complete_social_login (as its Telegram provider does).
+
+Every answer is JSON, refusals included: `{"error": sentence}` through the kernel's `refusal_json` — a wrong method,
+a missing CSRF token, a rate limit (with Retry-After), a body that is not a small flat JSON object.
+"""
 
 import json
 from http import HTTPStatus
@@ -8,81 +12,108 @@ from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.http import JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
 from eth_utils import is_address, to_checksum_address
 
-from governance.chain import ChainUnavailable, home_chain_id
+from governance.chain import home_chain_id
 from portal.discussion.sanctions import wallet_sign_in_refusal
-from portal.ratelimit import Limit, RateLimited, client_ip
+from portal.errors import Conflict, Forbidden, Refusal, refusal_json
+from portal.ratelimit import Limit, client_ip
 
 from .provider import SiweProvider
-from .verify import SiweError, siwe_nonce_issue, siwe_verify
+from .verify import siwe_nonce_issue, siwe_verify
 
 NONCE_LIMIT = Limit("siwe-nonce", count=30, per_seconds=60)
 LOGIN_LIMIT = Limit("siwe-login", count=10, per_seconds=60)
+# A message (2 KB), an EIP-6492 signature (8 KB hex) and a few short fields fit well inside this.
+MAX_LOGIN_BODY = 16 * 1024
 
 
-def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
+class _CsrfCheck(CsrfViewMiddleware):
+    """Django's own CSRF check, answering with its reason instead of an HTML 403 page (as DRF does)."""
+
+    def _reject(self, request, reason):
+        return reason
 
 
-@require_GET
+def _method_refusal(request, allowed: str) -> JsonResponse | None:
+    if request.method == allowed:
+        return None
+    response = refusal_json(
+        Refusal(f"Use {allowed} for this address ({request.method} is not allowed).", HTTPStatus.METHOD_NOT_ALLOWED)
+    )
+    response["Allow"] = allowed
+    return response
+
+
+def _login_body(request) -> dict:
+    """The login request as a dict, or a Refusal with the sentence: checked for CSRF, size, JSON and shape."""
+    if _CsrfCheck(lambda r: None).process_view(request, None, (), {}) is not None:
+        raise Forbidden(
+            "The sign-in request did not carry this page's security token (CSRF). Reload the page and try again."
+        )
+    if len(request.body) > MAX_LOGIN_BODY:
+        raise Refusal("The sign-in request is too large.", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise Refusal("The sign-in request is not valid JSON.") from None
+    except RecursionError:  # json nests by recursion: a deeply nested body exhausts the stack
+        raise Refusal("The sign-in request is nested too deeply; send a flat JSON object.") from None
+    if not isinstance(body, dict):
+        raise Refusal("The sign-in request must be a JSON object.")
+    return body
+
+
+@csrf_exempt  # no CSRF on a GET; answered JSON instead of Django's page for any other method
 @login_not_required
 def nonce(request):
+    if refused := _method_refusal(request, "GET"):
+        return refused
     try:
         NONCE_LIMIT.hit(client_ip(request))
-    except RateLimited as exc:
-        return _error(str(exc), HTTPStatus.TOO_MANY_REQUESTS)
-    challenge = {"nonce": siwe_nonce_issue(session=request.session)}
-    try:
-        challenge["chain_id"] = home_chain_id()
-    except ChainUnavailable as exc:
-        return _error(str(exc), HTTPStatus.SERVICE_UNAVAILABLE)
-    # Convenience for browsers without keccak: the EIP-55 form of the wallet's address, to put in the message.
-    address = request.GET.get("address", "")
-    if address:
-        if not is_address(address):
-            return _error("That is not an Ethereum address.", HTTPStatus.BAD_REQUEST)
-        challenge["address"] = to_checksum_address(address)
+        challenge = {"nonce": siwe_nonce_issue(session=request.session), "chain_id": home_chain_id()}
+        # Convenience for browsers without keccak: the EIP-55 form of the wallet's address, to put in the message.
+        address = request.GET.get("address", "")
+        if address:
+            if not is_address(address):
+                raise Refusal("That is not an Ethereum address.")
+            challenge["address"] = to_checksum_address(address)
+    except Refusal as refusal:
+        return refusal_json(refusal)
     response = JsonResponse(challenge)
     response["Cache-Control"] = "no-store"
     return response
 
 
-@require_POST
+@csrf_exempt  # checked in _login_body, so that a failure answers JSON
 @login_not_required
 def login(request):
+    if refused := _method_refusal(request, "POST"):
+        return refused
     try:
         LOGIN_LIMIT.hit(client_ip(request))
-    except RateLimited as exc:
-        return _error(str(exc), HTTPStatus.TOO_MANY_REQUESTS)
-    try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error("The sign-in request is not valid JSON.", HTTPStatus.BAD_REQUEST)
-    if not isinstance(body, dict):
-        return _error("The sign-in request must be a JSON object.", HTTPStatus.BAD_REQUEST)
-    try:
-        address = siwe_verify(request=request, message=body.get("message"), signature=body.get("signature"))
-    except SiweError as exc:
-        return _error(str(exc), exc.status)
-    except ChainUnavailable as exc:
-        return _error(str(exc), HTTPStatus.SERVICE_UNAVAILABLE)
+        body = _login_body(request)
+        return _sign_in(request, body)
+    except Refusal as refusal:
+        return refusal_json(refusal)
 
-    refusal = wallet_sign_in_refusal(address=address)
-    if refusal:
-        return _error(refusal, HTTPStatus.FORBIDDEN)
 
+def _sign_in(request, body: dict) -> JsonResponse:
+    address = siwe_verify(request=request, message=body.get("message"), signature=body.get("signature"))
+    suspended = wallet_sign_in_refusal(address=address)
+    if suspended:
+        raise Forbidden(suspended)
     connect = body.get("process") == "connect" and request.user.is_authenticated
     if connect:
         owner = SocialAccount.objects.filter(provider=SiweProvider.id, uid=address).values_list("user_id", flat=True)
         if owner and owner[0] != request.user.pk:
-            return _error("This wallet is already linked to another account.", HTTPStatus.CONFLICT)
+            raise Conflict("This wallet is already linked to another account.")
         if owner:
             return JsonResponse({"address": address, "redirect": reverse("accounts:index")})
-
     provider = get_adapter().get_provider(request, SiweProvider.id)
     sociallogin: SocialLogin = provider.sociallogin_from_response(request, {"address": address})
     next_url = body.get("next") if isinstance(body.get("next"), str) else None
@@ -91,5 +122,5 @@ def login(request):
     sociallogin.state = {"process": "connect" if connect else "login", "next": next_url}
     response = complete_social_login(request, sociallogin)
     if not request.user.is_authenticated:
-        return _error("Signing in did not complete. Please try again.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("Signing in did not complete. Please try again.")
     return JsonResponse({"address": address, "redirect": response.get("Location", next_url)})

@@ -58,7 +58,9 @@ def test_unlink_keeps_the_last_wallet(siwe_client, dev_accounts):
     response = siwe_client.post(f"/account/wallets/{second.address}/unlink/", HTTP_X_CSRFTOKEN=token, follow=True)
     assert "no longer linked" in response.content.decode()
     response = siwe_client.post(f"/account/wallets/{first.address}/unlink/", HTTP_X_CSRFTOKEN=token, follow=True)
+    assert response.status_code == HTTPStatus.CONFLICT
     assert "This is your only wallet" in response.content.decode()
+    assert 'data-testid="wallet-list"' in response.content.decode()  # the account page again, with the sentence
     assert User.objects.get().wallet_addresses == [first.address]
 
 
@@ -68,8 +70,22 @@ def test_unlink_someone_elses_wallet_changes_nothing(siwe_client, dev_accounts):
     response = siwe_client.post(
         f"/account/wallets/{dev_accounts[2].address}/unlink/", HTTP_X_CSRFTOKEN=csrf(siwe_client), follow=True
     )
+    assert response.status_code == HTTPStatus.NOT_FOUND
     assert "That wallet is not linked to your account." in response.content.decode()
     assert SocialAccount.objects.count() == 2
+
+
+def test_a_demo_account_without_a_password_sets_its_display_name(siwe_client, dev_accounts):
+    import io
+
+    from portal.accounts import demo
+
+    demo.seed(stdout=io.StringIO())  # the accounts the README tells newcomers to import: no usable password
+    sign_in(siwe_client, dev_accounts[1])
+    response = siwe_client.post("/account/", {"display_name": "bob"}, HTTP_X_CSRFTOKEN=csrf(siwe_client), follow=True)
+    assert response.status_code == HTTPStatus.OK
+    assert "Your display name is saved." in response.content.decode()
+    assert User.objects.get(username=dev_accounts[1].address).display_name == "bob"
 
 
 def test_display_name_is_saved_and_validated(siwe_client, dev_accounts):

@@ -177,8 +177,7 @@ def test_login_requires_the_csrf_header(siwe_client, dev_accounts):
     response = siwe_client.post(
         "/accounts/siwe/login/", data={"message": text, "signature": sign(account, text)}, content_type="application/json"
     )
-    assert response.status_code == HTTPStatus.FORBIDDEN
-    assert not User.objects.exists()
+    assert_refused(response, HTTPStatus.FORBIDDEN, "security token (CSRF)", siwe_client)
 
 
 def test_dev_keys_are_refused_in_production(siwe_client, dev_accounts, settings):
