@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import connection
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
@@ -17,7 +20,6 @@ from governance.deploy import contract_address
 from portal.conf import portal_settings
 
 from .models import Check, CheckKind
-from .sync import run_async
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,6 @@ def _database(check: Check) -> float:
 
 
 def _channel_layer(check: Check) -> float:
-    from channels.layers import get_channel_layer
-
     layer = get_channel_layer()
     if layer is None:
         raise CheckFailed("No channel layer is configured, so live updates cannot be delivered.")
@@ -111,7 +111,9 @@ def _channel_layer(check: Check) -> float:
         return (time.perf_counter() - started) * 1000
 
     try:
-        return run_async(round_trip)
+        # A thread of its own: async_to_sync refuses a thread that already runs a loop (e.g. Playwright's sync API).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(async_to_sync(round_trip)).result()
     except asyncio.TimeoutError:
         raise CheckFailed("A message sent through the channel layer did not come back within 5 seconds.") from None
 

@@ -1,14 +1,28 @@
-"""The fragments a status page swaps in live (out-of-band, by element id) and the context they need."""
+"""The fragments a status page swaps in live (out-of-band, by element id), the context they need, and the
+broadcasts that carry them to `/ws/status/` through portal.live (after commit, robust)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypedDict
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from portal.live import broadcast
+
 from . import selectors
 from .models import Component, Incident
+
+STATUS_GROUP = "status"
+
+
+class StatusUpdate(TypedDict):
+    """The one event of STATUS_GROUP: fragments to swap, and the status version they bring a page to."""
+
+    type: str  # "status.update"
+    html: str
+    version: str
 
 
 def incidents_by_component(*, days: int = selectors.UPTIME_DAYS) -> dict[int, list[Incident]]:
@@ -87,3 +101,34 @@ def incident_live_html(*, incident: Incident) -> str:
         "updates": list(incident.updates.order_by("-display_at", "-pk")),
     }
     return render_to_string("health/_live.html", context)
+
+
+def page_html(*, incident_code: str = "") -> str:
+    """`live_html` for a page that names the incident it shows by code (or none): what a socket that may have
+    missed changes is sent."""
+    incident = Incident.objects.filter(code=incident_code, draft=False).first() if incident_code else None
+    return live_html(incident=incident)
+
+
+def incident_broadcast(*, incident_id: int) -> None:
+    """After commit, send open status pages what the incident's change alters; a draft sends nothing."""
+    def event() -> StatusUpdate | None:
+        incident = Incident.objects.filter(pk=incident_id, draft=False).first()
+        if incident is None:
+            return None
+        return {"type": "status.update", "html": incident_live_html(incident=incident),
+                "version": selectors.status_version()}
+
+    broadcast(STATUS_GROUP, event)
+
+
+def component_broadcast(*, component_id: int) -> None:
+    """After commit, send open status pages the component's new row, badge and the banner — never the whole list."""
+    def event() -> StatusUpdate | None:
+        component = Component.objects.select_related("group").filter(pk=component_id).first()
+        if component is None:
+            return None
+        return {"type": "status.update", "html": component_live_html(component=component),
+                "version": selectors.status_version()}
+
+    broadcast(STATUS_GROUP, event)

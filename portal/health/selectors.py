@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, Max, Prefetch, Q
 from django.utils import timezone
 
+from portal.accounts.roles import is_status_staff
+from portal.errors import NotFound
+
 from . import status as status_logic
 from .models import (
     CLOSED_STATUSES,
@@ -19,8 +22,11 @@ from .models import (
     ComponentStatusChange,
     HourlyRollup,
     Incident,
+    IncidentFollower,
     IncidentUpdate,
     Sample,
+    StatusFollower,
+    WebhookDelivery,
 )
 from .uptime import DayBar, day_bars, uptime_share
 
@@ -196,6 +202,20 @@ def metric_series(check: Check, *, range_key: str, now: datetime | None = None) 
 
 def failed_webhook_deliveries() -> int:
     """Deliveries that gave up or are retrying after a failure (shown to staff, detailed in the admin)."""
-    from .models import WebhookDelivery
-
     return WebhookDelivery.objects.filter(Q(state="failed") | Q(state="pending", attempts__gt=0)).count()
+
+
+def incident_visible(*, code: str, user) -> Incident:
+    """The incident `code` as `user` may see it: drafts only for status staff. Raises NotFound otherwise."""
+    incident = Incident.objects.filter(code=code).first()
+    if incident is None or (incident.draft and not is_status_staff(user)):
+        raise NotFound("There is no such incident.")
+    return incident
+
+
+def follows_all(user) -> bool:
+    return bool(user.is_authenticated and StatusFollower.objects.filter(user=user).exists())
+
+
+def follows(user, incident: Incident) -> bool:
+    return bool(user.is_authenticated and IncidentFollower.objects.filter(incident=incident, user=user).exists())

@@ -1,37 +1,46 @@
-"""Status pages: thin views over selectors and services."""
+"""Status pages: thin views over selectors and services. Every form view answers through `_written`, and every
+refusal through portal.errors.refusal_response (or RefusalMiddleware for a refusal on a page that has no form)."""
 
-from http import HTTPStatus
-
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.roles import is_status_staff
+from portal.errors import Refusal, refusal_json, refusal_response
 
 from . import selectors, services
 from .forms import IncidentForm, MaintenanceForm, UpdateForm
 from .live import attach_uptime, page_context
-from .models import Component, Incident, IncidentFollower, IncidentStatus, MaintenanceStatus, StatusFollower
+from .models import Component, Incident, IncidentStatus, MaintenanceStatus
 
 
-def _index_page(request, *, error: str = "", status: int = HTTPStatus.OK):
+def _written(request, write, *, then, page):
+    """Run the service call `write()` and redirect to `then(result)`. A refusal re-renders the page — `page()`
+    gives (template, context) — with its sentence and status, so the person sees what to fix where they were."""
+    try:
+        result = write()
+    except Refusal as refusal:
+        template, context = page()
+        return refusal_response(request, refusal, template=template, context=context)
+    return redirect(then(result))
+
+
+def _index_context(request) -> dict:
     context = page_context()
     context["history"] = selectors.incident_history(days=14)
     context["is_staff"] = is_status_staff(request.user)
-    context["following_all"] = (request.user.is_authenticated
-                                and StatusFollower.objects.filter(user=request.user).exists())
+    context["following_all"] = selectors.follows_all(request.user)
     if context["is_staff"]:
         context["drafts"] = selectors.draft_incidents()
         context["failed_deliveries"] = selectors.failed_webhook_deliveries()
-    context["error"] = error
-    return TemplateResponse(request, "health/index.html", context, status=status)
+    return context
 
 
 @require_GET
 def index(request):
-    return _index_page(request)
+    return TemplateResponse(request, "health/index.html", _index_context(request))
 
 
 @require_GET
@@ -58,7 +67,7 @@ def component_metrics(request, slug: str):
     component = get_object_or_404(Component, slug=slug)
     range_key = request.GET.get("range", "24h")
     if range_key not in selectors.RANGES:
-        return JsonResponse({"error": "The range must be one of 24h, 7d or 90d."}, status=HTTPStatus.BAD_REQUEST)
+        return refusal_json(Refusal("The range must be one of 24h, 7d or 90d."))
     return JsonResponse({
         "range": range_key,
         "checks": [
@@ -69,53 +78,52 @@ def component_metrics(request, slug: str):
     })
 
 
-def _incident_or_404(request, code: str) -> Incident:
-    incident = Incident.objects.filter(code=code).first()
-    if incident is None or (incident.draft and not is_status_staff(request.user)):
-        raise Http404("There is no such incident.")
-    return incident
-
-
-def _incident_page(request, incident: Incident, *, form=None, error: str = "", status: int = HTTPStatus.OK):
-    following = (request.user.is_authenticated
-                 and IncidentFollower.objects.filter(incident=incident, user=request.user).exists())
-    choices = MaintenanceStatus.choices if incident.is_maintenance else IncidentStatus.choices
-    return TemplateResponse(request, "health/incident.html", {
+def _incident_context(request, incident: Incident, *, form=None) -> dict:
+    return {
         "incident": incident,
         "updates": list(incident.updates.order_by("-display_at", "-pk")),
         "affected": list(incident.components.all()),
-        "following": following,
+        "following": selectors.follows(request.user, incident),
         "is_staff": is_status_staff(request.user),
         "form": form or UpdateForm(initial={"status": incident.status}),
-        "status_choices": choices,
-        "error": error,
+        "status_choices": MaintenanceStatus.choices if incident.is_maintenance else IncidentStatus.choices,
         "status_version": selectors.status_version(),
-    }, status=status)
+    }
+
+
+def _incident_page(request, incident: Incident, *, form=None):
+    """For `_written`: the incident page as it stands, `form` as it was sent."""
+    return lambda: ("health/incident.html", _incident_context(request, incident, form=form))
 
 
 @require_GET
 def incident_detail(request, code: str):
-    return _incident_page(request, _incident_or_404(request, code))
+    incident = selectors.incident_visible(code=code, user=request.user)
+    return TemplateResponse(request, "health/incident.html", _incident_context(request, incident))
 
 
-def _refused(request, exc: services.StatusError, template: str, context: dict):
-    return TemplateResponse(request, template, {**context, "error": str(exc)}, status=exc.status)
+def _first_error(form) -> str:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label or field.replace("_", " ").capitalize() if field in form.fields else ""
+        return f"{label}: {errors[0]}" if label else errors[0]
+    return "The form is not valid."
 
 
 def _staff_form(request, *, form, template: str, context: dict, create):
     """GET shows the form to staff; POST parses it and creates through `create(cleaned_data)`. Who may, and what is
     wrong with the input, the services say."""
     context = {"form": form, **context}
-    try:
-        services.require_status_staff(request.user)
-        if request.method != "POST":
-            return TemplateResponse(request, template, context)
+    services.require_status_staff(request.user)  # a refusal here is answered by RefusalMiddleware
+    if request.method != "POST":
+        return TemplateResponse(request, template, context)
+
+    def submit():
         if not form.is_valid():
-            raise services.StatusError(_first_error(form))
-        incident = create(form.cleaned_data)
-    except services.StatusError as exc:
-        return _refused(request, exc, template, context)
-    return redirect("health:incident", code=incident.code)
+            raise Refusal(_first_error(form))
+        return create(form.cleaned_data)
+
+    return _written(request, submit, then=lambda incident: reverse("health:incident", args=[incident.code]),
+                    page=lambda: (template, context))
 
 
 def incident_new(request):
@@ -139,61 +147,49 @@ def maintenance_new(request):
     )
 
 
-def _first_error(form) -> str:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label or field.replace("_", " ").capitalize() if field in form.fields else ""
-        return f"{label}: {errors[0]}" if label else errors[0]
-    return "The form is not valid."
+def _incident_url(incident: Incident) -> str:
+    return reverse("health:incident", args=[incident.code])
 
 
 @require_POST
 def incident_update(request, code: str):
-    incident = _incident_or_404(request, code)
+    incident = selectors.incident_visible(code=code, user=request.user)
     form = UpdateForm(request.POST)
     form.is_valid()
-    try:
-        services.incident_update_post(user=request.user, incident=incident, status=form.cleaned_data.get("status", ""),
-                                      body=form.cleaned_data.get("body", ""))
-    except services.StatusError as exc:
-        return _incident_page(request, incident, form=form, error=str(exc), status=exc.status)
-    return redirect("health:incident", code=incident.code)
+    return _written(
+        request,
+        lambda: services.incident_update_post(user=request.user, incident=incident,
+                                              status=form.cleaned_data.get("status", ""),
+                                              body=form.cleaned_data.get("body", "")),
+        then=lambda update: _incident_url(incident), page=_incident_page(request, incident, form=form),
+    )
 
 
 @require_POST
 def incident_confirm(request, code: str):
-    incident = _incident_or_404(request, code)
-    try:
-        services.incident_confirm(user=request.user, incident=incident)
-    except services.StatusError as exc:
-        return _incident_page(request, incident, error=str(exc), status=exc.status)
-    return redirect("health:incident", code=incident.code)
+    incident = selectors.incident_visible(code=code, user=request.user)
+    return _written(request, lambda: services.incident_confirm(user=request.user, incident=incident),
+                    then=_incident_url, page=_incident_page(request, incident))
 
 
 @require_POST
 def incident_dismiss(request, code: str):
-    incident = _incident_or_404(request, code)
-    try:
-        services.incident_dismiss(user=request.user, incident=incident)
-    except services.StatusError as exc:
-        return _incident_page(request, incident, error=str(exc), status=exc.status)
-    return redirect("health:index")
+    incident = selectors.incident_visible(code=code, user=request.user)
+    return _written(request, lambda: services.incident_dismiss(user=request.user, incident=incident),
+                    then=lambda _: reverse("health:index"), page=_incident_page(request, incident))
 
 
 @require_POST
 def incident_follow(request, code: str):
-    incident = _incident_or_404(request, code)
+    incident = selectors.incident_visible(code=code, user=request.user)
     follow = request.POST.get("follow", "1") != "0"
-    try:
-        services.incident_follow(user=request.user, incident=incident, follow=follow)
-    except services.StatusError as exc:
-        return _incident_page(request, incident, error=str(exc), status=exc.status)
-    return redirect(reverse("health:incident", args=[incident.code]))
+    return _written(request, lambda: services.incident_follow(user=request.user, incident=incident, follow=follow),
+                    then=lambda _: _incident_url(incident), page=_incident_page(request, incident))
 
 
 @require_POST
 def follow_all(request):
-    try:
-        services.status_follow(user=request.user, follow=request.POST.get("follow", "1") != "0")
-    except services.StatusError as exc:
-        return _index_page(request, error=str(exc), status=exc.status)
-    return redirect("health:index")
+    follow = request.POST.get("follow", "1") != "0"
+    return _written(request, lambda: services.status_follow(user=request.user, follow=follow),
+                    then=lambda _: reverse("health:index"),
+                    page=lambda: ("health/index.html", _index_context(request)))

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from portal.accounts.models import User
 from portal.health import demo, services
 from portal.health.models import Check, Sample
-from portal.health.sampler import components_refresh, rollup_and_prune, run_due_checks
+from portal.health.services import checks_run_due, components_refresh, samples_roll_up
 
 from .conftest import DESKTOP, PHONE
 
@@ -26,7 +26,7 @@ def status_page(live_url, node, chain_snapshot, dev_accounts, settings):
     settings.PORTAL = {**settings.PORTAL, "CONTRACTS": deploy_all(node, deployer_key=dev_accounts[0].key.hex())}
     components = demo.seed_components()
     demo.seed_history(components)
-    run_due_checks(force=True)
+    checks_run_due(force=True)
     return {c.slug: c for c in components}
 
 
@@ -88,7 +88,7 @@ def _fake_history(check: Check, *, base: float, wobble: float) -> None:
                value=base + wobble * math.sin(hours / 2.5) + wobble * 0.3 * math.sin(hours * 3))
         for hours in range(24 * 7, 0, -1)
     ])
-    rollup_and_prune()
+    samples_roll_up()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -1,5 +1,7 @@
 from django import template
 
+from portal.health import selectors
+
 register = template.Library()
 
 
@@ -12,8 +14,6 @@ def status_label(value: str) -> str:
 @register.inclusion_tag("health/_card.html")
 def status_card():
     """The home page's compact status card."""
-    from portal.health import selectors
-
     components = selectors.component_list()
     unresolved = selectors.unresolved_incidents()
     return {

@@ -7,7 +7,7 @@ from channels.testing import WebsocketCommunicator
 from portal.asgi import application
 from portal.health import services
 from portal.health.models import Check
-from portal.health.sampler import components_refresh
+from portal.health.services import components_refresh
 from portal.health.selectors import status_version
 
 pytestmark = pytest.mark.django_db(transaction=True)

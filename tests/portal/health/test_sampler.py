@@ -19,7 +19,7 @@ from portal.health.checks import CheckFailed, ViewSignature, read_view
 from portal.health.models import (
     Check, CheckKind, Component, ComponentStatusChange, Direction, HourlyRollup, Incident, Sample,
 )
-from portal.health.sampler import rollup_and_prune, run_due_checks
+from portal.health.services import checks_run_due, samples_roll_up
 from portal.notifications.models import Notification
 
 pytestmark = pytest.mark.chain
@@ -44,14 +44,14 @@ def own_anvil(anvil_url):
 @pytest.mark.django_db(transaction=True)
 def test_rpc_outage_within_one_interval_and_recovery(own_anvil, rpc_component, staff, member):
     check = rpc_component.checks.get()
-    run_due_checks(force=True)
+    checks_run_due(force=True)
     rpc_component.refresh_from_db()
     assert rpc_component.status == "operational"
     assert ComponentStatusChange.objects.filter(component=rpc_component).count() == 0
 
     stop_anvil(own_anvil["process"])
     check.refresh_from_db()
-    run_due_checks(now=check.last_run_at + timedelta(seconds=check.interval_seconds))  # the very next tick
+    checks_run_due(now=check.last_run_at + timedelta(seconds=check.interval_seconds))  # the very next tick
     rpc_component.refresh_from_db()
     check.refresh_from_db()
     assert rpc_component.status == "major_outage"
@@ -64,10 +64,10 @@ def test_rpc_outage_within_one_interval_and_recovery(own_anvil, rpc_component, s
     assert note.recipient == staff and note.text.startswith("Draft incident from the health checks: Ethereum RPC")
 
     own_anvil["process"] = start_anvil(port=own_anvil["port"])
-    run_due_checks(force=True)  # one good sample is not enough (consecutive = 2)
+    checks_run_due(force=True)  # one good sample is not enough (consecutive = 2)
     rpc_component.refresh_from_db()
     assert rpc_component.status == "major_outage"
-    run_due_checks(force=True)
+    checks_run_due(force=True)
     rpc_component.refresh_from_db()
     assert rpc_component.status == "operational"
     assert list(ComponentStatusChange.objects.filter(component=rpc_component).values_list("status", flat=True)) == [
@@ -96,17 +96,17 @@ def test_an_oracle_that_stops_updating_turns_freshness_degraded(node, chain_snap
                 "result_index": 3, "transform": "age"},
         degraded_at=3600, partial_at=3 * 3600, major_at=12 * 3600, consecutive=2,
     )
-    run_due_checks(force=True)
+    checks_run_due(force=True)
     check.refresh_from_db()
     assert check.status == "operational" and check.last_value < 60
 
     node.w3.provider.make_request("evm_increaseTime", [2 * 3600])
     node.w3.provider.make_request("evm_mine", [])
-    run_due_checks(force=True)
+    checks_run_due(force=True)
     check.refresh_from_db()
     assert check.last_value >= 2 * 3600 and check.pending_status == "degraded_performance"
     assert component.__class__.objects.get(pk=component.pk).status == "operational"  # hysteresis: not yet
-    run_due_checks(force=True)
+    checks_run_due(force=True)
     component.refresh_from_db()
     assert component.status == "degraded_performance"
     assert not Incident.objects.exists()  # degraded opens no draft; outages do
@@ -147,7 +147,7 @@ def test_database_and_channel_layer_checks_measure_a_round_trip(db_component):
     realtime = Component.objects.create(slug="realtime", name="Live updates")
     Check.objects.create(component=realtime, slug="rt", name="Channel layer", kind=CheckKind.CHANNEL_LAYER,
                          degraded_at=1000, direction=Direction.HIGHER_IS_WORSE)
-    samples = run_due_checks(force=True)
+    samples = checks_run_due(force=True)
     assert len(samples) == 2 and all(s.value is not None and s.value >= 0 for s in samples)
     assert set(Component.objects.values_list("status", flat=True)) == {"operational"}
 
@@ -155,10 +155,10 @@ def test_database_and_channel_layer_checks_measure_a_round_trip(db_component):
 @pytest.mark.django_db
 def test_checks_run_only_when_due(db_component):
     check = db_component.checks.get()
-    run_due_checks()
+    checks_run_due()
     check.refresh_from_db()
-    assert run_due_checks(now=check.last_run_at + timedelta(seconds=check.interval_seconds - 1)) == []
-    assert len(run_due_checks(now=check.last_run_at + timedelta(seconds=check.interval_seconds))) == 1
+    assert checks_run_due(now=check.last_run_at + timedelta(seconds=check.interval_seconds - 1)) == []
+    assert len(checks_run_due(now=check.last_run_at + timedelta(seconds=check.interval_seconds))) == 1
 
 
 @pytest.mark.django_db
@@ -173,13 +173,13 @@ def test_hourly_rollups_and_retention(db_component):
     HourlyRollup.objects.create(check_ref=check, hour=now - timedelta(days=91), count=1, failures=0, worst_status="operational")
     Sample.objects.create(check_ref=check, at=now - timedelta(minutes=5), value=5.0, status="operational")  # this hour
 
-    assert rollup_and_prune(now=now) == 2  # the 8-day-old sample's hour is rolled up before the sample goes
+    assert samples_roll_up(now=now) == 2  # the 8-day-old sample's hour is rolled up before the sample goes
     rollup = HourlyRollup.objects.get(hour=hour)
     assert (rollup.count, rollup.failures, rollup.minimum, rollup.maximum, rollup.mean, rollup.worst_status) == (
         3, 1, 10.0, 30.0, 20.0, "major_outage")
     assert not Sample.objects.filter(at__lt=now - timedelta(days=7)).exists()
     assert HourlyRollup.objects.count() == 2  # the 91-day-old roll-up is gone
-    assert rollup_and_prune(now=now) == 0  # idempotent
+    assert samples_roll_up(now=now) == 0  # idempotent
 
 
 @pytest.mark.django_db
@@ -226,7 +226,7 @@ def test_a_node_that_stops_answering_is_an_outage_not_a_hang(rpc_component, sett
     chain_module._nodes.clear()
     try:
         started = time.monotonic()
-        run_due_checks(force=True)
+        checks_run_due(force=True)
         assert time.monotonic() - started < 5
         rpc_component.refresh_from_db()
         assert rpc_component.status == "major_outage"

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from portal.health import services
 from portal.health.models import Incident, IncidentFollower, IncidentUpdate
-from portal.health.sampler import maintenance_tick
 from portal.notifications.models import Notification
 
 
@@ -187,13 +186,13 @@ def test_maintenance_window_puts_components_under_maintenance(client, staff, rpc
     assert response.status_code == HTTPStatus.FOUND
     maintenance = Incident.objects.get()
     assert (maintenance.kind, maintenance.status, maintenance.impact) == ("maintenance", "scheduled", "maintenance")
-    maintenance_tick(now=maintenance.scheduled_for + timedelta(minutes=1))
+    services.maintenances_advance(now=maintenance.scheduled_for + timedelta(minutes=1))
     rpc_component.refresh_from_db()
     maintenance.refresh_from_db()
     assert maintenance.status == "in_progress" and rpc_component.status == "under_maintenance"
     assert client.get("/api/v2/status.json").json()["status"] == {"indicator": "none",
                                                                   "description": "Service Under Maintenance"}
-    maintenance_tick(now=maintenance.scheduled_until + timedelta(minutes=1))
+    services.maintenances_advance(now=maintenance.scheduled_until + timedelta(minutes=1))
     rpc_component.refresh_from_db()
     maintenance.refresh_from_db()
     assert maintenance.status == "completed" and rpc_component.status == "operational"

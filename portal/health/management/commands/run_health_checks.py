@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from portal.health.sampler import Sampler, rollup_and_prune
+from portal.health.sampler import Sampler
+from portal.health.services import samples_roll_up
 
 
 class Command(BaseCommand):
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         sampler = Sampler(tick_seconds=tick, stdout=self.stdout)
         if once:
             samples = sampler.run_once()
-            rollup_and_prune()
+            samples_roll_up()
             failed = sum(1 for s in samples if s.value is None)
             self.stdout.write(f"Ran {len(samples)} checks; {failed} could not run.")
             return

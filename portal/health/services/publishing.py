@@ -1,0 +1,99 @@
+"""What follows a committed change of the status page: open pages refresh, followers and staff are notified,
+webhooks are queued. Call these inside the write's transaction; each effect is registered with
+`transaction.on_commit(..., robust=True)`, so nothing leaves for a rolled-back write and a failure after commit
+costs that one effect, never the saved write."""
+
+from __future__ import annotations
+
+import json
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.accounts.roles import status_staff
+from portal.notifications.services import notify
+
+from .. import live, selectors
+from ..models import Component, Incident, StatusFollower, Webhook, WebhookDelivery
+from ..statuspage import component_dict, incident_dict, iso, page_id
+
+
+def incident_publish(*, incident: Incident, event: str, actor=None) -> None:
+    """After commit: refresh open status pages, tell the followers (not `actor`, who did it) and queue `event`
+    for the webhooks. A draft at commit time sends nothing."""
+    incident_id = incident.pk
+    live.incident_broadcast(incident_id=incident_id)
+    transaction.on_commit(lambda: _followers_notify(incident_id=incident_id, actor=actor), robust=True)
+    transaction.on_commit(lambda: _incident_webhooks(incident_id=incident_id, event=event), robust=True)
+
+
+def component_publish(*, component: Component, old: str) -> None:
+    """After commit: swap the component's row on open pages and queue `component.updated` for the webhooks."""
+    live.component_broadcast(component_id=component.pk)
+    # The row as this change left it, even when a later change commits first.
+    transaction.on_commit(lambda: _component_webhooks(component=component, old=old), robust=True)
+
+
+def draft_announce(*, incident: Incident) -> None:
+    """After commit: staff learn of a draft the health checks opened, so someone publishes or dismisses it."""
+    transaction.on_commit(lambda: notify(
+        recipients=list(status_staff()), verb="incident_update", url=reverse("health:incident", args=[incident.code]),
+        text=f"Draft incident from the health checks: {incident.name}. Publish or dismiss it.",
+    ), robust=True)
+
+
+def webhooks_enqueue(*, event: str, payload: dict) -> int:
+    """Queue one signed POST of `payload` (with the page's state) per active webhook; the sampler sends them,
+    retrying with backoff. Returns how many were queued."""
+    state = selectors.overall()
+    body = json.dumps(
+        {
+            "meta": {"event": event, "generated_at": timezone.now().isoformat()},
+            "page": {"id": page_id(), "status_indicator": state.indicator, "status_description": state.description},
+            **payload,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    hooks = list(Webhook.objects.filter(active=True))
+    WebhookDelivery.objects.bulk_create([WebhookDelivery(webhook=h, event=event, body=body) for h in hooks])
+    return len(hooks)
+
+
+def _published(incident_id: int) -> Incident | None:
+    return Incident.objects.filter(pk=incident_id, draft=False).first()
+
+
+def _followers_notify(*, incident_id: int, actor=None) -> None:
+    incident = _published(incident_id)
+    if incident is None:
+        return
+    recipients = {f.user for f in incident.followers.select_related("user")}
+    recipients |= {f.user for f in StatusFollower.objects.select_related("user")}
+    if not recipients:
+        return
+    latest = incident.updates.order_by("-display_at", "-pk").first()
+    text = f"{incident.name}: {incident.status.replace('_', ' ')}"
+    if latest:
+        text += f" — {latest.body[:140]}"
+    notify(recipients=recipients, verb="incident_update", text=text,
+           url=reverse("health:incident", args=[incident.code]), actor=actor)
+
+
+def _incident_webhooks(*, incident_id: int, event: str) -> None:
+    incident = _published(incident_id)
+    if incident is not None:
+        webhooks_enqueue(event=event, payload={"incident": incident_dict(incident, request=None)})
+
+
+def _component_webhooks(*, component: Component, old: str) -> None:
+    since = component.status_since
+    webhooks_enqueue(
+        event="component.updated",
+        payload={
+            "component_update": {"created_at": iso(since), "new_status": component.status, "old_status": old,
+                                 "id": f"{component.code}-{int(since.timestamp())}", "component_id": component.code},
+            "component": component_dict(component, position=component.position),
+        },
+    )
