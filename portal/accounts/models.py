@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.functional import cached_property
 
 
 class User(AbstractUser):
@@ -14,7 +15,7 @@ class User(AbstractUser):
     def primary_address(self) -> str | None:
         return self.username if self.username.startswith("0x") and len(self.username) == 42 else None
 
-    @property
+    @cached_property  # read by the proposal view and its template in one request: one query
     def wallet_addresses(self) -> list[str]:
         return [sa.uid for sa in self.socialaccount_set.all() if sa.provider == "siwe"]
 

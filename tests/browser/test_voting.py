@@ -112,3 +112,36 @@ def test_closed_proposal_screenshot(proposals, new_page, live_url, dev_accounts,
         expect(page.get_by_test_id("outcome")).to_contain_text("won")
         assert page.locator("[data-vote-form]").count() == 0
         screenshot(page, "governance-proposal-closed-desktop-light")
+
+
+def test_a_signed_in_person_votes_with_their_own_wallet(proposals, signed_in_page, live_url, dev_accounts):
+    from governance.models import Vote
+
+    page = signed_in_page(dev_accounts[3])
+    page.goto(f"{live_url}{proposals[0].get_absolute_url()}")
+    page.get_by_label("Abstain").check()
+    page.get_by_test_id("vote-submit").click()
+    expect(page.locator("[data-vote-status]")).to_contain_text("Your vote is counted")
+    assert Vote.objects.get(proposal=proposals[0]).voter == dev_accounts[3].address
+
+
+def test_a_wallet_offering_another_address_than_the_signed_in_one_gets_a_sentence(
+    proposals, signed_in_page, wallet_page, live_url, dev_accounts
+):
+    from governance.models import Vote
+
+    signed_in, other = dev_accounts[1], dev_accounts[2]
+    session = signed_in_page(signed_in).context.cookies()
+    # Signed in as #1, but the wallet in this browser now offers #2: a person who switched accounts in the wallet.
+    page = wallet_page(other)
+    page.context.add_cookies(session)
+    page.goto(f"{live_url}{proposals[0].get_absolute_url()}")
+    page.get_by_label("For").check()
+    page.get_by_test_id("vote-submit").click()
+    # Wallets hand out addresses in lower case; the sentence shows them as the wallet did.
+    expect(page.locator("[data-vote-status]")).to_contain_text(re.compile(
+        re.escape(f"Your wallet offers {other.address[:6]}…{other.address[-4:]}, but you are signed in with ")
+        + re.escape(f"{signed_in.address[:6]}…{signed_in.address[-4:]}"),
+        re.IGNORECASE,
+    ))
+    assert not Vote.objects.filter(proposal=proposals[0]).exists()

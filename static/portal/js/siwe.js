@@ -1,97 +1,14 @@
-// Sign-In with Ethereum in the browser: EIP-6963 wallet discovery (window.ethereum as fallback), EIP-4361 message,
-// personal_sign, POST to the server. Every failure shows a sentence. No build step: a plain ES module.
+// Sign-In with Ethereum in the browser: the wallet (wallet.js) signs an EIP-4361 message with personal_sign, and the
+// portal checks it. The nonce and login URLs come from <body data-siwe-nonce-url data-siwe-login-url>.
 
-const announced = new Map(); // uuid -> {info, provider}
-window.addEventListener("eip6963:announceProvider", (event) => {
-  const { info, provider } = event.detail || {};
-  if (info && provider) announced.set(info.uuid, { info, provider });
-});
-window.dispatchEvent(new Event("eip6963:requestProvider"));
-
-export class SignInError extends Error {}
-
-const statusBox = () => document.querySelector("[data-siwe-status]");
+import { chooseWallet, ensureChain, errorSentence, personalSign, requestJSON, walletAccount } from "./wallet.js";
 
 export function showStatus(text, kind = "info") {
-  const box = statusBox();
+  const box = document.querySelector("[data-siwe-status]");
   if (!box) return;
   box.textContent = text;
   box.dataset.kind = kind;
   box.hidden = !text;
-}
-
-function csrfToken() {
-  const headers = document.body.getAttribute("hx-headers");
-  try {
-    return JSON.parse(headers)["X-CSRFToken"];
-  } catch {
-    return document.cookie.match(/csrftoken=([^;]+)/)?.[1] || "";
-  }
-}
-
-function walletErrorSentence(error) {
-  if (error instanceof SignInError) return error.message;
-  if (error?.code === 4001) return "You cancelled the request in your wallet. Nothing was signed.";
-  if (error?.code === -32002) return "Your wallet already has a request waiting: open the wallet and answer it.";
-  if (error?.code === 4100) return "Your wallet has not allowed this site to see your account yet. Unlock it and try again.";
-  return `Your wallet reported a problem: ${error?.message || error}`;
-}
-
-async function pickProvider() {
-  const wallets = [...announced.values()];
-  if (wallets.length === 1) return wallets[0].provider;
-  if (wallets.length === 0) {
-    if (window.ethereum) return window.ethereum;
-    throw new SignInError(
-      "No Ethereum wallet was found in this browser. Install a wallet extension (for example MetaMask or Rabby) and reload the page.",
-    );
-  }
-  const dialog = document.querySelector("[data-wallet-picker]");
-  const list = dialog.querySelector("[data-wallet-list]");
-  list.replaceChildren();
-  return new Promise((resolve, reject) => {
-    for (const { info, provider } of wallets) {
-      const item = document.createElement("li");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "button";
-      if (info.icon?.startsWith("data:image/")) {
-        const icon = document.createElement("img");
-        icon.src = info.icon;
-        icon.alt = "";
-        button.append(icon);
-      }
-      button.append(document.createTextNode(info.name));
-      button.addEventListener("click", () => {
-        dialog.close("picked");
-        resolve(provider);
-      });
-      item.append(button);
-      list.append(item);
-    }
-    dialog.addEventListener(
-      "close",
-      () => {
-        if (dialog.returnValue !== "picked") reject(new SignInError("No wallet was chosen."));
-      },
-      { once: true },
-    );
-    dialog.showModal();
-  });
-}
-
-async function ensureChain(provider, wanted) {
-  const current = parseInt(await provider.request({ method: "eth_chainId" }), 16);
-  if (current === wanted) return;
-  showStatus(`Your wallet is on chain ${current}; asking it to switch to chain ${wanted}…`);
-  try {
-    await provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: "0x" + wanted.toString(16) }] });
-  } catch (error) {
-    if (error?.code === 4001) throw new SignInError(`Please switch your wallet to chain ${wanted} to sign in; you declined the switch.`);
-    throw new SignInError(
-      `Your wallet is on chain ${current}, but this portal uses chain ${wanted}. Add or select chain ${wanted} in your wallet and try again.`,
-    );
-  }
 }
 
 export function buildMessage({ domain, address, statement, uri, chainId, nonce, issuedAt, expirationTime }) {
@@ -111,29 +28,15 @@ export function buildMessage({ domain, address, statement, uri, chainId, nonce, 
   return lines.join("\n");
 }
 
-async function postJSON(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new SignInError(data.error || `The server refused the sign-in (HTTP ${response.status}).`);
-  return data;
-}
-
 export async function signIn({ process = "login" } = {}) {
-  const provider = await pickProvider();
+  const { siweNonceUrl, siweLoginUrl } = document.body.dataset;
+  const provider = await chooseWallet();
   showStatus("Waiting for your wallet…");
-  const accounts = await provider.request({ method: "eth_requestAccounts" });
-  if (!accounts?.length) throw new SignInError("Your wallet did not share an account. Unlock it and try again.");
-  const nonceResponse = await fetch(`/accounts/siwe/nonce/?address=${encodeURIComponent(accounts[0])}`, {
-    credentials: "same-origin",
+  const account = await walletAccount(provider);
+  const challenge = await requestJSON(`${siweNonceUrl}?address=${encodeURIComponent(account)}`, {
+    refused: "The portal could not start a sign-in",
   });
-  const challenge = await nonceResponse.json().catch(() => ({}));
-  if (!nonceResponse.ok) throw new SignInError(challenge.error || "The portal could not start a sign-in. Please try again.");
-  await ensureChain(provider, challenge.chain_id);
+  await ensureChain(provider, challenge.chain_id, { say: showStatus, purpose: "sign in" });
   const now = new Date();
   const message = buildMessage({
     domain: window.location.host,
@@ -146,10 +49,13 @@ export async function signIn({ process = "login" } = {}) {
     expirationTime: new Date(now.getTime() + 10 * 60 * 1000).toISOString(),
   });
   showStatus("Please sign the message in your wallet…");
-  const signature = await provider.request({ method: "personal_sign", params: [message, challenge.address] });
+  const signature = await personalSign(provider, challenge.address, message);
   showStatus("Checking your signature…");
   const next = new URLSearchParams(window.location.search).get("next") || window.location.pathname;
-  const result = await postJSON("/accounts/siwe/login/", { message, signature, process, next });
+  const result = await requestJSON(siweLoginUrl, {
+    body: { message, signature, process, next },
+    refused: "The server refused the sign-in",
+  });
   showStatus("Signed in.", "info");
   window.location.assign(result.redirect || "/");
   return result;
@@ -164,7 +70,7 @@ document.addEventListener("click", async (event) => {
   try {
     await signIn({ process: button.dataset.siweProcess || "login" });
   } catch (error) {
-    showStatus(walletErrorSentence(error), "error");
+    showStatus(errorSentence(error), "error");
   } finally {
     button.removeAttribute("aria-busy");
     button.disabled = false;
