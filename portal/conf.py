@@ -98,6 +98,12 @@ class PortalSettings:
     health_reference_rpc_url: str | None = None
     health_rpc_timeout_seconds: float = 5.0
 
+    # Lending positions (CONTRACT: LENDING_POOL_ADDRESS / LENDING_POOL_KIND; unset address: the dev chain's pool)
+    lending_pool_address: str | None = None
+    lending_pool_kind: str = "aave-v3"
+    lending_tick_seconds: float = 5.0
+    lending_reference_feeds: dict[str, str] = field(default_factory=dict)
+
     def is_dev_account(self, address: str) -> bool:
         return address.lower() in _DEV_ACCOUNTS_LOWER
 

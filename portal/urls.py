@@ -13,6 +13,7 @@ urlpatterns = [
     path("status/", include("portal.health.urls")),
     path("feedback/", include("portal.feedback.urls")),
     path("notifications/", include("portal.notifications.urls")),
+    path("lending/", include("portal.lending.urls")),
     path("api/v1/", api.urls),
     path("api/v2/", include("portal.health.status_api_urls")),
     path("admin/", admin.site.urls),

@@ -11,6 +11,8 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from portal.lending.selectors import liquidated_questions
+
 from .models import ROADMAP_STATUSES, Kind, Post, Status, Vote
 
 SORTS = {"trending": "Trending", "top": "Top", "new": "New", "answered": "Recently answered"}
@@ -115,6 +117,7 @@ def roadmap_columns() -> list[tuple[str, str, list[Post]]]:
 class QueueItem:
     post: Post
     tier: object | None  # governance.tiers.Tier
+    liquidated: bool = False  # the author's first question since their loan was liquidated: it goes first
 
     @property
     def tier_rank(self) -> int:
@@ -141,15 +144,17 @@ def _tiers_of(users) -> dict[int, object]:
 
 
 def queue_items() -> list[QueueItem]:
-    """Unsolved support questions: highest loyalty tier first, then oldest first. Tiers are read live (cached)."""
+    """Unsolved support questions: the first question of a borrower since their loan was liquidated, then highest
+    loyalty tier first, then oldest first. Tiers are read live (cached)."""
     posts = list(
         Post.objects.filter(kind=Kind.QUESTION, solved_at__isnull=True)
         .exclude(status__in=[Status.DUPLICATE, Status.DECLINED])
         .select_related("author", "claimed_by")
     )
     tiers = _tiers_of([p.author for p in posts])
-    items = [QueueItem(post=p, tier=tiers[p.author_id]) for p in posts]
-    items.sort(key=lambda item: (-item.tier_rank, item.post.created, item.post.pk))
+    liquidated = liquidated_questions(posts)
+    items = [QueueItem(post=p, tier=tiers[p.author_id], liquidated=p.pk in liquidated) for p in posts]
+    items.sort(key=lambda item: (not item.liquidated, -item.tier_rank, item.post.created, item.post.pk))
     return items
 
 

@@ -12,6 +12,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from governance.services import proposals_close_due
+from portal.lending.services import positions_tick
 
 from .models import Sample
 from .services import checks_run_due, maintenances_advance, samples_roll_up
@@ -47,6 +48,7 @@ class Sampler:
         # The one background process also records proposals that closed by the clock, so their voters are notified
         # promptly (the state itself never waits for this).
         proposals_close_due()
+        positions_tick(force=force)  # watched loans: alerts and liquidations (portal.lending)
         return samples
 
     def run_once(self, *, force: bool = True) -> list[Sample]:

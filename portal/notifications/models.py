@@ -11,6 +11,8 @@ class Verb(models.TextChoices):
     QUESTION_ANSWERED = "question_answered", "Answers to my support questions"
     PROPOSAL_CLOSED = "proposal_closed", "Proposals I voted on closing"
     INCIDENT_UPDATE = "incident_update", "Updates on incidents I follow"
+    LOAN_RISK = "loan_risk", "My loan's health factor crossing my alert levels"
+    LIQUIDATED = "liquidated", "My loan being liquidated"
 
 
 SHORT_LABELS = {
@@ -19,6 +21,8 @@ SHORT_LABELS = {
     Verb.QUESTION_ANSWERED: "Support",
     Verb.PROPOSAL_CLOSED: "Proposal",
     Verb.INCIDENT_UPDATE: "Incident",
+    Verb.LOAN_RISK: "Loan",
+    Verb.LIQUIDATED: "Liquidation",
 }
 
 
