@@ -1,4 +1,4 @@
-"""Signed votes (EIP-712): the domain, the `Vote` type, the receipt hash, and signer checks (EOA or EIP-1271).
+"""Signed votes (EIP-712): the domain, the `Vote` type, the receipt hash; the signer check is governance.signers.
 
 What `GET /api/v1/eip712` returns is exactly what the wallet signs: `{"domain", "types", "primaryType": "Vote"}`.
 """
@@ -11,9 +11,10 @@ from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import is_hex_address, to_checksum_address
 
+from governance.chain import home_chain_id
+from governance.signers import MalleableSignature, SignatureRefused, SignerProof, signer_check
 from portal.conf import portal_settings
 
-EIP1271_MAGIC = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes)
 MAX_REASON_LENGTH = 2000
 MAX_CHOICE_LENGTH = 2000
 UINT64_MAX = 2**64 - 1
@@ -41,8 +42,6 @@ class BadSignature(ValueError):
 def eip712_domain(*, chain_id: int | None = None, name: str | None = None) -> dict:
     """CONTRACT's domain: `{"name": GOVERNANCE_NAME, "version": "1", "chainId": CHAIN_ID}`."""
     if chain_id is None:
-        from governance.chain import home_chain_id
-
         chain_id = home_chain_id()
     return {"name": name or portal_settings().governance_name, "version": "1", "chainId": int(chain_id)}
 
@@ -108,46 +107,25 @@ class SignedBallot:
     def verify(self, *, domain: dict) -> str:
         """Return the receipt when `voter` signed this message under `domain`; raise BadSignature otherwise.
 
-        An address with code is a contract wallet: it must answer EIP-1271 `isValidSignature(hash, signature)`.
+        The one signer check of governance.signers, as at sign-in: an EOA (low-s only), an EIP-1271 contract
+        wallet (including `0x` for a vote it approved on-chain) or an EIP-6492 wallet not deployed yet.
         """
+        return self.check(domain=domain)[0]
+
+    def check(self, *, domain: dict) -> tuple[str, SignerProof]:
+        """`verify`, also returning how the voter proved it (for a contract wallet: the block it answered at)."""
         signable = encode_typed_data(full_message=typed_data(domain=domain, message=self.message()))
         digest = _hash_eip191_message(signable)
-        signature = bytes.fromhex(self.signature[2:])
-        recovered = None
-        if len(signature) == 65:
-            try:
-                recovered = Account.recover_message(signable, signature=signature)
-            except Exception:  # noqa: BLE001 — any malformed signature is simply not this voter's
-                recovered = None
-        if recovered is not None and recovered == self.voter:
-            return "0x" + digest.hex()
-        if _eip1271_valid(self.voter, digest, signature):
-            return "0x" + digest.hex()
-        raise BadSignature(
-            "The signature does not match the voter: sign this exact vote with the wallet that casts it "
-            "(same proposal, choice, reason, timestamp and network)."
-        )
-
-
-def _eip1271_valid(address: str, digest: bytes, signature: bytes) -> bool:
-    """Ask a contract wallet whether it approves `signature` for `digest` (raises ChainUnavailable)."""
-    from eth_abi import encode
-
-    from governance.chain import chain
-
-    node = chain()
-    if not node.get_code(address):
-        return False
-    calldata = EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])
-    try:
-        answer = node.call({"to": address, "data": "0x" + calldata.hex()})
-    except Exception as exc:  # noqa: BLE001 — a reverting wallet says no
-        from governance.chain import ChainUnavailable
-
-        if isinstance(exc, ChainUnavailable):
-            raise
-        return False
-    return bytes(answer)[:4] == EIP1271_MAGIC
+        try:
+            proof = signer_check(address=self.voter, digest=digest, signature=bytes.fromhex(self.signature[2:]))
+        except MalleableSignature as exc:
+            raise BadSignature(str(exc)) from None
+        except SignatureRefused:
+            raise BadSignature(
+                "The signature does not match the voter: sign this exact vote with the wallet that casts it "
+                "(same proposal, choice, reason, timestamp and network)."
+            ) from None
+        return "0x" + digest.hex(), proof
 
 
 def sign_vote(*, private_key: str, domain: dict, voter: str, proposal: int, choice: str, reason: str = "", timestamp: int) -> str:

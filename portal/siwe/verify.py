@@ -1,7 +1,8 @@
 """Every check of an EIP-4361 sign-in, in one place. Views call `siwe_nonce_issue` and `siwe_verify` only.
 
-The nonce lives in the session (single use, 10 minutes); the signature may come from an EOA, an EIP-1271 contract
-wallet or an EIP-6492 not-yet-deployed wallet (checked through the chain module).
+The nonce lives in the session (single use, 10 minutes); the signature is checked by governance.signers, the same
+check votes use: an EOA (low-s only), an EIP-1271 contract wallet (`0x` for a message it approved on-chain) or an
+EIP-6492 not-yet-deployed wallet.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import siwe
+from eth_account.messages import _hash_eip191_message, encode_defunct
 from eth_utils import to_checksum_address
-from siwe.siwe import is_eip6492_signature
 
-from governance.chain import ChainUnavailable, chain, home_chain_id
+from governance.chain import chain, home_chain_id
+from governance.signers import NotSignedBy, SignatureRefused, signer_check
 from portal.conf import portal_settings
 from portal.errors import Forbidden, Refusal
 
@@ -32,7 +34,8 @@ SESSION_KEY = "siwe_nonces"
 NONCE_ALPHABET = string.ascii_letters + string.digits
 # A refused sign-in answers 401 unless a check says otherwise (malformed input: 400).
 REFUSED = HTTPStatus.UNAUTHORIZED
-SIGNATURE_RE = re.compile(r"^0x[0-9a-fA-F]+$")
+# Hex bytes after 0x; `0x` alone is a contract wallet pointing at a message it approved on-chain (Safe's SignMessageLib).
+SIGNATURE_RE = re.compile(r"^0x(?:[0-9a-fA-F]{2})*$")
 
 
 def siwe_nonce_issue(*, session) -> str:
@@ -90,35 +93,23 @@ def _check_times(parsed: siwe.SiweMessage, *, now: datetime) -> None:
         raise Refusal("The sign-in message is dated in the future. Please check your device's clock.", REFUSED)
     if issued_at < now - MESSAGE_MAX_AGE:
         raise Refusal("The sign-in message is older than 10 minutes. Please sign in again.", REFUSED)
+    if parsed.expiration_time is not None and now >= parsed.expiration_time._datetime:
+        raise Refusal("The sign-in message has expired (its Expiration Time has passed).", REFUSED)
+    if parsed.not_before is not None and now < parsed.not_before._datetime:
+        raise Refusal("The sign-in message is not valid yet (its Not Before time is in the future).", REFUSED)
 
 
-def _check_signature(parsed: siwe.SiweMessage, *, signature: str, domain: str, chain_id: int, now: datetime) -> None:
-    checks = dict(domain=domain, nonce=parsed.nonce, uri=str(parsed.uri), chain_id=chain_id, timestamp=now, strict=True)
+def _check_signature(parsed: siwe.SiweMessage, *, message: str, signature: str, chain_id: int) -> None:
+    """The signer check votes use too (governance.signers), on the EIP-191 hash of the text the wallet signed."""
+    digest = _hash_eip191_message(encode_defunct(text=message))
     try:
-        parsed.verify(signature, **checks)
-        return
-    except siwe.ExpiredMessage as exc:
-        raise Refusal("The sign-in message has expired (its Expiration Time has passed).", REFUSED) from exc
-    except siwe.NotYetValidMessage as exc:
-        raise Refusal("The sign-in message is not valid yet (its Not Before time is in the future).", REFUSED) from exc
-    except siwe.InvalidSignature:
-        pass  # not an EOA signature by that address: maybe a contract wallet
-    except siwe.VerificationError as exc:
-        raise Refusal("The sign-in message could not be verified.", REFUSED) from exc
-
-    node = chain(chain_id)
-    if not (is_eip6492_signature(signature) or node.get_code(parsed.address)):
-        raise Refusal("The signature was not made by the wallet named in the message.", REFUSED)
-    try:
-        parsed.verify(signature, provider=node.provider, **checks)
-    except siwe.InvalidSignature as exc:
-        raise Refusal("The wallet's contract did not accept this signature.", REFUSED) from exc
-    except siwe.VerificationError as exc:
-        raise Refusal("The sign-in message could not be verified.", REFUSED) from exc
-    except (OSError, ValueError) as exc:
-        raise ChainUnavailable(
-            "The contract wallet's signature could not be checked because the blockchain node cannot be reached."
-        ) from exc
+        signer_check(
+            address=parsed.address, digest=digest, signature=bytes.fromhex(signature[2:]), node=chain(chain_id)
+        )
+    except NotSignedBy:
+        raise Refusal("The signature was not made by the wallet named in the message.", REFUSED) from None
+    except SignatureRefused as refused:
+        raise Refusal(str(refused), REFUSED) from None
 
 
 def siwe_verify(*, request, message: object, signature: object) -> str:
@@ -136,7 +127,7 @@ def siwe_verify(*, request, message: object, signature: object) -> str:
             f"The sign-in message is too long (at most {MAX_MESSAGE_LENGTH} characters).",
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
         )
-    if not SIGNATURE_RE.match(signature) or len(signature) > MAX_SIGNATURE_HEX or len(signature) % 2:
+    if not SIGNATURE_RE.match(signature) or len(signature) > MAX_SIGNATURE_HEX:
         raise Refusal("The signature is not a 0x-prefixed hexadecimal string.", HTTPStatus.BAD_REQUEST)
 
     parsed = _parse(message)
@@ -148,7 +139,7 @@ def siwe_verify(*, request, message: object, signature: object) -> str:
         raise Refusal(f"The sign-in message is for chain {parsed.chain_id}; this portal uses chain {chain_id}.", REFUSED)
     now = datetime.now(UTC)
     _check_times(parsed, now=now)
-    _check_signature(parsed, signature=signature, domain=domain, chain_id=chain_id, now=now)
+    _check_signature(parsed, message=message, signature=signature, chain_id=chain_id)
     address = to_checksum_address(parsed.address)
     conf = portal_settings()
     if conf.refuse_dev_keys and conf.is_dev_account(address):

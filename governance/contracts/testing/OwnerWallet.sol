@@ -5,10 +5,14 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 
 /// A minimal EIP-1271 contract wallet: a signature is valid when its owner signed the hash.
-/// `setRefuse(true)` makes it say no to everything, to test the refusal path.
+/// Like a Safe with SignMessageLib, the owner may also approve a hash on-chain (`signMessage`); the wallet then accepts
+/// the empty signature `0x` for it. `setRefuse(true)` makes it say no to everything, to test the refusal path.
 contract OwnerWallet is IERC1271 {
     address public immutable owner;
     bool public refuse;
+    mapping(bytes32 => bool) public signedMessages;
+
+    event SignMsg(bytes32 indexed msgHash);
 
     constructor(address owner_) {
         owner = owner_;
@@ -19,7 +23,16 @@ contract OwnerWallet is IERC1271 {
         refuse = refuse_;
     }
 
+    function signMessage(bytes32 hash) external {
+        require(msg.sender == owner, "only owner");
+        signedMessages[hash] = true;
+        emit SignMsg(hash);
+    }
+
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        if (signature.length == 0) {
+            return !refuse && signedMessages[hash] ? IERC1271.isValidSignature.selector : bytes4(0xffffffff);
+        }
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(hash, signature);
         if (!refuse && err == ECDSA.RecoverError.NoError && signer == owner) {
             return IERC1271.isValidSignature.selector;
