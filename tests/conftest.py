@@ -1,23 +1,58 @@
-"""Shared fixtures: one real anvil for the whole session, dev-key accounts, and chain snapshots per test."""
+"""Shared fixtures: a real anvil for the tests that ask for one, dev-key accounts, and chain snapshots per test.
+
+The chain is opt-in: a test gets anvil by requesting `anvil_url` or a fixture built on it (`node`, `contracts`,
+`chain_snapshot`, `transact`, `fund`, …), or by the `chain` marker when it reads the chain only through the portal's
+settings. Every other test runs with CHAIN_RPC_URL pointing at a closed port, so a pure test (tallies, parsers,
+settings, templates) starts no node and an unmarked test that reads the chain fails instead of finding one.
+`--no-chain` makes starting anvil an error, which proves a selection of tests needs none.
+"""
 
 from __future__ import annotations
 
+import io
+import os
+from datetime import timedelta
+
 import pytest
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
 from eth_account import Account
+from eth_utils import to_checksum_address
 
 from governance import chain as chain_module
+from governance.demo_chain import seed_chain
 from governance.devchain import DEV_KEYS, free_port, start_anvil, stop_anvil
+from portal.accounts.models import User
+
+# Nothing listens on the discard port: a read fails at once (ChainUnavailable) instead of reaching someone's dev chain.
+NO_CHAIN_URL = "http://127.0.0.1:9"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--no-chain", action="store_true", help="fail any test that would start anvil (proves a selection is pure)"
+    )
 
 
 def pytest_collection_modifyitems(items):
-    """Browser tests last: Playwright's sync API leaves an event loop running that async tests must not inherit."""
+    """Tests that use anvil carry the `chain` marker (so `-m "not chain"` selects the pure ones); browser tests run
+    last: Playwright's sync API leaves an event loop running that async tests must not inherit."""
+    for item in items:
+        if "anvil_url" in item.fixturenames and not item.get_closest_marker("chain"):
+            item.add_marker(pytest.mark.chain)
     items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def anvil_url():
-    """A real anvil node for the whole test session; the portal's home chain points at it."""
+@pytest.fixture(scope="session")
+def anvil_url(request):
+    """A real anvil node, started once for the session by the first test that needs it; the portal's home chain
+    points at it while a chain test runs."""
+    if request.config.getoption("--no-chain"):
+        pytest.fail("this test starts anvil, but the run has --no-chain: it is not a pure test", pytrace=False)
     port = free_port()
     process = start_anvil(port=port)
     url = f"http://127.0.0.1:{port}"
@@ -29,6 +64,17 @@ def anvil_url():
     django_settings.PORTAL.clear()
     django_settings.PORTAL.update(previous)
     stop_anvil(process)
+
+
+@pytest.fixture(autouse=True)
+def _chain_or_none(request, monkeypatch):
+    """Per test: anvil for a chain test (requested or marked `chain`), a closed port for every other, whatever ran
+    before it."""
+    if "anvil_url" in request.fixturenames or request.node.get_closest_marker("chain"):
+        url = request.getfixturevalue("anvil_url")
+    else:
+        url = NO_CHAIN_URL
+    monkeypatch.setitem(django_settings.PORTAL, "CHAIN_RPC_URL", url)
 
 
 @pytest.fixture
@@ -52,6 +98,45 @@ def dev_accounts():
 
 
 @pytest.fixture
+def make_user(db):
+    """`make_user(address=None, *, staff=False, superuser=False, groups=(), display_name="", joined=timedelta(0),
+    signed_in_client=None, wallet=True)` → a portal account as a wallet's first sign-in makes it: username = the
+    checksummed address (a fresh one when None), no usable password, one SIWE social account. `groups` are group
+    names ("moderators", "admins", …); `joined` is how long ago the account was created; `signed_in_client` (a test
+    Client) is signed in as the user; `wallet=False` makes an account without one (as `createsuperuser` does), named
+    `display_name`. The same address again returns that user, with `staff` and `groups` added."""
+
+    def make(
+        address: str | None = None, *, staff: bool = False, superuser: bool = False, groups=(), display_name: str = "",
+        joined: timedelta = timedelta(0), signed_in_client: Client | None = None, wallet: bool = True,
+    ) -> User:
+        if wallet:
+            username = to_checksum_address(address) if address else Account.create().address
+        else:
+            username = display_name or f"user-{Account.create().address[2:10].lower()}"
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(
+                username=username, display_name=display_name, is_staff=staff or superuser, is_superuser=superuser,
+                date_joined=timezone.now() - joined,
+            )
+            user.set_unusable_password()
+            user.full_clean()
+            user.save()
+            if wallet:
+                SocialAccount.objects.create(user=user, provider="siwe", uid=username)
+        elif staff and not user.is_staff:
+            User.objects.filter(pk=user.pk).update(is_staff=True)
+            user.is_staff = True
+        user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in groups))
+        if signed_in_client is not None:
+            signed_in_client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return user
+
+    return make
+
+
+@pytest.fixture
 def stranger():
     """A fresh key with no tokens and no history."""
     return Account.create()
@@ -59,8 +144,6 @@ def stranger():
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    from django.core.cache import cache
-
     cache.clear()
     yield
 
@@ -68,8 +151,6 @@ def _clear_cache():
 @pytest.fixture(scope="session", autouse=True)
 def _devchain_dir(tmp_path_factory):
     """Deployments recorded during tests go to a temporary directory, never the dev chain's .devchain/."""
-    import os
-
     previous = os.environ.get("DEVCHAIN_DIR")
     os.environ["DEVCHAIN_DIR"] = str(tmp_path_factory.mktemp("devchain"))
     yield
@@ -86,10 +167,6 @@ def contracts(anvil_url, _devchain_dir):
     strategies): #0 three, #1 two, #2 one; the lending pool has supply and borrows; the oracle has a price.
     Name -> checksummed address (LoyaltyToken, AchievementBadge, Multicall3, DemoPriceOracle, DemoDollar,
     LendingPool), also set as PORTAL["CONTRACTS"] so governance.deploy.contract_address() finds them."""
-    import io
-
-    from governance.demo_chain import seed_chain
-
     addresses = seed_chain(stdout=io.StringIO())
     django_settings.PORTAL["CONTRACTS"] = dict(addresses)
     yield addresses

@@ -119,17 +119,12 @@ def wallet_page(new_page, anvil_url):
 
 
 @pytest.fixture
-def signed_in_page(wallet_page, live_url):
+def signed_in_page(wallet_page, live_url, make_user):
     """`signed_in_page(account, **options)` → a wallet page already signed in as that wallet's user (created if new)."""
-    from allauth.socialaccount.models import SocialAccount
-
-    from portal.accounts.models import User
 
     def make(account, **options):
-        user, _ = User.objects.get_or_create(username=account.address)
-        SocialAccount.objects.get_or_create(provider="siwe", uid=account.address, defaults={"user": user})
         client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        make_user(account.address, signed_in_client=client)
         page = wallet_page(account, **options)
         page.context.add_cookies(
             [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_url}]

@@ -14,10 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.chain]
 
 
 @pytest.fixture
-def proposals(live_url, contracts, node, dev_accounts, monkeypatch):
+def proposals(live_url, contracts, node, dev_accounts, monkeypatch, make_user):
     """An admin, an open basic proposal and an open ranked-choice one, on the seeded test chain."""
     from governance import services
-    from tests.governance.conftest import make_user
 
     monkeypatch.setitem(django_settings.PORTAL, "SNAPSHOT_CONFIRMATIONS", 0)
     node.w3.provider.make_request("anvil_mine", ["0x2"])

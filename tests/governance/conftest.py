@@ -21,18 +21,8 @@ def settled_chain(contracts, node, monkeypatch):
     return contracts
 
 
-def make_user(address: str, *, staff: bool = False):
-    from allauth.socialaccount.models import SocialAccount
-
-    from portal.accounts.models import User
-
-    user, _ = User.objects.get_or_create(username=address, defaults={"is_staff": staff})
-    SocialAccount.objects.get_or_create(provider="siwe", uid=address, defaults={"user": user})
-    return user
-
-
 @pytest.fixture
-def admin_user(db, dev_accounts):
+def admin_user(make_user, dev_accounts):
     return make_user(dev_accounts[0].address, staff=True)
 
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from governance import services
 from governance.models import Proposal, ProposalEvent, Vote
-from tests.governance.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +62,7 @@ def test_percent_quorum_is_fixed_in_tokens_at_activation(make_proposal):
     assert Decimal(proposal.quorum) > 0
 
 
-def test_cancel_needs_an_admin_and_a_reason(make_proposal, dev_accounts, admin_user):
+def test_cancel_needs_an_admin_and_a_reason(make_proposal, dev_accounts, admin_user, make_user):
     proposal = make_proposal("basic")
     someone = make_user(dev_accounts[2].address)
     with pytest.raises(services.GovernanceError, match="Only an admin"):
@@ -75,7 +74,7 @@ def test_cancel_needs_an_admin_and_a_reason(make_proposal, dev_accounts, admin_u
     assert ProposalEvent.objects.get(proposal=proposal, kind="cancelled").note == "Superseded by LIP-9."
 
 
-def test_only_the_author_edits_and_only_a_draft(make_proposal, dev_accounts, settled_chain):
+def test_only_the_author_edits_and_only_a_draft(make_proposal, dev_accounts, settled_chain, make_user):
     author = make_user(dev_accounts[1].address)
     draft = make_proposal("single-choice", ["A", "B"], activate=False, author=author)
     other = make_user(dev_accounts[2].address)
@@ -88,7 +87,7 @@ def test_only_the_author_edits_and_only_a_draft(make_proposal, dev_accounts, set
         services.proposal_update(proposal=Proposal.objects.get(pk=draft.pk), editor=author, title="Sneaky")
 
 
-def test_proposal_threshold_refuses_a_wallet_without_weight(settled_chain, stranger):
+def test_proposal_threshold_refuses_a_wallet_without_weight(settled_chain, stranger, make_user):
     user = make_user(stranger.address)
     now = timezone.now()
     with pytest.raises(services.GovernanceError, match="You need at least 1 voting weight"):
@@ -123,7 +122,7 @@ def test_bad_proposal_fields_are_refused_and_nothing_is_written(change, sentence
     assert not Proposal.objects.exists()
 
 
-def test_open_proposals_per_author_are_limited(settled_chain, dev_accounts, monkeypatch):
+def test_open_proposals_per_author_are_limited(settled_chain, dev_accounts, monkeypatch, make_user):
     from django.conf import settings as django_settings
 
     monkeypatch.setitem(django_settings.PORTAL, "PROPOSAL_MAX_OPEN_PER_AUTHOR", 1)
@@ -145,7 +144,7 @@ def test_each_proposal_gets_a_discussion_thread(make_proposal, client):
 
 
 def test_a_comment_on_the_proposal_thread_tells_its_author(make_proposal, dev_accounts,
-                                                         django_capture_on_commit_callbacks):
+                                                         django_capture_on_commit_callbacks, make_user):
     from portal.discussion.services import comment_post
     from portal.notifications.models import Notification
 
@@ -156,7 +155,7 @@ def test_a_comment_on_the_proposal_thread_tells_its_author(make_proposal, dev_ac
     assert Notification.objects.filter(recipient=proposal.author, verb="comment_reply").count() == 1
 
 
-def test_the_proposal_page_shows_the_latest_visible_comments(make_proposal, client, dev_accounts):
+def test_the_proposal_page_shows_the_latest_visible_comments(make_proposal, client, dev_accounts, make_user):
     from portal.discussion.models import Comment
     from portal.discussion.services import comment_post
 
@@ -230,7 +229,7 @@ def test_draft_form_creates_and_previews(settled_chain, admin_user, client):
     assert refused.status_code == HTTPStatus.BAD_REQUEST and "at least two choices" in refused.content.decode()
 
 
-def test_voters_are_notified_once_when_a_proposal_closes(make_proposal, ballot, post_vote, dev_accounts, client):
+def test_voters_are_notified_once_when_a_proposal_closes(make_proposal, ballot, post_vote, dev_accounts, client, make_user):
     from portal.notifications.models import Notification
 
     voter = make_user(dev_accounts[1].address)
@@ -244,7 +243,7 @@ def test_voters_are_notified_once_when_a_proposal_closes(make_proposal, ballot, 
     assert notes.count() == 1 and proposal.label in notes.get().text
 
 
-def test_the_signed_in_voter_sees_their_weight_and_then_their_receipt(make_proposal, ballot, post_vote, dev_accounts, client):
+def test_the_signed_in_voter_sees_their_weight_and_then_their_receipt(make_proposal, ballot, post_vote, dev_accounts, client, make_user):
     voter = make_user(dev_accounts[1].address)
     proposal = make_proposal("basic")
     client.force_login(voter)
@@ -255,7 +254,7 @@ def test_the_signed_in_voter_sees_their_weight_and_then_their_receipt(make_propo
     assert receipt in page and 'data-testid="my-vote"' in page
 
 
-def test_page_actions_open_cancel_and_refuse_strangers(make_proposal, admin_user, dev_accounts, client):
+def test_page_actions_open_cancel_and_refuse_strangers(make_proposal, admin_user, dev_accounts, client, make_user):
     draft = make_proposal("basic", activate=False)
     stranger = make_user(dev_accounts[3].address)
     client.force_login(stranger)
@@ -271,7 +270,7 @@ def test_page_actions_open_cancel_and_refuse_strangers(make_proposal, admin_user
     assert "Duplicate." in client.get(opened.get_absolute_url()).content.decode()
 
 
-def test_page_cancel_and_execute_refuse_bad_input_with_a_sentence(make_proposal, admin_user, ballot, post_vote, dev_accounts, client):
+def test_page_cancel_and_execute_refuse_bad_input_with_a_sentence(make_proposal, admin_user, ballot, post_vote, dev_accounts, client, make_user):
     proposal = make_proposal("basic", hours=1)
     post_vote(proposal.number, ballot(dev_accounts[1], proposal, 1))
     client.force_login(admin_user)
@@ -299,7 +298,7 @@ def test_a_proposal_that_did_not_pass_cannot_be_executed(make_proposal, admin_us
     assert Proposal.objects.get(pk=proposal.pk).executed_at is None
 
 
-def test_the_page_shows_each_person_only_the_actions_the_services_allow(make_proposal, admin_user, dev_accounts, client):
+def test_the_page_shows_each_person_only_the_actions_the_services_allow(make_proposal, admin_user, dev_accounts, client, make_user):
     from portal.accounts.models import User
 
     author = make_user(dev_accounts[1].address)
@@ -325,7 +324,7 @@ def test_the_home_page_card_loads_the_open_proposals(db, client):
     assert "No vote is open right now" in client.get("/proposals/?fragment=home").content.decode()
 
 
-def test_the_health_sampler_records_closes_and_notifies_voters(make_proposal, ballot, post_vote, dev_accounts):
+def test_the_health_sampler_records_closes_and_notifies_voters(make_proposal, ballot, post_vote, dev_accounts, make_user):
     from portal.health.sampler import Sampler
     from portal.notifications.models import Notification
 

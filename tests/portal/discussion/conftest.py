@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
-import secrets
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.test import Client
-from django.utils import timezone
 
-from portal.accounts.models import User
 from portal.discussion.services import thread_create
 
-
-def make_user(*, old: bool = True, moderator: bool = False) -> User:
-    address = "0x" + secrets.token_hex(20)
-    user = User.objects.create(username=address)
-    if old:  # established accounts get the normal rate limit
-        User.objects.filter(pk=user.pk).update(date_joined=timezone.now() - datetime.timedelta(days=30))
-        user.refresh_from_db()
-    if moderator:
-        user.groups.add(Group.objects.get_or_create(name="moderators")[0])
-    return user
+# Accounts this old get the normal rate limit; newer ones the stricter newcomers' limit.
+ESTABLISHED = timedelta(days=30)
 
 
 @pytest.fixture(autouse=True)
@@ -36,18 +24,18 @@ def default_categories(db):
 
 
 @pytest.fixture
-def member(db):
-    return make_user()
+def member(make_user):
+    return make_user(joined=ESTABLISHED)
 
 
 @pytest.fixture
-def other_member(db):
-    return make_user()
+def other_member(make_user):
+    return make_user(joined=ESTABLISHED)
 
 
 @pytest.fixture
-def moderator(db):
-    return make_user(moderator=True)
+def moderator(make_user):
+    return make_user(joined=ESTABLISHED, groups=["moderators"])
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from django.test import Client
 
 from governance.devchain import free_port
 
-from .conftest import make_user
+from .conftest import ESTABLISHED
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [
@@ -83,11 +83,11 @@ def two_servers(django_db_setup, django_db_blocker, anvil_url):
             process.wait(timeout=10)
 
 
-def test_post_on_one_process_reaches_a_socket_on_the_other(two_servers, thread):
+def test_post_on_one_process_reaches_a_socket_on_the_other(two_servers, thread, make_user):
     import websockets
 
     poster_port, reader_port = two_servers
-    member = make_user()
+    member = make_user(joined=ESTABLISHED)
     client = Client()
     client.force_login(member)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value

@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from portal.discussion.models import Comment, Flag, ModerationAction, Sanction, Thread
 from portal.discussion.services import comment_post
 
-from .conftest import make_user
+from .conftest import ESTABLISHED
 
 pytestmark = pytest.mark.django_db
 
@@ -228,7 +228,7 @@ def test_api_wrong_thread(thread, member):
     assert Comment.objects.filter(thread=thread).count() == 0
 
 
-def test_api_locked_silenced_and_rate_limited(thread, member, moderator):
+def test_api_locked_silenced_and_rate_limited(thread, member, moderator, make_user):
     from portal.discussion import moderation
 
     moderation.thread_moderate(thread=thread, moderator=moderator, action="lock")
@@ -242,7 +242,7 @@ def test_api_locked_silenced_and_rate_limited(thread, member, moderator):
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response.json()["error"].startswith("You are silenced until ")
 
-    poster = make_user()
+    poster = make_user(joined=ESTABLISHED)
     with override_settings(PORTAL={"DISCUSSION_POSTS_PER_MINUTE": 1}):
         assert _api_post(signed_in(poster), thread.pk, {"body": "one"}).status_code == HTTPStatus.CREATED
         response = _api_post(signed_in(poster), thread.pk, {"body": "two"})
@@ -270,21 +270,21 @@ def test_flag_refusals(thread, member, other_member):
 
 
 @override_settings(PORTAL={"DISCUSSION_AUTO_HIDE_FLAGS": 2})
-def test_auto_hide_after_distinct_flags(thread, member):
+def test_auto_hide_after_distinct_flags(thread, member, make_user):
     comment = comment_post(thread=thread, author=member, body="buy my token")
     for _ in range(2):
-        signed_in(make_user()).post(f"/discussion/comments/{comment.pk}/flag/", {"reason": "spam"})
+        signed_in(make_user(joined=ESTABLISHED)).post(f"/discussion/comments/{comment.pk}/flag/", {"reason": "spam"})
     comment.refresh_from_db()
     assert comment.hidden
     assert ModerationAction.objects.get().kind == "auto-hide"
 
 
-def test_review_queue_flow(thread, member, moderator):
+def test_review_queue_flow(thread, member, moderator, make_user):
     calm = comment_post(thread=thread, author=member, body="calm comment")
     rude = comment_post(thread=thread, author=member, body="rude comment")
-    for flagger in (make_user(), make_user()):
+    for flagger in (make_user(joined=ESTABLISHED), make_user(joined=ESTABLISHED)):
         signed_in(flagger).post(f"/discussion/comments/{rude.pk}/flag/", {"reason": "abusive", "text": "insults"})
-    signed_in(make_user()).post(f"/discussion/comments/{calm.pk}/flag/", {"reason": "off-topic"})
+    signed_in(make_user(joined=ESTABLISHED)).post(f"/discussion/comments/{calm.pk}/flag/", {"reason": "off-topic"})
     mod = signed_in(moderator)
     queue = mod.get("/discussion/review/").content.decode()
     assert queue.index(f"queue-comment-{rude.pk}") < queue.index(f"queue-comment-{calm.pk}")  # most flagged first
@@ -349,9 +349,9 @@ def test_bad_sanction_form_says_why_and_sanctions_nobody(member, moderator, form
     assert not Sanction.objects.exists()
 
 
-def test_bad_review_decision_is_refused(thread, member, moderator):
+def test_bad_review_decision_is_refused(thread, member, moderator, make_user):
     comment = comment_post(thread=thread, author=member, body="meh")
-    signed_in(make_user()).post(f"/discussion/comments/{comment.pk}/flag/", {"reason": "spam"})
+    signed_in(make_user(joined=ESTABLISHED)).post(f"/discussion/comments/{comment.pk}/flag/", {"reason": "spam"})
     mod = signed_in(moderator)
     bad = mod.post(f"/discussion/review/comment/{comment.pk}/", {"decision": "shrug"})
     assert bad.status_code == HTTPStatus.BAD_REQUEST and "Choose agree, disagree" in bad.content.decode()

@@ -23,7 +23,7 @@ from portal.discussion.services import (
 )
 from portal.ratelimit import RateLimited
 
-from .conftest import make_user
+from .conftest import ESTABLISHED
 
 pytestmark = pytest.mark.django_db
 
@@ -63,15 +63,15 @@ def test_comment_bad_inputs_write_nothing(thread, member, other_member):
     assert Comment.objects.filter(thread=thread).count() == 0
 
 
-def test_rate_limit_is_stricter_for_new_accounts(thread):
-    newcomer = make_user(old=False)
+def test_rate_limit_is_stricter_for_new_accounts(thread, make_user):
+    newcomer = make_user()
     with override_settings(PORTAL={"DISCUSSION_NEW_ACCOUNT_POSTS_PER_MINUTE": 2, "DISCUSSION_POSTS_PER_MINUTE": 5}):
         for n in range(2):
             comment_post(thread=thread, author=newcomer, body=f"hello {n}")
         with pytest.raises(RateLimited) as limited:
             comment_post(thread=thread, author=newcomer, body="one more")
         assert "New accounts may post only a few comments a minute" in str(limited.value)
-        veteran = make_user()
+        veteran = make_user(joined=ESTABLISHED)
         for n in range(5):
             comment_post(thread=thread, author=veteran, body=f"hello {n}")
         with pytest.raises(RateLimited) as limited:

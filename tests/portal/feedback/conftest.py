@@ -1,39 +1,27 @@
 import pytest
-from django.contrib.auth.models import Group
 
-from portal.accounts.models import User
 from portal.feedback import services
 from portal.feedback.models import Tag
 
 
 @pytest.fixture
-def make_user(db):
-    def make(name: str, **extra) -> User:
-        return User.objects.create(username=name, **extra)
-
-    return make
-
-
-@pytest.fixture
 def alice(make_user):
-    return make_user("alice")
+    return make_user(display_name="alice")
 
 
 @pytest.fixture
 def bob(make_user):
-    return make_user("bob")
+    return make_user(display_name="bob")
 
 
 @pytest.fixture
 def staff(make_user):
-    return make_user("staffer", is_staff=True)
+    return make_user(display_name="staffer", staff=True)
 
 
 @pytest.fixture
 def moderator(make_user):
-    user = make_user("moderator")
-    user.groups.add(Group.objects.get_or_create(name="moderators")[0])
-    return user
+    return make_user(display_name="moderator", groups=["moderators"])
 
 
 @pytest.fixture

@@ -34,21 +34,21 @@ def test_voting_twice_is_refused_and_writes_nothing(idea, bob):
 def test_merge_moves_votes_without_double_counting(alice, bob, make_user, staff):
     original = services.post_create(author=alice, kind="idea", title="Dark mode", body="")
     duplicate = services.post_create(author=bob, kind="idea", title="Night theme", body="")
-    carol, dave, erin = make_user("carol"), make_user("dave"), make_user("erin")
+    carol, dave, erin = make_user(display_name="carol"), make_user(display_name="dave"), make_user(display_name="erin")
     for user in (carol, dave):
         services.vote_add(post=original, user=user)
     for user in (dave, erin, bob):  # dave voted on both: he must count once
         services.vote_add(post=duplicate, user=user)
     target = services.post_merge(source=duplicate, target=original, by=staff)
     assert target.vote_count == 4
-    assert set(Vote.objects.filter(post=original).values_list("user__username", flat=True)) == {
+    assert set(Vote.objects.filter(post=original).values_list("user__display_name", flat=True)) == {
         "carol", "dave", "erin", "bob"
     }
     duplicate.refresh_from_db()
     assert duplicate.vote_count == 0 and duplicate.status == "duplicate" and duplicate.duplicate_of == original
     assert list(original.duplicates.all()) == [duplicate]
     with pytest.raises(FeedbackError, match="merged into"):
-        services.vote_add(post=duplicate, user=make_user("frank"))
+        services.vote_add(post=duplicate, user=make_user(display_name="frank"))
 
 
 def test_merge_refusals(idea, bob, staff):
@@ -79,19 +79,19 @@ def test_merging_a_merged_post_or_into_one_is_refused(idea, alice, bob, staff):
 def test_status_change_notifies_author_and_voters_and_nobody_else(
     idea, bob, make_user, moderator, django_capture_on_commit_callbacks
 ):
-    carol, bystander = make_user("carol"), make_user("bystander")
+    carol, bystander = make_user(display_name="carol"), make_user(display_name="bystander")
     services.vote_add(post=idea, user=bob)
     services.vote_add(post=idea, user=carol)
     services.vote_add(post=idea, user=moderator)  # the staff member acting is not told about their own change
     other = services.post_create(author=bystander, kind="idea", title="Unrelated", body="")
-    services.vote_add(post=other, user=make_user("other-voter"))
+    services.vote_add(post=other, user=make_user(display_name="other-voter"))
     with django_capture_on_commit_callbacks(execute=True):
         change = services.post_status_set(post=idea, by=moderator, status="planned", note="Scheduled for Q3.")
     assert change.from_status == "open" and change.to_status == "planned"
     idea.refresh_from_db()
     assert idea.status == "planned" and idea.status_note == "Scheduled for Q3."
     notes = Notification.objects.filter(verb="post_status")
-    assert sorted(notes.values_list("recipient__username", flat=True)) == ["alice", "bob", "carol"]
+    assert sorted(notes.values_list("recipient__display_name", flat=True)) == ["alice", "bob", "carol"]
     assert all("is now Planned: Scheduled for Q3." in n.text for n in notes)
 
 

@@ -99,7 +99,8 @@ def test_promoting_twice_is_refused(idea, admin):
     assert refused.value.status == HTTPStatus.CONFLICT and Proposal.objects.count() == 1
 
 
-def test_staff_without_a_wallet_get_the_governance_sentence(idea, staff):
+def test_staff_without_a_wallet_get_the_governance_sentence(idea, make_user):
+    staff = make_user(display_name="staffer", staff=True, wallet=False)
     with pytest.raises(FeedbackError, match="no wallet address") as refused:
         services.post_promote(post=idea, by=staff)
     assert refused.value.status == HTTPStatus.FORBIDDEN and not Proposal.objects.exists()

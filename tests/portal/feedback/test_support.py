@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_support_question_lifecycle(question, alice, bob, staff, make_user, django_capture_on_commit_callbacks):
     support.question_claim(post=question, by=staff)
     with pytest.raises(FeedbackError, match="already claimed"):
-        support.question_claim(post=question, by=make_user("staff-two", is_staff=True))
+        support.question_claim(post=question, by=make_user(display_name="staff-two", staff=True))
     with pytest.raises(FeedbackError, match="Answer the question before marking it solved."):
         support.question_solve(post=question, by=staff)
     with django_capture_on_commit_callbacks(execute=True):

@@ -169,7 +169,7 @@ def test_api_list_contract(client, alice, bob, idea, question):
     body = client.get("/api/v1/feedback").json()
     assert body["count"] == 2
     item = next(i for i in body["items"] if i["id"] == idea.pk)
-    assert item == {"id": idea.pk, "kind": "idea", "title": idea.title, "status": "open", "votes": 1, "author": "alice"}
+    assert item == {"id": idea.pk, "kind": "idea", "title": idea.title, "status": "open", "votes": 1, "author": alice.username}
     assert [i["id"] for i in client.get("/api/v1/feedback?kind=question").json()["items"]] == [question.pk]
     assert client.get("/api/v1/feedback?status=planned").json() == {"items": [], "count": 0}
 
@@ -239,12 +239,12 @@ def test_api_status_and_promote_as_non_staff(csrf_client, bob, idea):
 
 
 def test_board_queries_do_not_grow_with_posts(client, make_user, tag, django_assert_max_num_queries):
-    viewer = make_user("viewer")
+    viewer = make_user(display_name="viewer")
     client.force_login(viewer)
 
     def add(n):
         for i in range(n):
-            post = services.post_create(author=make_user(f"a{Post.objects.count()}"), kind="idea", title=f"P{i}", body="")
+            post = services.post_create(author=make_user(display_name=f"a{Post.objects.count()}"), kind="idea", title=f"P{i}", body="")
             post.tags.add(tag)
             services.vote_toggle(post=post, user=viewer)
 

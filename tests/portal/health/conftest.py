@@ -1,17 +1,16 @@
 import pytest
 
-from portal.accounts.models import User
 from portal.health.models import Check, CheckKind, Component, ComponentGroup, Direction
 
 
 @pytest.fixture
-def staff(db):
-    return User.objects.create(username="0x" + "A" * 40, is_staff=True)
+def staff(make_user):
+    return make_user(staff=True)
 
 
 @pytest.fixture
-def member(db):
-    return User.objects.create(username="0x" + "B" * 40)
+def member(make_user):
+    return make_user()
 
 
 @pytest.fixture

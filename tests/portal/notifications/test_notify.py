@@ -1,5 +1,6 @@
 import asyncio
 import threading
+from functools import partial
 from http import HTTPStatus
 
 import pytest
@@ -7,7 +8,6 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
-from portal.accounts.models import User
 from portal.notifications.consumers import NotificationConsumer
 from portal.notifications.models import MutedVerb, Notification, Verb
 from portal.notifications.services import notification_mark_read, notify
@@ -15,30 +15,26 @@ from portal.notifications.services import notification_mark_read, notify
 pytestmark = pytest.mark.django_db
 
 
-def make_user(name: str) -> User:
-    return User.objects.create(username=name)
-
-
-def test_notify_skips_actor_and_muted_users_and_counts():
-    alice, bob, carol, actor = (make_user(n) for n in ("alice", "bob", "carol", "actor"))
+def test_notify_skips_actor_and_muted_users_and_counts(make_user):
+    alice, bob, carol, actor = (make_user(display_name=n) for n in ("alice", "bob", "carol", "actor"))
     MutedVerb.objects.create(user=carol, verb="post_status")
     created = notify(
         recipients=[alice, bob, carol, actor, alice], verb="post_status", text="Planned", url="/feedback/1/", actor=actor
     )
     assert created == 2
-    assert sorted(Notification.objects.values_list("recipient__username", flat=True)) == ["alice", "bob"]
+    assert sorted(Notification.objects.values_list("recipient__display_name", flat=True)) == ["alice", "bob"]
     assert Notification.objects.get(recipient=alice).actor == actor
 
 
-def test_notify_rejects_unknown_verb_and_writes_nothing():
-    alice = make_user("alice")
+def test_notify_rejects_unknown_verb_and_writes_nothing(make_user):
+    alice = make_user(display_name="alice")
     with pytest.raises(ValueError, match="Unknown notification verb"):
         notify(recipients=[alice], verb="nonsense", text="x", url="/")
     assert not Notification.objects.exists()
 
 
-def test_centre_lists_marks_read_and_saves_preferences(client):
-    alice = make_user("alice")
+def test_centre_lists_marks_read_and_saves_preferences(client, make_user):
+    alice = make_user(display_name="alice")
     notify(recipients=[alice], verb="comment_reply", text="Bob replied to you", url="/discussion/1/")
     client.force_login(alice)
     page = client.get("/notifications/")
@@ -56,8 +52,8 @@ def test_centre_lists_marks_read_and_saves_preferences(client):
     assert notify(recipients=[alice], verb="post_status", text="x", url="/") == 0
 
 
-def test_someone_elses_notification_is_not_found(client):
-    alice, bob = make_user("alice"), make_user("bob")
+def test_someone_elses_notification_is_not_found(client, make_user):
+    alice, bob = make_user(display_name="alice"), make_user(display_name="bob")
     notify(recipients=[alice], verb="comment_reply", text="for alice", url="/")
     client.force_login(bob)
     assert client.get(f"/notifications/{Notification.objects.get().pk}/").status_code == HTTPStatus.NOT_FOUND
@@ -65,7 +61,7 @@ def test_someone_elses_notification_is_not_found(client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_push_does_not_fail_the_committed_write(monkeypatch):
+def test_a_failed_push_does_not_fail_the_committed_write(monkeypatch, make_user):
     from django.db import transaction
 
     from portal.notifications import services
@@ -74,7 +70,7 @@ def test_a_failed_push_does_not_fail_the_committed_write(monkeypatch):
         raise ConnectionError("redis is down")
 
     monkeypatch.setattr(services, "_group_send", layer_down)
-    alice = make_user("alice")
+    alice = make_user(display_name="alice")
     with transaction.atomic():
         assert notify(recipients=[alice], verb="comment_reply", text="Bob replied", url="/") == 1
     with transaction.atomic():
@@ -82,16 +78,16 @@ def test_a_failed_push_does_not_fail_the_committed_write(monkeypatch):
     assert Notification.objects.get().is_read
 
 
-def test_unknown_preference_verbs_are_ignored(client):
-    alice = make_user("alice")
+def test_unknown_preference_verbs_are_ignored(client, make_user):
+    alice = make_user(display_name="alice")
     client.force_login(alice)
     assert client.post("/notifications/preferences/", {"verbs": ["nonsense", "comment_reply"]}).status_code == HTTPStatus.FOUND
     muted = set(MutedVerb.objects.filter(user=alice).values_list("verb", flat=True))
     assert "nonsense" not in muted and "comment_reply" not in muted and len(muted) == len(Verb.values) - 1
 
 
-def test_a_notification_never_redirects_off_site(client):
-    alice = make_user("alice")
+def test_a_notification_never_redirects_off_site(client, make_user):
+    alice = make_user(display_name="alice")
     notify(recipients=[alice], verb="comment_reply", text="x", url="https://evil.example/phish")
     client.force_login(alice)
     response = client.get(f"/notifications/{Notification.objects.get().pk}/")
@@ -125,13 +121,13 @@ def in_own_loop(coroutine_function):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_consumer_pushes_count_and_item_to_the_recipient_only():
-    in_own_loop(_consumer_pushes)()
+def test_consumer_pushes_count_and_item_to_the_recipient_only(make_user):
+    in_own_loop(partial(_consumer_pushes, make_user))()
 
 
-async def _consumer_pushes():
-    alice = await sync_to_async(make_user)("alice")
-    bob = await sync_to_async(make_user)("bob")
+async def _consumer_pushes(make_user):
+    alice = await sync_to_async(make_user)(display_name="alice")
+    bob = await sync_to_async(make_user)(display_name="bob")
     mine = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
     mine.scope["user"] = alice
     theirs = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
@@ -180,10 +176,10 @@ def test_the_route_is_wired_and_foreign_origins_are_refused():
     in_own_loop(check)()
 
 
-def test_fan_out_costs_the_same_queries_for_many_recipients(django_assert_max_num_queries):
+def test_fan_out_costs_the_same_queries_for_many_recipients(django_assert_max_num_queries, make_user):
     from portal.notifications.services import notification_broadcast
 
-    users = [make_user(f"user{i}") for i in range(30)]
+    users = [make_user(display_name=f"user{i}") for i in range(30)]
     notify(recipients=users, verb="post_status", text="Done", url="/feedback/1/")
     ids = list(Notification.objects.values_list("pk", flat=True))
     with django_assert_max_num_queries(3):
