@@ -10,7 +10,7 @@ from portal.accounts.models import User
 
 from .conftest import csrf, fetch_nonce, post_login, sign, siwe_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.chain]  # the nonce and the message carry the chain id
 
 
 def assert_json_refusal(response, status: int, sentence: str, client) -> None:
