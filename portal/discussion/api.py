@@ -10,19 +10,14 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 from ninja.security import django_auth
 
+from portal.errors import NotFound
 from portal.markdown import render_markdown
 
 from . import services
-from .models import Comment, Thread
-from .selectors import Viewer, thread_visible
+from .models import Thread
+from .selectors import Viewer, comment_list_visible, thread_visible
 
 router = Router()
-
-
-def _api_error(message: str, status: int):
-    from portal.api import ApiError
-
-    return ApiError(message, status)
 
 
 class CommentOut(Schema):
@@ -64,7 +59,7 @@ class ErrorOut(Schema):
 def _thread(request, thread_id: int) -> Thread:
     thread = Thread.objects.select_related("category").filter(pk=thread_id).first()
     if thread is None or not thread_visible(thread=thread, viewer=Viewer.of(request.user)):
-        raise _api_error(f"There is no discussion thread {thread_id}.", HTTPStatus.NOT_FOUND)
+        raise NotFound(f"There is no discussion thread {thread_id}.")
     return thread
 
 
@@ -72,7 +67,7 @@ def _thread(request, thread_id: int) -> Thread:
 def thread_get(request, thread_id: int):
     """A thread with its visible comments (hidden and deleted ones are left out), oldest first."""
     thread = _thread(request, thread_id)
-    comments = Comment.objects.filter(thread=thread, hidden=False, deleted__isnull=True).select_related("author")
+    comments = comment_list_visible(thread=thread).select_related("author")
     return {
         "id": thread.pk,
         "title": thread.title,
@@ -104,11 +99,9 @@ def thread_get(request, thread_id: int):
 )
 def comment_create(request, thread_id: int, payload: CommentIn):
     """Post a comment as the signed-in wallet. Refused (with a sentence) when the thread is locked, the wallet is
-    silenced, the body is empty or too long, slow mode applies or the wallet posts too fast."""
+    silenced, the body is empty or too long, slow mode applies or the wallet posts too fast (the API's Refusal
+    handler answers `{"error"}` with the status)."""
     thread = _thread(request, thread_id)
-    try:
-        parent = services.comment_parent(parent_id=payload.parent)
-        comment = services.comment_post(thread=thread, author=request.user, body=payload.body, parent=parent)
-    except services.DiscussionError as refused:
-        raise _api_error(str(refused), refused.status) from None
+    parent = services.comment_parent(parent_id=payload.parent)
+    comment = services.comment_post(thread=thread, author=request.user, body=payload.body, parent=parent)
     return Status(HTTPStatus.CREATED, {"id": comment.pk, "html": str(render_markdown(comment.body))})

@@ -9,14 +9,15 @@ from http import HTTPStatus
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.accounts.roles import is_moderator
 from portal.conf import portal_settings
+from portal.errors import Conflict, Forbidden, Refusal, SignInRequired
 from portal.ratelimit import Limit
 
 from . import live
 from .models import Category, Comment, Flag, ModerationAction, Sanction, Thread
-from .permissions import is_moderator
 from .sanctions import format_until
-from .services import DiscussionError, _delete
+from .services import _delete
 
 Kind = ModerationAction.Kind
 MAX_SANCTION_DAYS = 3650
@@ -28,7 +29,7 @@ def auto_hide_threshold() -> int:
 
 def _require_moderator(user) -> None:
     if not is_moderator(user):
-        raise DiscussionError("Only moderators can do that.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("Only moderators can do that.")
 
 
 def _log(*, kind: str, moderator, note: str = "", thread=None, comment=None, target_user=None) -> ModerationAction:
@@ -47,7 +48,7 @@ def _set_hidden(comment: Comment, *, hidden: bool, reason: str = "") -> None:
     comment.changed = timezone.now()
     comment.save(update_fields=["hidden", "hidden_reason", "changed"])
     event = "hidden" if hidden else "unhidden"
-    transaction.on_commit(lambda: live.comment_broadcast(comment_id=comment.pk, event=event), robust=True)
+    live.comment_broadcast(comment=comment, event=event)
 
 
 @transaction.atomic
@@ -55,21 +56,21 @@ def flag_create(*, user, reason: str, text: str = "", comment: Comment | None = 
     """Flag a comment or a thread, once per user per item. After DISCUSSION_AUTO_HIDE_FLAGS distinct open flags a
     comment is hidden until a moderator decides."""
     if user is None or not user.is_authenticated:
-        raise DiscussionError("Please sign in with your wallet to flag.", HTTPStatus.UNAUTHORIZED)
+        raise SignInRequired("Please sign in with your wallet to flag.")
     if (comment is None) == (thread is None):
-        raise DiscussionError("Flag either a comment or a thread.")
+        raise Refusal("Flag either a comment or a thread.")
     if reason not in Flag.Reason.values:
-        raise DiscussionError("Choose a reason: spam, off-topic, abusive or other.")
+        raise Refusal("Choose a reason: spam, off-topic, abusive or other.")
     text = (text or "").strip()
     if reason == Flag.Reason.OTHER and not text:
-        raise DiscussionError("Tell the moderators what is wrong when the reason is “other”.")
+        raise Refusal("Tell the moderators what is wrong when the reason is “other”.")
     if len(text) > 500:
-        raise DiscussionError("The explanation is too long: at most 500 characters are allowed.")
+        raise Refusal("The explanation is too long: at most 500 characters are allowed.")
     target_author = comment.author_id if comment else (thread.author_id if thread else None)
     if target_author == user.pk:
-        raise DiscussionError("You cannot flag your own post.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("You cannot flag your own post.")
     if comment is not None and comment.is_deleted:
-        raise DiscussionError("This comment was deleted.", HTTPStatus.GONE)
+        raise Refusal("This comment was deleted.", HTTPStatus.GONE)
     Limit("discussion-flag", 20, 3600).hit(str(user.pk), message="You have flagged a lot this hour. Please wait.")
     flag = Flag(user=user, reason=reason, text=text, comment=comment, thread=thread)
     flag.full_clean(validate_constraints=False, validate_unique=False)
@@ -77,9 +78,7 @@ def flag_create(*, user, reason: str, text: str = "", comment: Comment | None = 
         with transaction.atomic():
             flag.save()
     except IntegrityError:
-        raise DiscussionError(
-            "You have already flagged this; the moderators will look at it.", HTTPStatus.CONFLICT
-        ) from None
+        raise Conflict("You have already flagged this; the moderators will look at it.") from None
     if comment is not None and not comment.hidden:
         open_flags = Flag.objects.filter(comment=comment, outcome=Flag.Outcome.OPEN).values("user").distinct().count()
         if open_flags >= auto_hide_threshold():
@@ -116,13 +115,13 @@ def flags_decide(
     `delete`, or `silence` (agree, hide, and silence the author for `silence_hours`)."""
     _require_moderator(moderator)
     if (comment is None) == (thread is None):
-        raise DiscussionError("Decide on either a comment or a thread.")
+        raise Refusal("Decide on either a comment or a thread.")
     if decision not in {"agree", "disagree", "delete", "silence"}:
-        raise DiscussionError("Choose agree, disagree, delete or silence.")
+        raise Refusal("Choose agree, disagree, delete or silence.")
     if not Flag.objects.filter(outcome=Flag.Outcome.OPEN).filter(
         **({"comment": comment} if comment is not None else {"thread": thread})
     ).exists():
-        raise DiscussionError("There are no open flags on this item any more.", HTTPStatus.CONFLICT)
+        raise Conflict("There are no open flags on this item any more.")
     author = comment.author if comment is not None else thread.author
     where_thread = comment.thread if comment is not None else thread
     if decision == "disagree":
@@ -132,9 +131,9 @@ def flags_decide(
         _log(kind=Kind.DISAGREE, moderator=moderator, note=note, comment=comment, thread=where_thread, target_user=author)
         return
     if decision == "silence" and author is None:
-        raise DiscussionError("This thread has no author to silence.")
+        raise Refusal("This thread has no author to silence.")
     if decision == "silence" and not silence_hours:
-        raise DiscussionError("Say for how long the author is silenced.")
+        raise Refusal("Say for how long the author is silenced.")
     _resolve_flags(comment=comment, thread=thread, outcome=Flag.Outcome.AGREED)
     _log(kind=Kind.AGREE, moderator=moderator, note=note, comment=comment, thread=where_thread, target_user=author)
     if comment is not None:
@@ -174,22 +173,22 @@ def thread_moderate(
     elif action == "move":
         category = Category.objects.filter(slug=category_slug or "").first()
         if category is None:
-            raise DiscussionError("Choose a category to move the thread to.")
+            raise Refusal("Choose a category to move the thread to.")
         thread.category = category
         kind = Kind.MOVE
         note = f"to {category.name}" + (f": {note}" if note else "")
     elif action == "slow-mode":
         if slow_mode_seconds is None or not 0 <= slow_mode_seconds <= 86_400:
-            raise DiscussionError("Slow mode is a number of seconds between 0 (off) and 86400.")
+            raise Refusal("Slow mode is a number of seconds between 0 (off) and 86400.")
         thread.slow_mode_seconds = slow_mode_seconds
         kind = Kind.SLOW_MODE
         note = (f"{slow_mode_seconds} seconds" if slow_mode_seconds else "off") + (f": {note}" if note else "")
     else:
-        raise DiscussionError("Unknown moderation action.")
+        raise Refusal("Unknown moderation action.")
     thread.full_clean()
     thread.save()
     _log(kind=kind, moderator=moderator, note=note, thread=thread, target_user=thread.author)
-    transaction.on_commit(lambda: live.thread_state_broadcast(thread_id=thread.pk), robust=True)
+    live.thread_state_broadcast(thread=thread)
     return thread
 
 
@@ -199,20 +198,20 @@ def sanction_impose(*, moderator, user, kind: str, hours: int, reason: str) -> S
     the user reads."""
     _require_moderator(moderator)
     if kind not in Sanction.Kind.values:
-        raise DiscussionError("Choose silence or suspend.")
+        raise Refusal("Choose silence or suspend.")
     reason = (reason or "").strip()
     if not reason:
-        raise DiscussionError("Give a reason: the member reads it.")
+        raise Refusal("Give a reason: the member reads it.")
     try:
         hours = int(hours)
     except (TypeError, ValueError):
-        raise DiscussionError("The duration is a number of hours.") from None
+        raise Refusal("The duration is a number of hours.") from None
     if not 1 <= hours <= MAX_SANCTION_DAYS * 24:
-        raise DiscussionError(f"The duration is between 1 hour and {MAX_SANCTION_DAYS} days.")
+        raise Refusal(f"The duration is between 1 hour and {MAX_SANCTION_DAYS} days.")
     if user.pk == moderator.pk:
-        raise DiscussionError("You cannot sanction yourself.")
+        raise Refusal("You cannot sanction yourself.")
     if is_moderator(user) and not moderator.is_superuser:
-        raise DiscussionError("Moderators cannot be sanctioned by other moderators; ask an admin.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("Moderators cannot be sanctioned by other moderators; ask an admin.")
     now = timezone.now()
     sanction = Sanction(user=user, kind=kind, reason=reason[:300], starts=now, ends=now + datetime.timedelta(hours=hours),
                         moderator=moderator)

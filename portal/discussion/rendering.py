@@ -39,7 +39,7 @@ class CommentCard:
         return self.body_html
 
 
-def _excerpt(comment: Comment | None, length: int = 160) -> str:
+def excerpt(comment: Comment | None, length: int = 160) -> str:
     if comment is None or comment.is_deleted:
         return ""
     text = " ".join(strip_tags(render_markdown(comment.body)).split())
@@ -66,7 +66,7 @@ def comment_card(
         can_reply=viewer.signed_in and open_thread and not deleted,
         can_flag=viewer.signed_in and not own and not deleted and not comment.hidden,
         can_moderate=viewer.moderator and not deleted,
-        quote=("" if not show_body or quoted is None else quote if quote is not None else _excerpt(quoted)),
+        quote=("" if not show_body or quoted is None else quote if quote is not None else excerpt(quoted)),
         body_html=body_html,
     )
 

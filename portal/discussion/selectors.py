@@ -8,10 +8,17 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from portal.accounts.roles import is_moderator
+from portal.conf import portal_settings
+
 from .models import Category, Comment, Flag, ModerationAction, Sanction, Thread
-from .permissions import is_moderator
 
 CATCH_UP_OVERLAP = datetime.timedelta(seconds=30)
+
+
+def edit_grace_seconds() -> int:
+    """How long after posting an author may still edit a comment."""
+    return portal_settings().discussion_edit_grace_seconds
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,11 @@ def thread_list(*, viewer: Viewer, category: Category | None = None, limit: int 
 
 def thread_visible(*, thread: Thread, viewer: Viewer) -> bool:
     return not thread.hidden or viewer.moderator
+
+
+def comment_list_visible(*, thread: Thread) -> QuerySet[Comment]:
+    """The comments everyone may read: neither hidden nor deleted, oldest first."""
+    return Comment.objects.filter(thread=thread, hidden=False, deleted__isnull=True)
 
 
 def _comment_queryset() -> QuerySet[Comment]:

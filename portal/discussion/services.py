@@ -11,14 +11,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal.accounts.roles import is_moderator
 from portal.conf import portal_settings
-from portal.errors import Refusal
+from portal.errors import Forbidden, NotFound, RateLimited, Refusal, SignInRequired
+from portal.notifications.services import notify
 from portal.ratelimit import Limit
 
 from . import live
 from .models import Category, Comment, CommentRevision, Reaction, Thread
-from .permissions import is_moderator
 from .sanctions import user_posting_refusal
+from .selectors import edit_grace_seconds
 
 COMMENT_MAX_LENGTH = 10_000
 # slug: (name, description, position, staff_only, listed); also seeded by migration 0002.
@@ -32,29 +34,20 @@ DEFAULT_CATEGORIES = {
 TITLE_MAX_LENGTH = 200
 
 
-class DiscussionError(Refusal):
-    """Transitional name for portal.errors.Refusal in this app."""
-
-
-
-def edit_grace_seconds() -> int:
-    return portal_settings().discussion_edit_grace_seconds
-
-
 def _require_poster(user) -> None:
     if user is None or not user.is_authenticated:
-        raise DiscussionError("Please sign in with your wallet to take part in the discussion.", HTTPStatus.UNAUTHORIZED)
+        raise SignInRequired("Please sign in with your wallet to take part in the discussion.")
     refusal = user_posting_refusal(user=user)
     if refusal:
-        raise DiscussionError(refusal, HTTPStatus.FORBIDDEN)
+        raise Forbidden(refusal)
 
 
 def _clean_body(body: str, *, what: str = "comment", max_length: int = COMMENT_MAX_LENGTH) -> str:
     body = (body or "").strip()
     if not body:
-        raise DiscussionError(f"The {what} is empty: write something first.")
+        raise Refusal(f"The {what} is empty: write something first.")
     if len(body) > max_length:
-        raise DiscussionError(
+        raise Refusal(
             f"The {what} is too long: {len(body):,} characters, at most {max_length:,} are allowed."
         )
     return body
@@ -98,17 +91,17 @@ def thread_create(*, title: str, category_slug: str, author=None, body: str = ""
         # The seeding migration's rows are gone after a flush (transactional tests); bring the default back.
         category = category_ensure(slug=category_slug)
     if category is None:
-        raise DiscussionError(f"There is no discussion category called “{category_slug}”.", HTTPStatus.NOT_FOUND)
+        raise NotFound(f"There is no discussion category called “{category_slug}”.")
     title = (title or "").strip()
     if not title:
-        raise DiscussionError("The thread needs a title.")
+        raise Refusal("The thread needs a title.")
     if len(title) > TITLE_MAX_LENGTH:
-        raise DiscussionError(f"The title is too long: at most {TITLE_MAX_LENGTH} characters are allowed.")
+        raise Refusal(f"The title is too long: at most {TITLE_MAX_LENGTH} characters are allowed.")
     body = (body or "").strip()
     if author is not None:
         _require_poster(author)
         if category.staff_only and not is_moderator(author):
-            raise DiscussionError(f"Only moderators may start threads in {category.name}.", HTTPStatus.FORBIDDEN)
+            raise Forbidden(f"Only moderators may start threads in {category.name}.")
         body = _clean_body(body, what="opening post", max_length=20_000)
         _rate_limit(author)
     thread = Thread(category=category, title=title, body=body, author=author or owner)
@@ -124,7 +117,7 @@ def comment_parent(*, parent_id: int | str | None) -> Comment | None:
         return None
     parent = Comment.objects.filter(pk=int(parent_id)).first() if str(parent_id).isdigit() else None
     if parent is None:
-        raise DiscussionError("The comment you are replying to does not exist.")
+        raise Refusal("The comment you are replying to does not exist.")
     return parent
 
 
@@ -132,22 +125,22 @@ def comment_parent(*, parent_id: int | str | None) -> Comment | None:
 def comment_post(*, thread: Thread, author, body: str, parent: Comment | None = None) -> Comment:
     """Post a comment (or a reply: one level deep, so a reply to a reply hangs under the top-level comment).
 
-    Refuses with DiscussionError (or portal.ratelimit.RateLimited) and writes nothing when the author is not
+    Raises a portal.errors.Refusal (SignInRequired, Forbidden, RateLimited, …) and writes nothing when the author is not
     signed in, is silenced or suspended, the thread is locked or hidden, slow mode applies, the body is empty or too
     long, the parent belongs to another thread, or the author posts too fast.
     """
     _require_poster(author)
     thread = Thread.objects.select_for_update().get(pk=thread.pk)
     if thread.locked:
-        raise DiscussionError("This thread is locked: no new comments.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("This thread is locked: no new comments.")
     if thread.hidden and not is_moderator(author):
-        raise DiscussionError("This thread has been hidden by a moderator.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("This thread has been hidden by a moderator.")
     body = _clean_body(body)
     if parent is not None:
         if parent.thread_id != thread.pk:
-            raise DiscussionError("You can only reply to a comment in the same thread.")
+            raise Refusal("You can only reply to a comment in the same thread.")
         if parent.is_deleted:
-            raise DiscussionError("That comment was deleted; reply to the thread instead.")
+            raise Refusal("That comment was deleted; reply to the thread instead.")
     quoted = parent
     if parent is not None and parent.parent_id:
         parent = parent.parent
@@ -156,25 +149,23 @@ def comment_post(*, thread: Thread, author, body: str, parent: Comment | None = 
         if last is not None:
             wait = thread.slow_mode_seconds - (timezone.now() - last).total_seconds()
             if wait > 0:
-                raise DiscussionError(
+                raise RateLimited(
                     f"Slow mode is on in this thread: one comment every {thread.slow_mode_seconds} seconds. "
                     f"You can comment again in {int(wait) + 1} seconds.",
-                    HTTPStatus.TOO_MANY_REQUESTS,
+                    retry_after=int(wait) + 1,
                 )
     _rate_limit(author)
     comment = Comment(thread=thread, author=author, body=body, parent=parent, quoted=quoted)
     comment.full_clean()
     comment.save()
     Thread.objects.filter(pk=thread.pk).update(last_activity=comment.created)
-    transaction.on_commit(lambda: live.comment_broadcast(comment_id=comment.pk, event="created"), robust=True)
+    live.comment_broadcast(comment=comment, event="created")
     transaction.on_commit(lambda: _notify_reply(comment_id=comment.pk), robust=True)
     return comment
 
 
 def _notify_reply(*, comment_id: int) -> None:
     """Tell the quoted comment's author, and the thread's author (a feedback post's, a proposal's), about a reply."""
-    from portal.notifications.services import notify
-
     comment = Comment.objects.select_related("quoted__author", "author", "thread__author").get(pk=comment_id)
     thread = comment.thread
     if comment.quoted is not None:
@@ -197,10 +188,10 @@ def _notify_reply(*, comment_id: int) -> None:
 
 def _editable_comment(*, comment: Comment, user) -> Comment:
     if user is None or not user.is_authenticated:
-        raise DiscussionError("Please sign in with your wallet first.", HTTPStatus.UNAUTHORIZED)
+        raise SignInRequired("Please sign in with your wallet first.")
     comment = Comment.objects.select_for_update().select_related("thread").get(pk=comment.pk)
     if comment.is_deleted:
-        raise DiscussionError("This comment was deleted.", HTTPStatus.GONE)
+        raise Refusal("This comment was deleted.", HTTPStatus.GONE)
     return comment
 
 
@@ -210,18 +201,17 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
     comment = _editable_comment(comment=comment, user=editor)
     moderator = is_moderator(editor)
     if comment.author_id != editor.pk and not moderator:
-        raise DiscussionError("You can only edit your own comments.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("You can only edit your own comments.")
     if not moderator:
         refusal = user_posting_refusal(user=editor)
         if refusal:
-            raise DiscussionError(refusal, HTTPStatus.FORBIDDEN)
+            raise Forbidden(refusal)
         if comment.thread.locked:
-            raise DiscussionError("This thread is locked: comments can no longer be edited.", HTTPStatus.FORBIDDEN)
+            raise Forbidden("This thread is locked: comments can no longer be edited.")
         grace = edit_grace_seconds()
         if (timezone.now() - comment.created).total_seconds() > grace:
-            raise DiscussionError(
-                f"Comments can be edited for {grace // 60} minutes after posting; this one can no longer be edited.",
-                HTTPStatus.FORBIDDEN,
+            raise Forbidden(
+                f"Comments can be edited for {grace // 60} minutes after posting; this one can no longer be edited."
             )
     body = _clean_body(body)
     if body == comment.body:
@@ -231,7 +221,7 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
     comment.edited = comment.changed = timezone.now()
     comment.full_clean()
     comment.save(update_fields=["body", "edited", "changed"])
-    transaction.on_commit(lambda: live.comment_broadcast(comment_id=comment.pk, event="edited"), robust=True)
+    live.comment_broadcast(comment=comment, event="edited")
     return comment
 
 
@@ -240,7 +230,7 @@ def comment_delete(*, comment: Comment, user) -> Comment:
     """The author deletes their comment: the text goes, a stub stays so replies keep their context."""
     comment = _editable_comment(comment=comment, user=user)
     if comment.author_id != user.pk:
-        raise DiscussionError("You can only delete your own comments.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("You can only delete your own comments.")
     _delete(comment)
     return comment
 
@@ -251,7 +241,7 @@ def _delete(comment: Comment) -> None:
     comment.deleted = comment.changed = timezone.now()
     comment.body = ""
     comment.save(update_fields=["deleted", "body", "changed"])
-    transaction.on_commit(lambda: live.comment_broadcast(comment_id=comment.pk, event="deleted"), robust=True)
+    live.comment_broadcast(comment=comment, event="deleted")
 
 
 @transaction.atomic
@@ -259,9 +249,9 @@ def reaction_toggle(*, comment: Comment, user) -> int:
     """Add or remove the user's +1 on a comment; returns the new count."""
     _require_poster(user)
     if comment.is_deleted or comment.hidden:
-        raise DiscussionError("You cannot react to this comment.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("You cannot react to this comment.")
     if comment.author_id == user.pk:
-        raise DiscussionError("You cannot +1 your own comment.", HTTPStatus.FORBIDDEN)
+        raise Forbidden("You cannot +1 your own comment.")
     removed, _ = Reaction.objects.filter(comment=comment, user=user).delete()
     if removed:
         Comment.objects.filter(pk=comment.pk).update(plus_ones=F("plus_ones") - 1, changed=timezone.now())
@@ -274,5 +264,5 @@ def reaction_toggle(*, comment: Comment, user) -> int:
         else:
             Comment.objects.filter(pk=comment.pk).update(plus_ones=F("plus_ones") + 1, changed=timezone.now())
     count = Comment.objects.values_list("plus_ones", flat=True).get(pk=comment.pk)
-    transaction.on_commit(lambda: live.reaction_broadcast(comment_id=comment.pk, count=count), robust=True)
+    live.reaction_broadcast(comment=comment, count=count)
     return count

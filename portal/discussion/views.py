@@ -15,20 +15,16 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.ratelimit import RateLimited
+from portal.errors import Refusal, SignInRequired, refusal_response
 
 from . import moderation, selectors, services
 from .models import Category, Comment, Flag, Sanction, Thread
 from .rendering import comment_card, comment_tree_cards, render_comment_item
 from .sanctions import user_posting_refusal
-from .selectors import Viewer
-from .services import DiscussionError
+from .selectors import Viewer, edit_grace_seconds
 
-REFUSALS = (DiscussionError, RateLimited)
-
-
-def _status(error: Exception) -> int:
-    return getattr(error, "status", HTTPStatus.TOO_MANY_REQUESTS)
+# A button's refusal (delete, +1, hide, a queue decision) is the bare sentence: htmx shows it next to the button.
+BUTTON_REFUSAL = "discussion/_refusal.html"
 
 
 def _refusal(user) -> str | None:
@@ -66,13 +62,13 @@ def thread_new(request):
     draft = {k: request.POST.get(k, "") for k in ("title", "category", "body")}
     try:
         if not request.user.is_authenticated:
-            raise DiscussionError("Please sign in with your wallet to start a thread.", HTTPStatus.UNAUTHORIZED)
+            raise SignInRequired("Please sign in with your wallet to start a thread.")
         thread = services.thread_create(
             title=draft["title"], category_slug=draft["category"], author=request.user, body=draft["body"]
         )
-    except REFUSALS as refused:
-        context = _index_context(request, draft=draft, form_error=str(refused))
-        return TemplateResponse(request, "discussion/index.html", context, status=_status(refused))
+    except Refusal as refused:
+        return refusal_response(request, refused, template="discussion/index.html",
+                                context=_index_context(request, draft=draft))
     return redirect(thread)
 
 
@@ -83,17 +79,17 @@ def _thread_or_404(pk: int, viewer: Viewer) -> Thread:
     return thread
 
 
-def _thread_page(request, thread: Thread, *, status: int = HTTPStatus.OK, **extra) -> TemplateResponse:
+def _thread_context(request, thread: Thread, **extra) -> dict:
     viewer = Viewer.of(request.user)
     cards = comment_tree_cards(
         comments=selectors.comment_list(thread=thread), viewer=viewer, thread=thread,
-        grace_seconds=services.edit_grace_seconds(),
+        grace_seconds=edit_grace_seconds(),
     )
     reply_to = None
     reply_id = request.GET.get("reply") or request.POST.get("parent")
     if reply_id and str(reply_id).isdigit():
         reply_to = Comment.objects.select_related("author").filter(thread=thread, pk=int(reply_id)).first()
-    context = {
+    return {
         "thread": thread,
         "viewer": viewer,
         "cards": cards,
@@ -103,12 +99,12 @@ def _thread_page(request, thread: Thread, *, status: int = HTTPStatus.OK, **extr
         "reply_to": reply_to,
         **extra,
     }
-    return TemplateResponse(request, "discussion/thread.html", context, status=status)
 
 
 @require_GET
 def thread(request, pk):
-    return _thread_page(request, _thread_or_404(pk, Viewer.of(request.user)))
+    thread = _thread_or_404(pk, Viewer.of(request.user))
+    return TemplateResponse(request, "discussion/thread.html", _thread_context(request, thread))
 
 
 @require_GET
@@ -117,7 +113,7 @@ def thread_changes(request, pk):
     viewer = Viewer.of(request.user)
     thread = _thread_or_404(pk, viewer)
     comments, cursor = selectors.comment_changes(thread=thread, since=selectors.parse_cursor(request.GET.get("since")))
-    grace = services.edit_grace_seconds()
+    grace = edit_grace_seconds()
     fragments = [
         render_comment_item(card=comment_card(comment=c, viewer=viewer, thread=thread, grace_seconds=grace), append=True)
         for c in comments
@@ -133,11 +129,12 @@ def comment_create(request, pk):
     body = request.POST.get("body", "")
     try:
         if not request.user.is_authenticated:
-            raise DiscussionError("Please sign in with your wallet to take part in the discussion.", HTTPStatus.UNAUTHORIZED)
+            raise SignInRequired("Please sign in with your wallet to take part in the discussion.")
         parent = services.comment_parent(parent_id=request.POST.get("parent"))
         comment = services.comment_post(thread=thread, author=request.user, body=body, parent=parent)
-    except REFUSALS as refused:
-        return _thread_page(request, thread, status=_status(refused), composer_error=str(refused), draft=body)
+    except Refusal as refused:
+        return refusal_response(request, refused, template="discussion/thread.html",
+                                context=_thread_context(request, thread, draft=body))
     return redirect(comment.get_absolute_url())
 
 
@@ -152,14 +149,13 @@ def comment_edit(request, pk):
         body = request.POST.get("body", "")
         try:
             comment = services.comment_edit(comment=comment, editor=request.user, body=body)
-        except DiscussionError as refused:
-            return TemplateResponse(request, template, {"comment": comment, "body": body, "error": str(refused)},
-                                    status=refused.status)
+        except Refusal as refused:
+            return refusal_response(request, refused, template=template, context={"comment": comment, "body": body})
         if request.htmx:
             return _article(request, comment)
         return redirect(comment.get_absolute_url())
     viewer = Viewer.of(request.user)
-    card = comment_card(comment=comment, viewer=viewer, grace_seconds=services.edit_grace_seconds())
+    card = comment_card(comment=comment, viewer=viewer, grace_seconds=edit_grace_seconds())
     if not card.can_edit:
         return HttpResponseForbidden("You cannot edit this comment.")
     return TemplateResponse(request, template, {"comment": comment, "body": comment.body})
@@ -175,12 +171,8 @@ def comment_fragment(request, pk):
 
 
 def _article(request, comment: Comment) -> HttpResponse:
-    card = comment_card(comment=comment, viewer=Viewer.of(request.user), grace_seconds=services.edit_grace_seconds())
+    card = comment_card(comment=comment, viewer=Viewer.of(request.user), grace_seconds=edit_grace_seconds())
     return HttpResponse(render_to_string("discussion/_comment_article.html", {"card": card}, request))
-
-
-def _plain_refusal(refused: DiscussionError) -> HttpResponse:
-    return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
 
 
 def _comment_action(request, comment: Comment, action: Callable[[], object]) -> HttpResponse:
@@ -188,8 +180,8 @@ def _comment_action(request, comment: Comment, action: Callable[[], object]) -> 
     this one included; a plain form goes back to the comment."""
     try:
         action()
-    except DiscussionError as refused:
-        return _plain_refusal(refused)
+    except Refusal as refused:
+        return refusal_response(request, refused, template=BUTTON_REFUSAL)
     if request.htmx:
         return HttpResponse(status=HTTPStatus.NO_CONTENT)
     return redirect(comment.get_absolute_url())
@@ -214,9 +206,8 @@ def _flag_page(request, *, thread: Thread, comment: Comment | None):
         try:
             moderation.flag_create(user=request.user, reason=context["reason"], text=context["text"], comment=comment,
                                    thread=None if comment else thread)
-        except REFUSALS as refused:
-            return TemplateResponse(request, "discussion/flag.html", {**context, "error": str(refused)},
-                                    status=_status(refused))
+        except Refusal as refused:
+            return refusal_response(request, refused, template="discussion/flag.html", context=context)
         messages.success(request, "Thank you: the moderators will review it.")
         return redirect(comment.get_absolute_url() if comment else thread.get_absolute_url())
     return TemplateResponse(request, "discussion/flag.html", context)
@@ -258,8 +249,8 @@ def thread_moderate(request, pk):
             note=request.POST.get("note", ""), category_slug=request.POST.get("category"),
             slow_mode_seconds=int(slow) if slow.strip().isdigit() else None,
         )
-    except DiscussionError as refused:
-        return _plain_refusal(refused)
+    except Refusal as refused:
+        return refusal_response(request, refused, template=BUTTON_REFUSAL)
     return redirect(thread)
 
 
@@ -289,8 +280,8 @@ def review_decide(request, kind, pk):
             moderator=request.user, decision=request.POST.get("decision", ""), note=request.POST.get("note", ""),
             silence_hours=int(hours) if hours.isdigit() else None, **{kind: item},
         )
-    except DiscussionError as refused:
-        return _plain_refusal(refused)
+    except Refusal as refused:
+        return refusal_response(request, refused, template=BUTTON_REFUSAL)
     messages.success(request, "Done. The decision is in the moderation log.")
     return redirect("discussion:review")
 
@@ -307,8 +298,8 @@ def sanction(request):
     try:
         moderation.sanction_impose(moderator=request.user, user=member, kind=request.POST.get("kind", ""),
                                    hours=request.POST.get("hours"), reason=request.POST.get("reason", ""))
-    except DiscussionError as refusal:
-        messages.error(request, str(refusal))
+    except Refusal as refused:  # the queue page shows the sentence above the form (post/redirect/get)
+        messages.error(request, refused.message)
         return redirect("discussion:review")
     messages.success(request, "Sanction applied; it is in the moderation log.")
     return redirect("discussion:review")
@@ -319,8 +310,8 @@ def sanction_lift(request, pk):
     item = get_object_or_404(Sanction, pk=pk)
     try:
         moderation.sanction_lift(moderator=request.user, sanction=item, note=request.POST.get("note", ""))
-    except DiscussionError as refused:
-        return _plain_refusal(refused)
+    except Refusal as refused:
+        return refusal_response(request, refused, template=BUTTON_REFUSAL)
     return redirect("discussion:review")
 
 

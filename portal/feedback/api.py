@@ -1,4 +1,5 @@
-"""Feedback board over JSON (`/api/v1/feedback…`). Writes need a signed-in session and the CSRF header."""
+"""Feedback board over JSON (`/api/v1/feedback…`). Writes need a signed-in session and the CSRF header; a service's
+Refusal becomes `{"error"}` with its status in the API's one handler (portal.errors)."""
 
 from http import HTTPStatus
 
@@ -7,7 +8,7 @@ from ninja import Field, Router, Schema
 from ninja import Status as Answer
 from ninja.security import django_auth
 
-from portal.api import ApiError
+from portal.errors import NotFound, Refusal
 
 from . import selectors, services
 from .models import Kind, Post, Status
@@ -84,25 +85,18 @@ def _detail(post: Post) -> dict:
 def _post(post_id: int) -> Post:
     post = Post.objects.select_related("author").filter(pk=post_id).first()
     if post is None:
-        raise ApiError(f"There is no feedback post #{post_id}.", HTTPStatus.NOT_FOUND)
+        raise NotFound(f"There is no feedback post #{post_id}.")
     return post
-
-
-def _call(fn, **kwargs):
-    try:
-        return fn(**kwargs)
-    except services.FeedbackError as error:
-        raise ApiError(str(error), error.status) from None
 
 
 @router.get("/feedback", response={200: PostListOut, 400: Error}, summary="List feedback posts")
 def feedback_list(request: HttpRequest, kind: str = "", status: str = "", sort: str = "new", page: int = 1):
     if kind and kind not in Kind.values:
-        raise ApiError(f"kind must be one of {', '.join(Kind.values)}.")
+        raise Refusal(f"kind must be one of {', '.join(Kind.values)}.")
     if status and status not in Status.values:
-        raise ApiError(f"status must be one of {', '.join(Status.values)}.")
+        raise Refusal(f"status must be one of {', '.join(Status.values)}.")
     if page < 1:
-        raise ApiError("page must be 1 or more.")
+        raise Refusal("page must be 1 or more.")
     qs = selectors.post_list(kind=kind, status=status, sort=sort if sort in selectors.SORTS else "new")
     start = (page - 1) * PAGE_SIZE
     return {"items": [_out(p) for p in qs[start : start + PAGE_SIZE]], "count": qs.count()}
@@ -116,22 +110,22 @@ def feedback_detail(request: HttpRequest, post_id: int):
 @router.post("/feedback", response={201: PostDetailOut, 400: Error, 401: Error, 429: Error}, auth=django_auth,
              summary="Post feedback")
 def feedback_create(request: HttpRequest, payload: PostIn):
-    post = _call(services.post_create, author=request.user, kind=payload.kind, title=payload.title,
-                 body=payload.body, tag_slugs=payload.tags)
+    post = services.post_create(author=request.user, kind=payload.kind, title=payload.title, body=payload.body,
+                                tag_slugs=payload.tags)
     return Answer(HTTPStatus.CREATED, _detail(post))
 
 
 @router.post("/feedback/{post_id}/vote", response={201: VoteOut, 401: Error, 404: Error, 409: Error, 429: Error},
              auth=django_auth, summary="Up-vote a post (once per account)")
 def feedback_vote(request: HttpRequest, post_id: int):
-    votes = _call(services.vote_add, post=_post(post_id), user=request.user)
+    votes = services.vote_add(post=_post(post_id), user=request.user)
     return Answer(HTTPStatus.CREATED, {"voted": True, "votes": votes})
 
 
 @router.delete("/feedback/{post_id}/vote", response={200: VoteOut, 401: Error, 404: Error, 409: Error},
                auth=django_auth, summary="Take back an up-vote")
 def feedback_unvote(request: HttpRequest, post_id: int):
-    votes = _call(services.vote_remove, post=_post(post_id), user=request.user)
+    votes = services.vote_remove(post=_post(post_id), user=request.user)
     return {"voted": False, "votes": votes}
 
 
@@ -139,7 +133,7 @@ def feedback_unvote(request: HttpRequest, post_id: int):
              404: Error, 409: Error}, auth=django_auth, summary="Change a post's status (staff)")
 def feedback_status(request: HttpRequest, post_id: int, payload: StatusIn):
     post = _post(post_id)
-    _call(services.post_status_set, post=post, by=request.user, status=payload.status, note=payload.note)
+    services.post_status_set(post=post, by=request.user, status=payload.status, note=payload.note)
     post.refresh_from_db()
     return _detail(post)
 
@@ -148,6 +142,6 @@ def feedback_status(request: HttpRequest, post_id: int, payload: StatusIn):
              404: Error, 409: Error, 503: Error}, auth=django_auth, summary="Promote an idea to a draft proposal (staff)")
 def feedback_promote(request: HttpRequest, post_id: int):
     post = _post(post_id)
-    _call(services.post_promote, post=post, by=request.user)
+    services.post_promote(post=post, by=request.user)
     post.refresh_from_db()
     return Answer(HTTPStatus.CREATED, _detail(post))

@@ -1,21 +1,24 @@
 """The one place feedback posts, votes, statuses, merges and promotions are written (the support queue's writes are
-in support.py). Every refusal is a FeedbackError (or RateLimited) carrying the sentence a person reads and the HTTP
-status, raised before anything is written. Notifications leave after commit."""
+in support.py). Every refusal is a portal.errors.Refusal (or one of its kinds) carrying the sentence a person reads
+and the HTTP status, raised before anything is written. Notifications leave after commit."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from http import HTTPStatus
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from governance.services import proposal_create
+from portal.accounts.models import User
+from portal.accounts.roles import is_moderator
 from portal.conf import portal_settings
-from portal.discussion.permissions import is_moderator
-from portal.errors import Refusal
+from portal.discussion.services import thread_create
+from portal.errors import Conflict, Forbidden, NotFound, Refusal, SignInRequired
 from portal.notifications.services import notify
 from portal.ratelimit import Limit
 
@@ -35,32 +38,24 @@ log = logging.getLogger(__name__)
 FEEDBACK_CATEGORY = "feedback"
 
 
-class FeedbackError(Refusal):
-    """Transitional name for portal.errors.Refusal in this app."""
-
-
-def is_staff(user) -> bool:
-    """Staff for the board and queue: is_staff, superusers, or members of the groups "admins"/"moderators"."""
-    return is_moderator(user)
-
-
 def _require_user(user, *, doing: str) -> None:
     if user is None or not getattr(user, "is_authenticated", False):
-        raise FeedbackError(f"Please sign in with your wallet to {doing}.", HTTPStatus.UNAUTHORIZED)
+        raise SignInRequired(f"Please sign in with your wallet to {doing}.")
 
 
 def _require_staff(user, *, doing: str) -> None:
+    """Staff for the board and the support queue are the moderators (portal.accounts.roles)."""
     _require_user(user, doing=doing)
-    if not is_staff(user):
-        raise FeedbackError(f"Only staff can {doing}.", HTTPStatus.FORBIDDEN)
+    if not is_moderator(user):
+        raise Forbidden(f"Only staff can {doing}.")
 
 
 def _clean_text(text: str, *, what: str, max_length: int, required: bool = True) -> str:
     text = (text or "").strip()
     if required and not text:
-        raise FeedbackError(f"The {what} is empty: write something first.")
+        raise Refusal(f"The {what} is empty: write something first.")
     if len(text) > max_length:
-        raise FeedbackError(f"The {what} is too long: {len(text):,} characters, at most {max_length:,} are allowed.")
+        raise Refusal(f"The {what} is too long: {len(text):,} characters, at most {max_length:,} are allowed.")
     return text
 
 
@@ -82,14 +77,14 @@ def post_create(*, author, kind: str, title: str, body: str = "", tag_slugs: Ite
     """Create a post and its comment thread in the "feedback" discussion category."""
     _require_user(author, doing="post feedback")
     if kind not in Kind.values:
-        raise FeedbackError("Choose what kind of post this is: an idea, a bug report or a support question.")
+        raise Refusal("Choose what kind of post this is: an idea, a bug report or a support question.")
     title = _clean_text(title, what="title", max_length=TITLE_MAX_LENGTH)
     body = _clean_text(body, what="description", max_length=BODY_MAX_LENGTH, required=kind != Kind.IDEA)
     slugs = {s for s in tag_slugs if s}
     tags = list(Tag.objects.filter(slug__in=slugs))
     if len(tags) != len(slugs):
         unknown = ", ".join(sorted(slugs - {t.slug for t in tags}))
-        raise FeedbackError(f"There is no tag called “{unknown}”.")
+        raise Refusal(f"There is no tag called “{unknown}”.")
     Limit("feedback-post", portal_settings().feedback_posts_per_hour, 3600).hit(
         str(author.pk), message="You have posted a lot of feedback in the last hour. Please try again later."
     )
@@ -105,8 +100,6 @@ def post_create(*, author, kind: str, title: str, body: str = "", tag_slugs: Ite
 
 def _thread_for(post: Post):
     """The discussion thread carrying the post's comments; None if the discussion app refuses (logged)."""
-    from portal.discussion.services import DiscussionError, thread_create
-
     try:
         with transaction.atomic():
             # Created as the system (the post already passed the poster's checks), owned by the post's author so
@@ -117,7 +110,7 @@ def _thread_for(post: Post):
                 body=f"Comments on the feedback post [“{post.title}”]({post.get_absolute_url()}).",
                 owner=post.author,
             )
-    except DiscussionError as error:
+    except Refusal as error:
         log.warning("feedback post %s has no comment thread: %s", post.pk, error)
         return None
 
@@ -128,8 +121,8 @@ def _thread_for(post: Post):
 def _vote_checks(post: Post, user) -> None:
     _require_user(user, doing="vote")
     if post.duplicate_of_id:
-        raise FeedbackError(
-            f"This post was merged into #{post.duplicate_of_id}: vote there instead.", HTTPStatus.CONFLICT
+        raise Conflict(
+            f"This post was merged into #{post.duplicate_of_id}: vote there instead."
         )
     Limit("feedback-vote", portal_settings().feedback_votes_per_minute, 60).hit(
         str(user.pk), message="You are voting very fast. Please wait a minute and try again."
@@ -147,7 +140,7 @@ def vote_add(*, post: Post, user) -> int:
         with transaction.atomic():
             Vote.objects.create(post=post, user=user)
     except IntegrityError:
-        raise FeedbackError("You have already voted for this post.", HTTPStatus.CONFLICT) from None
+        raise Conflict("You have already voted for this post.") from None
     _recount([post.pk])
     return Post.objects.values_list("vote_count", flat=True).get(pk=post.pk)
 
@@ -159,7 +152,7 @@ def vote_remove(*, post: Post, user) -> int:
     post = _locked(post)
     deleted, _ = Vote.objects.filter(post=post, user=user).delete()
     if not deleted:
-        raise FeedbackError("You have not voted for this post.", HTTPStatus.CONFLICT)
+        raise Conflict("You have not voted for this post.")
     _recount([post.pk])
     return Post.objects.values_list("vote_count", flat=True).get(pk=post.pk)
 
@@ -185,8 +178,6 @@ def vote_toggle(*, post: Post, user) -> tuple[bool, int]:
 
 def _followers(post: Post) -> list:
     """Who hears about a post: its author and everyone who voted on it."""
-    from portal.accounts.models import User
-
     ids = set(Vote.objects.filter(post=post).values_list("user_id", flat=True)) | {post.author_id}
     return list(User.objects.filter(pk__in=ids))
 
@@ -206,13 +197,13 @@ def post_status_set(*, post: Post, by, status: str, note: str) -> StatusChange:
     """Staff move a post to a new status with a note shown on the post; its author and voters are notified."""
     _require_staff(by, doing="change a post's status")
     if status not in Status.values:
-        raise FeedbackError("That is not a status a post can have.")
+        raise Refusal("That is not a status a post can have.")
     if status == Status.DUPLICATE:
-        raise FeedbackError("To mark a post as a duplicate, merge it into the original post.")
+        raise Refusal("To mark a post as a duplicate, merge it into the original post.")
     note = _clean_text(note, what="staff note", max_length=NOTE_MAX_LENGTH)
     post = _locked(post)
     if post.status == status:
-        raise FeedbackError(f"The post is already {post.get_status_display()}.", HTTPStatus.CONFLICT)
+        raise Conflict(f"The post is already {post.get_status_display()}.")
     change = _record_status(post=post, by=by, to_status=status, note=note)
     label = post.get_status_display()
     recipients = _followers(post)
@@ -230,18 +221,17 @@ def post_merge(*, source: Post, target: Post, by, note: str = "") -> Post:
     duplicate links to the original and the original lists its duplicates. Returns the original."""
     _require_staff(by, doing="merge posts")
     if source.pk == target.pk:
-        raise FeedbackError("A post cannot be merged into itself.")
+        raise Refusal("A post cannot be merged into itself.")
     first, second = sorted([source.pk, target.pk])  # lock in a fixed order: no deadlock between opposite merges
     locked = {p.pk: p for p in Post.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
     if len(locked) != 2:
-        raise FeedbackError("That post does not exist.", HTTPStatus.NOT_FOUND)
+        raise NotFound("That post does not exist.")
     source, target = locked[source.pk], locked[target.pk]
     if source.duplicate_of_id:
-        raise FeedbackError(f"This post was already merged into #{source.duplicate_of_id}.", HTTPStatus.CONFLICT)
+        raise Conflict(f"This post was already merged into #{source.duplicate_of_id}.")
     if target.duplicate_of_id:
-        raise FeedbackError(
-            f"#{target.pk} is itself a duplicate of #{target.duplicate_of_id}: merge into that one.",
-            HTTPStatus.CONFLICT,
+        raise Conflict(
+            f"#{target.pk} is itself a duplicate of #{target.duplicate_of_id}: merge into that one."
         )
     note = _clean_text(note, what="staff note", max_length=NOTE_MAX_LENGTH, required=False)
     recipients = _followers(source)
@@ -266,19 +256,16 @@ def post_promote(*, post: Post, by):
     """Staff turn an idea into a draft improvement proposal (title, body, link back), authored by the staff member.
 
     The draft's voting window starts PROMOTED_PROPOSAL_START_DAYS (default 3) from now and lasts
-    PROMOTED_PROPOSAL_DAYS (default 7); the author edits it before activating. Returns the proposal."""
-    from datetime import timedelta
-
-    from governance.services import GovernanceError, proposal_create
-
+    PROMOTED_PROPOSAL_DAYS (default 7); the author edits it before activating. Returns the proposal; governance's
+    refusals (e.g. an author without a wallet) pass through as they are."""
     _require_staff(by, doing="promote a post to a proposal")
     post = _locked(post)
     if post.kind != Kind.IDEA:
-        raise FeedbackError("Only ideas can become proposals.")
+        raise Refusal("Only ideas can become proposals.")
     if post.proposal_number:
-        raise FeedbackError(f"This idea is already proposal LIP-{post.proposal_number}.", HTTPStatus.CONFLICT)
+        raise Conflict(f"This idea is already proposal LIP-{post.proposal_number}.")
     if post.duplicate_of_id:
-        raise FeedbackError("Promote the original post, not a merged duplicate.", HTTPStatus.CONFLICT)
+        raise Conflict("Promote the original post, not a merged duplicate.")
     start = timezone.now() + timedelta(days=portal_settings().promoted_proposal_start_days)
     end = start + timedelta(days=portal_settings().promoted_proposal_days)
     body = (
@@ -286,11 +273,7 @@ def post_promote(*, post: Post, by):
         f"From the community feedback board: [{post.title}]({post.get_absolute_url()}) "
         f"by {post.author.primary_address or post.author}, {post.vote_count} up-vote{'s' if post.vote_count != 1 else ''}."
     ).strip()
-    try:
-        with transaction.atomic():
-            proposal = proposal_create(author=by, title=post.title, body=body, start=start, end=end)
-    except GovernanceError as error:
-        raise FeedbackError(str(error), error.status) from None
+    proposal = proposal_create(author=by, title=post.title, body=body, start=start, end=end)
     post.proposal_number = proposal.number
     post.save(update_fields=["proposal_number"])
     return proposal

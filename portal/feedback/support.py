@@ -1,18 +1,17 @@
 """The support queue's writes: staff claim, answer and solve questions; the asker accepts the answer or reopens the
-question. Same rules as services.py: refusals are FeedbackError raised before anything is written, notifications
-leave after commit."""
+question. Same rules as services.py: refusals are portal.errors.Refusal raised before anything is written,
+notifications leave after commit."""
 
 from __future__ import annotations
-
-from http import HTTPStatus
 
 from django.db import transaction
 from django.utils import timezone
 
-from .models import BODY_MAX_LENGTH, Kind, Post, Status
+from portal.errors import Conflict, Forbidden, Refusal
 from portal.notifications.services import notify
 
-from .services import FeedbackError, _clean_text, _locked, _require_staff, _require_user
+from .models import BODY_MAX_LENGTH, Kind, Post, Status
+from .services import _clean_text, _locked, _require_staff, _require_user
 
 
 def _question(post: Post, by, *, doing: str, asker: bool = False) -> Post:
@@ -20,9 +19,9 @@ def _question(post: Post, by, *, doing: str, asker: bool = False) -> Post:
     (_require_user if asker else _require_staff)(by, doing=doing)
     post = _locked(post)
     if post.kind != Kind.QUESTION:
-        raise FeedbackError("Only support questions go through the support queue.")
+        raise Refusal("Only support questions go through the support queue.")
     if asker and by.pk != post.author_id:
-        raise FeedbackError(f"Only the person who asked can {doing}.", HTTPStatus.FORBIDDEN)
+        raise Forbidden(f"Only the person who asked can {doing}.")
     return post
 
 
@@ -31,7 +30,7 @@ def question_claim(*, post: Post, by) -> Post:
     """A staff member takes a question; someone else's claim is respected."""
     post = _question(post, by, doing="claim support questions")
     if post.claimed_by_id and post.claimed_by_id != by.pk:
-        raise FeedbackError(f"{post.claimed_by} already claimed this question.", HTTPStatus.CONFLICT)
+        raise Conflict(f"{post.claimed_by} already claimed this question.")
     post.claimed_by, post.claimed_at = by, post.claimed_at or timezone.now()
     post.save(update_fields=["claimed_by", "claimed_at"])
     return post
@@ -61,9 +60,9 @@ def question_solve(*, post: Post, by) -> Post:
     """Staff close an answered question without waiting for the asker to accept."""
     post = _question(post, by, doing="mark questions solved")
     if not post.answer:
-        raise FeedbackError("Answer the question before marking it solved.", HTTPStatus.CONFLICT)
+        raise Conflict("Answer the question before marking it solved.")
     if post.solved_at:
-        raise FeedbackError("This question is already solved.", HTTPStatus.CONFLICT)
+        raise Conflict("This question is already solved.")
     post.solved_at = timezone.now()
     post.status = Status.DONE
     post.save(update_fields=["solved_at", "status"])
@@ -75,7 +74,7 @@ def question_accept(*, post: Post, by) -> Post:
     """The asker accepts the official answer: the question is solved."""
     post = _question(post, by, doing="accept the answer", asker=True)
     if not post.answer:
-        raise FeedbackError("There is no answer to accept yet.", HTTPStatus.CONFLICT)
+        raise Conflict("There is no answer to accept yet.")
     now = timezone.now()
     post.accepted_at, post.solved_at, post.status = now, post.solved_at or now, Status.DONE
     post.save(update_fields=["accepted_at", "solved_at", "status"])
@@ -87,7 +86,7 @@ def question_reopen(*, post: Post, by) -> Post:
     """The asker is not satisfied: the question goes back into the queue and the staff member who had it hears."""
     post = _question(post, by, doing="reopen the question", asker=True)
     if not post.solved_at and not post.accepted_at:
-        raise FeedbackError("This question is still open.", HTTPStatus.CONFLICT)
+        raise Conflict("This question is still open.")
     post.accepted_at = post.solved_at = None
     post.status = Status.OPEN
     post.save(update_fields=["accepted_at", "solved_at", "status"])

@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.ratelimit import RateLimited
+from portal.accounts.roles import is_moderator
+from portal.errors import NotFound, Refusal, refusal_response
 
 from . import selectors, services, support
 from .models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Kind, Post, Status, Tag
-from .services import FeedbackError, is_staff
 
 
 def _flag(request, name: str) -> bool:
@@ -39,7 +39,7 @@ def index(request):
         "kinds": Kind.choices,
         "statuses": Status.choices,
         "tags": selectors.tag_list(),
-        "staff": is_staff(request.user),
+        "staff": is_moderator(request.user),
     }
     template = "feedback/index.html#results" if request.htmx else "feedback/index.html"
     return TemplateResponse(request, template, context)
@@ -69,10 +69,9 @@ def new(request):
                 author=request.user, kind=values["kind"], title=values["title"], body=values["body"],
                 tag_slugs=values["tags"],
             )
-        except (FeedbackError, RateLimited) as error:
-            status = getattr(error, "status", HTTPStatus.TOO_MANY_REQUESTS)
-            context = _form_context(request, error=str(error), values=values)
-            return TemplateResponse(request, "feedback/new.html", context, status=status)
+        except Refusal as refused:
+            return refusal_response(request, refused, template="feedback/new.html",
+                                    context=_form_context(request, values=values))
         messages.success(request, "Thanks! Your post is live.")
         return redirect(post)
     return TemplateResponse(request, "feedback/new.html", _form_context(request))
@@ -88,7 +87,7 @@ def similar(request):
 
 
 def _post_context(request, post: Post, **extra) -> dict:
-    staff = is_staff(request.user)
+    staff = is_moderator(request.user)
     return {
         "post": post,
         "staff": staff,
@@ -115,10 +114,9 @@ def _act(request, pk: int, action, *, success: str):
     post = get_object_or_404(Post, pk=pk)
     try:
         action(post)
-    except (FeedbackError, RateLimited) as error:
-        status = getattr(error, "status", HTTPStatus.TOO_MANY_REQUESTS)
+    except Refusal as refused:
         post = selectors.post_get(pk=pk, user=request.user)
-        return TemplateResponse(request, "feedback/post.html", _post_context(request, post, error=str(error)), status=status)
+        return refusal_response(request, refused, template="feedback/post.html", context=_post_context(request, post))
     messages.success(request, success)
     return HttpResponseRedirect(post.get_absolute_url())
 
@@ -128,16 +126,14 @@ def vote(request, pk: int):
     post = get_object_or_404(Post, pk=pk)
     try:
         voted, count = services.vote_toggle(post=post, user=request.user)
-        error, status = None, HTTPStatus.OK
-    except (FeedbackError, RateLimited) as exc:
-        error, status = str(exc), getattr(exc, "status", HTTPStatus.TOO_MANY_REQUESTS)
+    except Refusal as refused:
         post = selectors.post_get(pk=pk, user=request.user)
-        voted, count = getattr(post, "i_voted", False), post.vote_count
+        if request.htmx:
+            context = {"post": post, "voted": getattr(post, "i_voted", False), "count": post.vote_count}
+            return refusal_response(request, refused, template="feedback/_vote.html", context=context)
+        return refusal_response(request, refused, template="feedback/post.html", context=_post_context(request, post))
     if request.htmx:
-        context = {"post": post, "voted": voted, "count": count, "error": error}
-        return TemplateResponse(request, "feedback/_vote.html", context, status=status)
-    if error:
-        return TemplateResponse(request, "feedback/post.html", _post_context(request, post, error=error), status=status)
+        return TemplateResponse(request, "feedback/_vote.html", {"post": post, "voted": voted, "count": count})
     return HttpResponseRedirect(request.POST.get("next") if request.POST.get("next", "").startswith("/feedback/") else post.get_absolute_url())
 
 
@@ -157,10 +153,10 @@ def merge(request, pk: int):
     def run(post):
         raw = request.POST.get("target", "").strip().lstrip("#")
         if not raw.isdecimal():
-            raise FeedbackError("Give the number of the original post to merge into, e.g. 12.")
+            raise Refusal("Give the number of the original post to merge into, e.g. 12.")
         target = Post.objects.filter(pk=int(raw)).first()
         if target is None:
-            raise FeedbackError(f"There is no post #{raw} to merge into.", HTTPStatus.NOT_FOUND)
+            raise NotFound(f"There is no post #{raw} to merge into.")
         services.post_merge(source=post, target=target, by=request.user, note=request.POST.get("note", ""))
 
     return _act(request, pk, run, success="Merged: the votes moved to the original post.")
@@ -197,7 +193,7 @@ def roadmap(request):
 
 
 def queue(request):
-    if not is_staff(request.user):
+    if not is_moderator(request.user):
         return TemplateResponse(
             request, "feedback/queue.html", {"denied": "The support queue is for staff only."},
             status=HTTPStatus.FORBIDDEN if request.user.is_authenticated else HTTPStatus.UNAUTHORIZED,

@@ -4,7 +4,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
-from .services import NotificationEvent, user_group
+from .live import NotificationEvent, user_group
+from .selectors import notification_unread_count
 
 
 class NotificationConsumer(AsyncWebsocketConsumer):
@@ -29,8 +30,6 @@ class NotificationConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _count_fragment(self, user) -> str:
-        from .selectors import notification_unread_count
-
         return render_to_string("notifications/_live.html", {"unread": notification_unread_count(user=user)})
 
     async def notification_created(self, event: NotificationEvent):

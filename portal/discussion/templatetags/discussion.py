@@ -1,6 +1,7 @@
 from django import template
 
 from ..models import Thread
+from ..selectors import comment_list_visible
 
 register = template.Library()
 
@@ -16,10 +17,8 @@ def recent_threads(limit: int = 5):
 @register.inclusion_tag("discussion/_thread_embed.html")
 def thread_preview(thread, limit: int = 3):
     """A proposal page's discussion card: `{% load discussion %}{% thread_preview proposal.thread %}`."""
-    from ..models import Comment
-
     if thread is None:
         return {"thread": None}
-    visible = Comment.objects.filter(thread=thread, hidden=False, deleted__isnull=True)
+    visible = comment_list_visible(thread=thread)
     latest = list(visible.select_related("author").order_by("-created")[:limit])[::-1]
     return {"thread": thread, "latest": latest, "count": visible.count()}

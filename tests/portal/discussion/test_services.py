@@ -14,22 +14,21 @@ from portal.discussion import moderation
 from portal.discussion.models import Comment, CommentRevision, ModerationAction, Reaction, Sanction
 from portal.discussion.sanctions import user_posting_refusal, wallet_sign_in_refusal
 from portal.discussion.services import (
-    DiscussionError,
     comment_delete,
     comment_edit,
     comment_post,
     reaction_toggle,
     thread_create,
 )
-from portal.ratelimit import RateLimited
+from portal.errors import RateLimited, Refusal
 
 from .conftest import ESTABLISHED
 
 pytestmark = pytest.mark.django_db
 
 
-def refused(call, **kwargs) -> DiscussionError:
-    with pytest.raises(DiscussionError) as caught:
+def refused(call, **kwargs) -> Refusal:
+    with pytest.raises(Refusal) as caught:
         call(**kwargs)
     return caught.value
 

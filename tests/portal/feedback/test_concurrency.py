@@ -10,7 +10,7 @@ from django.db import connection
 from portal.accounts.models import User
 from portal.feedback import services
 from portal.feedback.models import Post, Vote
-from portal.feedback.services import FeedbackError
+from portal.errors import Refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +23,7 @@ def run_concurrently(calls) -> list:
         try:
             barrier.wait(timeout=10)
             outcomes[index] = call()
-        except FeedbackError as error:
+        except Refusal as error:
             outcomes[index] = error.status
         except Exception as error:  # noqa: BLE001 — reported by the assertion below
             outcomes[index] = error

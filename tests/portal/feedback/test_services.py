@@ -4,7 +4,7 @@ import pytest
 
 from portal.feedback import services
 from portal.feedback.models import Post, StatusChange, Vote
-from portal.feedback.services import FeedbackError
+from portal.errors import Refusal
 from portal.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def test_toggle_votes_once_and_back(idea, bob):
 
 def test_voting_twice_is_refused_and_writes_nothing(idea, bob):
     services.vote_add(post=idea, user=bob)
-    with pytest.raises(FeedbackError) as refused:
+    with pytest.raises(Refusal) as refused:
         services.vote_add(post=idea, user=bob)
     assert refused.value.status == HTTPStatus.CONFLICT
     assert str(refused.value) == "You have already voted for this post."
@@ -47,15 +47,15 @@ def test_merge_moves_votes_without_double_counting(alice, bob, make_user, staff)
     duplicate.refresh_from_db()
     assert duplicate.vote_count == 0 and duplicate.status == "duplicate" and duplicate.duplicate_of == original
     assert list(original.duplicates.all()) == [duplicate]
-    with pytest.raises(FeedbackError, match="merged into"):
+    with pytest.raises(Refusal, match="merged into"):
         services.vote_add(post=duplicate, user=make_user(display_name="frank"))
 
 
 def test_merge_refusals(idea, bob, staff):
     other = services.post_create(author=bob, kind="idea", title="Another", body="")
-    with pytest.raises(FeedbackError, match="Only staff can merge posts."):
+    with pytest.raises(Refusal, match="Only staff can merge posts."):
         services.post_merge(source=other, target=idea, by=bob)
-    with pytest.raises(FeedbackError, match="cannot be merged into itself"):
+    with pytest.raises(Refusal, match="cannot be merged into itself"):
         services.post_merge(source=idea, target=idea, by=staff)
     assert not StatusChange.objects.exists()
 
@@ -69,7 +69,7 @@ def test_merging_a_merged_post_or_into_one_is_refused(idea, alice, bob, staff):
         (idea, third, f"This post was already merged into #{original.pk}."),
         (third, idea, f"#{idea.pk} is itself a duplicate of #{original.pk}: merge into that one."),
     ]:
-        with pytest.raises(FeedbackError) as refused:
+        with pytest.raises(Refusal) as refused:
             services.post_merge(source=source, target=target, by=staff)
         assert (str(refused.value), refused.value.status) == (expected, HTTPStatus.CONFLICT)
     third.refresh_from_db()
@@ -113,7 +113,7 @@ def test_bad_status_changes_are_refused_and_write_nothing(idea, bob, staff, who,
     from django.contrib.auth.models import AnonymousUser
 
     by = {"bob": bob, "staff": staff, "anon": AnonymousUser()}[who]
-    with pytest.raises(FeedbackError) as refused:
+    with pytest.raises(Refusal) as refused:
         services.post_status_set(post=idea, by=by, status=status, note=note)
     assert (str(refused.value), refused.value.status) == (expected, http)
     idea.refresh_from_db()
@@ -132,7 +132,7 @@ def test_bad_status_changes_are_refused_and_write_nothing(idea, bob, staff, who,
     ],
 )
 def test_bad_posts_are_refused_and_write_nothing(alice, kind, title, body, expected):
-    with pytest.raises(FeedbackError, match=expected.replace("(", r"\(")) as refused:
+    with pytest.raises(Refusal, match=expected.replace("(", r"\(")) as refused:
         services.post_create(author=alice, kind=kind, title=title, body=body)
     assert refused.value.status == HTTPStatus.BAD_REQUEST
     assert not Post.objects.exists()

@@ -7,7 +7,7 @@ from governance.models import Proposal
 from portal.accounts.models import User
 from portal.feedback import selectors, services
 from portal.feedback.models import Post
-from portal.feedback.services import FeedbackError
+from portal.errors import Refusal
 
 pytestmark = pytest.mark.django_db
 ADMIN_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -86,7 +86,7 @@ def test_bad_promotions_are_refused_and_write_nothing(alice, bob, admin, who, ki
 
     post = services.post_create(author=alice, kind=kind, title="Something", body="Details")
     by = {"bob": bob, "admin": admin, "anon": AnonymousUser()}[who]
-    with pytest.raises(FeedbackError) as refused:
+    with pytest.raises(Refusal) as refused:
         services.post_promote(post=post, by=by)
     assert (str(refused.value), refused.value.status) == (expected, status)
     assert not Proposal.objects.exists() and Post.objects.get(pk=post.pk).proposal_number is None
@@ -94,14 +94,14 @@ def test_bad_promotions_are_refused_and_write_nothing(alice, bob, admin, who, ki
 
 def test_promoting_twice_is_refused(idea, admin):
     services.post_promote(post=idea, by=admin)
-    with pytest.raises(FeedbackError, match="already proposal LIP-1") as refused:
+    with pytest.raises(Refusal, match="already proposal LIP-1") as refused:
         services.post_promote(post=idea, by=admin)
     assert refused.value.status == HTTPStatus.CONFLICT and Proposal.objects.count() == 1
 
 
 def test_staff_without_a_wallet_get_the_governance_sentence(idea, make_user):
     staff = make_user(display_name="staffer", staff=True, wallet=False)
-    with pytest.raises(FeedbackError, match="no wallet address") as refused:
+    with pytest.raises(Refusal, match="no wallet address") as refused:
         services.post_promote(post=idea, by=staff)
     assert refused.value.status == HTTPStatus.FORBIDDEN and not Proposal.objects.exists()
 

@@ -3,7 +3,7 @@ from http import HTTPStatus
 import pytest
 
 from portal.feedback import support
-from portal.feedback.services import FeedbackError
+from portal.errors import Refusal
 from portal.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -11,16 +11,16 @@ pytestmark = pytest.mark.django_db
 
 def test_support_question_lifecycle(question, alice, bob, staff, make_user, django_capture_on_commit_callbacks):
     support.question_claim(post=question, by=staff)
-    with pytest.raises(FeedbackError, match="already claimed"):
+    with pytest.raises(Refusal, match="already claimed"):
         support.question_claim(post=question, by=make_user(display_name="staff-two", staff=True))
-    with pytest.raises(FeedbackError, match="Answer the question before marking it solved."):
+    with pytest.raises(Refusal, match="Answer the question before marking it solved."):
         support.question_solve(post=question, by=staff)
     with django_capture_on_commit_callbacks(execute=True):
         support.question_answer(post=question, by=staff, body="Open the Loans tab and press Repay.")
     question.refresh_from_db()
     assert question.first_response_at == question.answered_at and question.first_response_seconds >= 0
     assert Notification.objects.get(verb="question_answered").recipient == alice
-    with pytest.raises(FeedbackError, match="Only the person who asked can accept the answer."):
+    with pytest.raises(Refusal, match="Only the person who asked can accept the answer."):
         support.question_accept(post=question, by=bob)
     support.question_accept(post=question, by=alice)
     question.refresh_from_db()
@@ -33,7 +33,7 @@ def test_support_question_lifecycle(question, alice, bob, staff, make_user, djan
 
 
 def test_answering_as_non_staff_is_refused(question, bob):
-    with pytest.raises(FeedbackError) as refused:
+    with pytest.raises(Refusal) as refused:
         support.question_answer(post=question, by=bob, body="I think…")
     assert refused.value.status == HTTPStatus.FORBIDDEN
     assert str(refused.value) == "Only staff can answer support questions officially."
@@ -75,7 +75,7 @@ def test_bad_support_actions_are_refused_and_write_nothing(
         "accept": lambda: support.question_accept(post=post, by=by),
         "reopen": lambda: support.question_reopen(post=post, by=by),
     }
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(FeedbackError) as refused:
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Refusal) as refused:
         calls[action]()
     assert (str(refused.value), refused.value.status) == (expected, http)
     post.refresh_from_db()
@@ -86,7 +86,7 @@ def test_bad_support_actions_are_refused_and_write_nothing(
 def test_solving_twice_is_refused(question, staff):
     support.question_answer(post=question, by=staff, body="Use the Repay tab.")
     solved = support.question_solve(post=question, by=staff)
-    with pytest.raises(FeedbackError) as refused:
+    with pytest.raises(Refusal) as refused:
         support.question_solve(post=question, by=staff)
     assert (str(refused.value), refused.value.status) == ("This question is already solved.", HTTPStatus.CONFLICT)
     question.refresh_from_db()
