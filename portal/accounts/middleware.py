@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth import logout
 
+from .sanctions import active_suspension, format_until
+
 
 class SuspendedAccountMiddleware:
     """Sign a suspended account out of the sessions it already had, saying why and until when.
@@ -13,8 +15,6 @@ class SuspendedAccountMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from portal.discussion.sanctions import active_suspension, format_until
-
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             suspension = active_suspension(user=user)

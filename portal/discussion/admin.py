@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Category, ModerationAction, Sanction
+from .models import Category, ModerationAction
 
 
 @admin.register(Category)
@@ -10,13 +10,6 @@ class CategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "position", "staff_only", "listed")
     list_editable = ("position", "staff_only", "listed")
     prepopulated_fields = {"slug": ("name",)}
-
-
-@admin.register(Sanction)
-class SanctionAdmin(admin.ModelAdmin):
-    list_display = ("user", "kind", "starts", "ends", "lifted", "moderator")
-    list_filter = ("kind",)
-    raw_id_fields = ("user", "moderator")
 
 
 @admin.register(ModerationAction)

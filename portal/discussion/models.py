@@ -1,4 +1,5 @@
-"""Discussion: categories, threads, comments (with edit history and +1 reactions), and the moderators' records."""
+"""Discussion: categories, threads, comments (with edit history and +1 reactions), and the moderators' records.
+Sanctions (silence, suspend) live in portal.accounts, which decides who may act."""
 
 from django.conf import settings
 from django.db import models
@@ -136,28 +137,6 @@ class Flag(models.Model):
                 fields=["thread", "user"], condition=Q(thread__isnull=False), name="discussion_one_flag_per_thread"
             ),
         ]
-
-
-class Sanction(models.Model):
-    """A silence (cannot post) or suspension (cannot sign in) until `ends`."""
-
-    class Kind(models.TextChoices):
-        SILENCE = "silence", "Silenced"
-        SUSPEND = "suspend", "Suspended"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sanctions")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    reason = models.CharField(max_length=300)
-    starts = models.DateTimeField(default=timezone.now)
-    ends = models.DateTimeField()
-    moderator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    lifted = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-ends"]
-        indexes = [models.Index(fields=["user", "kind", "ends"])]
 
 
 class ModerationAction(models.Model):

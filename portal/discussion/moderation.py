@@ -9,14 +9,15 @@ from http import HTTPStatus
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.accounts.models import Sanction
 from portal.accounts.roles import is_moderator
+from portal.accounts.sanctions import format_until
 from portal.conf import portal_settings
 from portal.errors import Conflict, Forbidden, Refusal, SignInRequired
 from portal.ratelimit import Limit
 
 from . import live
-from .models import Category, Comment, Flag, ModerationAction, Sanction, Thread
-from .sanctions import format_until
+from .models import Category, Comment, Flag, ModerationAction, Thread
 from .services import _delete
 
 Kind = ModerationAction.Kind

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from portal.accounts.models import Sanction
 from portal.accounts.roles import is_moderator
 from portal.conf import portal_settings
 
-from .models import Category, Comment, Flag, ModerationAction, Sanction, Thread
+from .models import Category, Comment, Flag, ModerationAction, Thread
 
 CATCH_UP_OVERLAP = datetime.timedelta(seconds=30)
 

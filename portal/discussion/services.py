@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from portal.accounts.roles import is_moderator
+from portal.accounts.sanctions import user_posting_refusal
 from portal.conf import portal_settings
 from portal.errors import Forbidden, NotFound, RateLimited, Refusal, SignInRequired
 from portal.notifications.services import notify
@@ -19,7 +20,6 @@ from portal.ratelimit import Limit
 
 from . import live
 from .models import Category, Comment, CommentRevision, Reaction, Thread
-from .sanctions import user_posting_refusal
 from .selectors import edit_grace_seconds
 
 COMMENT_MAX_LENGTH = 10_000

@@ -15,12 +15,13 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.accounts.models import Sanction
+from portal.accounts.sanctions import sanction_list_active, user_posting_refusal
 from portal.errors import Refusal, SignInRequired, refusal_response
 
 from . import moderation, selectors, services
-from .models import Category, Comment, Flag, Sanction, Thread
+from .models import Category, Comment, Flag, Thread
 from .rendering import comment_card, comment_tree_cards, render_comment_item
-from .sanctions import user_posting_refusal
 from .selectors import Viewer, edit_grace_seconds
 
 # A button's refusal (delete, +1, hide, a queue decision) is the bare sentence: htmx shows it next to the button.
@@ -264,8 +265,8 @@ def _require_moderator_page(request):
 def review(request):
     if (refused := _require_moderator_page(request)) is not None:
         return refused
-    active = Sanction.objects.filter(ends__gt=timezone.now(), lifted__isnull=True).select_related("user")
-    return TemplateResponse(request, "discussion/review.html", {"items": selectors.review_queue(), "active_sanctions": active})
+    context = {"items": selectors.review_queue(), "active_sanctions": sanction_list_active()}
+    return TemplateResponse(request, "discussion/review.html", context)
 
 
 @require_POST

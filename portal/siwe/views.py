@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from eth_utils import is_address, to_checksum_address
 
 from governance.chain import home_chain_id
-from portal.discussion.sanctions import wallet_sign_in_refusal
+from portal.accounts.sanctions import wallet_sign_in_refusal
 from portal.errors import Conflict, Forbidden, Refusal, refusal_json
 from portal.ratelimit import Limit, client_ip
 

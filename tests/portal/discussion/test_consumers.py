@@ -11,7 +11,8 @@ from channels.testing import WebsocketCommunicator
 
 from portal.asgi import application
 from portal.discussion import moderation
-from portal.discussion.models import Comment, Sanction
+from portal.accounts.models import Sanction
+from portal.discussion.models import Comment
 from portal.discussion.services import comment_edit, comment_post
 
 from .conftest import ANONYMOUS_HEADERS, session_headers

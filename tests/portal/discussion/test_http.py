@@ -7,7 +7,8 @@ from http import HTTPStatus
 import pytest
 from django.test import Client, override_settings
 
-from portal.discussion.models import Comment, Flag, ModerationAction, Sanction, Thread
+from portal.accounts.models import Sanction
+from portal.discussion.models import Comment, Flag, ModerationAction, Thread
 from portal.discussion.services import comment_post
 
 from .conftest import ESTABLISHED

@@ -11,8 +11,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from portal.discussion import moderation
-from portal.discussion.models import Comment, CommentRevision, ModerationAction, Reaction, Sanction
-from portal.discussion.sanctions import user_posting_refusal, wallet_sign_in_refusal
+from portal.accounts.models import Sanction
+from portal.accounts.sanctions import user_posting_refusal, wallet_sign_in_refusal
+from portal.discussion.models import Comment, CommentRevision, ModerationAction, Reaction
 from portal.discussion.services import (
     comment_delete,
     comment_edit,

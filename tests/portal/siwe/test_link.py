@@ -117,7 +117,7 @@ def test_suspended_wallet_cannot_sign_in(siwe_client, dev_accounts):
 
     from django.utils import timezone
 
-    from portal.discussion.models import Sanction
+    from portal.accounts.models import Sanction
 
     account = dev_accounts[1]
     assert sign_in(Client(enforce_csrf_checks=True), account).status_code == HTTPStatus.OK
@@ -148,7 +148,7 @@ def test_a_suspension_ends_existing_sessions_with_the_reason(client, dev_account
 
     from django.utils import timezone
 
-    from portal.discussion.models import Sanction
+    from portal.accounts.models import Sanction
 
     user = User.objects.create(username=dev_accounts[1].address)
     client.force_login(user)

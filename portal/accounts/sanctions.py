@@ -1,12 +1,16 @@
-"""Who may post and who may sign in: the sentences people read when a moderator has silenced or suspended them."""
+"""Who may post and who may sign in: the sentences people read when a moderator has silenced or suspended them.
+Moderators impose and lift sanctions in portal.discussion.moderation; sign-in (siwe), the session middleware and
+every service that writes on a member's behalf ask here."""
 
 from __future__ import annotations
 
 import datetime
 
+from allauth.socialaccount.models import SocialAccount
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Sanction
+from .models import Sanction, User
 
 
 def format_until(when) -> str:
@@ -23,6 +27,11 @@ def _active(*, user, kind: str) -> Sanction | None:
         .order_by("-ends")
         .first()
     )
+
+
+def sanction_list_active() -> QuerySet[Sanction]:
+    """Sanctions not yet over nor lifted, with their members, for the moderators' queue."""
+    return Sanction.objects.filter(ends__gt=timezone.now(), lifted__isnull=True).select_related("user")
 
 
 def active_silence(*, user) -> Sanction | None:
@@ -46,12 +55,9 @@ def user_posting_refusal(*, user) -> str | None:
 
 def wallet_sign_in_refusal(*, address: str) -> str | None:
     """The sentence to show when the account holding `address` is suspended, else None (sign-in may proceed)."""
-    from allauth.socialaccount.models import SocialAccount
-    from django.contrib.auth import get_user_model
-
     users = list(
-        get_user_model().objects.filter(pk__in=SocialAccount.objects.filter(provider="siwe", uid__iexact=address).values("user"))
-    ) or list(get_user_model().objects.filter(username__iexact=address))
+        User.objects.filter(pk__in=SocialAccount.objects.filter(provider="siwe", uid__iexact=address).values("user"))
+    ) or list(User.objects.filter(username__iexact=address))
     for user in users:
         suspension = active_suspension(user=user)
         if suspension:
