@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-import siwe
 from eth_account.messages import _hash_eip191_message, encode_defunct
 from eth_utils import to_checksum_address
 
@@ -23,6 +22,8 @@ from governance.chain import chain, home_chain_id
 from governance.signers import NotSignedBy, SignatureRefused, signer_check
 from portal.conf import portal_settings
 from portal.errors import Forbidden, Refusal
+
+from .message import InvalidMessage, SignInMessage, parse_message
 
 NONCE_TTL_SECONDS = 600
 MESSAGE_MAX_AGE = timedelta(minutes=10)
@@ -67,39 +68,39 @@ def expected_domain(request) -> str:
     return domain if domain else request.get_host()
 
 
-def _parse(message: str) -> siwe.SiweMessage:
+def _parse(message: str) -> SignInMessage:
     try:
-        return siwe.SiweMessage.from_message(message)
-    except Exception as exc:  # the parser raises several kinds; all mean the same to a person
+        return parse_message(message)
+    except InvalidMessage as exc:
         raise Refusal(
             "The sign-in message is not a valid Sign-In with Ethereum (EIP-4361) message.", HTTPStatus.BAD_REQUEST
         ) from exc
 
 
-def _check_origin(parsed: siwe.SiweMessage, *, domain: str, request) -> None:
+def _check_origin(parsed: SignInMessage, *, domain: str, request) -> None:
     if "@" in parsed.domain:
         raise Refusal("The sign-in message names a domain with user information, which is not allowed.", REFUSED)
     if parsed.domain != domain:
         raise Refusal(f"The sign-in message was made for {parsed.domain}, not for {domain}.", REFUSED)
-    uri = urlsplit(str(parsed.uri))
+    uri = urlsplit(parsed.uri)
     # The origin the person is on: behind the README's proxy request.scheme is https (SECURE_PROXY_SSL_HEADER).
     if uri.scheme != request.scheme or uri.username or uri.password or uri.netloc != domain:
         raise Refusal(f"The sign-in message's URI is not on {domain}.", REFUSED)
 
 
-def _check_times(parsed: siwe.SiweMessage, *, now: datetime) -> None:
-    issued_at = parsed.issued_at._datetime
+def _check_times(parsed: SignInMessage, *, now: datetime) -> None:
+    issued_at = parsed.issued_at
     if issued_at > now + CLOCK_SKEW:
         raise Refusal("The sign-in message is dated in the future. Please check your device's clock.", REFUSED)
     if issued_at < now - MESSAGE_MAX_AGE:
         raise Refusal("The sign-in message is older than 10 minutes. Please sign in again.", REFUSED)
-    if parsed.expiration_time is not None and now >= parsed.expiration_time._datetime:
+    if parsed.expiration_time is not None and now >= parsed.expiration_time:
         raise Refusal("The sign-in message has expired (its Expiration Time has passed).", REFUSED)
-    if parsed.not_before is not None and now < parsed.not_before._datetime:
+    if parsed.not_before is not None and now < parsed.not_before:
         raise Refusal("The sign-in message is not valid yet (its Not Before time is in the future).", REFUSED)
 
 
-def _check_signature(parsed: siwe.SiweMessage, *, message: str, signature: str, chain_id: int) -> None:
+def _check_signature(parsed: SignInMessage, *, message: str, signature: str, chain_id: int) -> None:
     """The signer check votes use too (governance.signers), on the EIP-191 hash of the text the wallet signed."""
     digest = _hash_eip191_message(encode_defunct(text=message))
     try:
