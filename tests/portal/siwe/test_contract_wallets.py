@@ -89,7 +89,7 @@ def test_eip6492_with_a_strangers_inner_signature(siwe_client, node, chain_snaps
     assert not User.objects.exists()
 
 
-def test_a_high_s_sign_in_signature_is_refused_with_a_sentence(siwe_client, dev_accounts):
+def test_a_high_s_sign_in_signature_is_refused_with_a_sentence(siwe_client, dev_accounts, node):
     from tests.governance.test_signers import high_s
 
     text = siwe_text(address=dev_accounts[1].address, nonce=fetch_nonce(siwe_client))
@@ -119,7 +119,7 @@ def test_0x_for_a_message_the_wallet_never_approved_is_refused(siwe_client, owne
     assert not User.objects.exists()
 
 
-def test_0x_from_a_plain_key_is_refused(siwe_client, dev_accounts):
+def test_0x_from_a_plain_key_is_refused(siwe_client, dev_accounts, node):
     text = siwe_text(address=dev_accounts[1].address, nonce=fetch_nonce(siwe_client))
     response = post_login(siwe_client, {"message": text, "signature": "0x"})
     assert response.status_code == HTTPStatus.UNAUTHORIZED
