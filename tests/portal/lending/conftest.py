@@ -7,26 +7,16 @@ import pytest
 from governance.deploy import contract
 
 
-def wallet_user(address: str, *, staff: bool = False):
-    from allauth.socialaccount.models import SocialAccount
-
-    from portal.accounts.models import User
-
-    user, _ = User.objects.get_or_create(username=address, defaults={"is_staff": staff})
-    SocialAccount.objects.get_or_create(provider="siwe", uid=address, defaults={"user": user})
-    return user
-
-
 @pytest.fixture
-def borrower(db, contracts, dev_accounts):
+def borrower(make_user, contracts, dev_accounts):
     """Anvil #3's portal user: 2 WETH + 0.1 WBTC against 9,000 DUSD, health factor about 1.08."""
-    return wallet_user(dev_accounts[3].address)
+    return make_user(dev_accounts[3].address)
 
 
 @pytest.fixture
-def comfortable(db, contracts, dev_accounts):
+def comfortable(make_user, contracts, dev_accounts):
     """Anvil #2's portal user: 20 WETH against 25,000 DUSD, health factor about 2.08."""
-    return wallet_user(dev_accounts[2].address)
+    return make_user(dev_accounts[2].address)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from portal.lending.services import positions_tick
 from portal.notifications.models import Notification
 
 from ..notifications.test_notify import in_own_loop
-from .conftest import wallet_user
 
 pytestmark = [pytest.mark.django_db]
 TOKEN = 10**18
@@ -102,10 +101,10 @@ def test_tick_reads_every_watched_wallet_and_borrower_in_one_go(comfortable, bor
 
 
 def test_a_liquidation_tells_the_user_and_queues_their_question_first(
-    node, borrower, contracts, dev_accounts, minter, transact, weth_feed, set_price, pool, chain_snapshot
+    node, borrower, contracts, dev_accounts, minter, transact, weth_feed, set_price, pool, chain_snapshot, make_user
 ):
     positions_tick(force=True)
-    gold_user = wallet_user(dev_accounts[1].address)
+    gold_user = make_user(dev_accounts[1].address)
     gold = feedback_services.post_create(author=gold_user, kind="question", title="Gold question", body="?")
     dollar = contract(node, "DemoDollar", contracts["DemoDollar"])
     transact(minter, dollar, "mint", minter.address, 10_000 * TOKEN)

@@ -15,7 +15,6 @@ from governance.devchain import free_port
 from portal.lending import reader, selectors
 from portal.lending.models import Position
 
-from .conftest import wallet_user
 
 pytestmark = [pytest.mark.django_db]
 
@@ -61,7 +60,7 @@ def test_liquidation_prices_are_where_the_chain_turns_liquidatable(client, pool,
         node.w3.provider.make_request("evm_revert", [snapshot])
 
 
-def test_no_debt_has_no_health_factor_nor_liquidation_price(client, dev_accounts, stranger):
+def test_no_debt_has_no_health_factor_nor_liquidation_price(client, contracts, dev_accounts, stranger):
     _response, lender = api(client, dev_accounts[1].address)
     assert lender["health_factor"] is None and lender["debt"] == "0" and lender["liquidation_prices"] == []
     _response, nobody = api(client, stranger.address)
@@ -146,9 +145,9 @@ def test_node_down_page_says_it_cannot_be_read_and_shows_no_number(client, borro
     assert 'data-testid="health-factor"' not in html and "You would be liquidated" not in html
 
 
-def test_anonymous_and_walletless_visitors_see_no_loan_card(client, db, contracts):
+def test_anonymous_and_walletless_visitors_see_no_loan_card(client, db, contracts, make_user):
     assert 'data-testid="your-loan"' not in client.get("/").content.decode()
-    client.force_login(wallet_user("someone-without-a-wallet-uid"))
+    client.force_login(make_user(display_name="someone-without-a-wallet-uid", wallet=False))
     assert 'data-testid="your-loan"' not in client.get("/").content.decode()
 
 

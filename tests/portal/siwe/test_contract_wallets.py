@@ -14,7 +14,7 @@ from portal.accounts.models import User
 
 from .conftest import fetch_nonce, post_login, sign, siwe_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.chain]  # the nonce and the message carry the chain id
 
 EIP6492_SUFFIX = bytes.fromhex("6492" * 16)
 
