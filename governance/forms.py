@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from governance.models import Category, QuorumKind
-from governance.tally import VOTING_TYPE_LABELS, VOTING_TYPES
+from governance.voting import VotingType
 
 
 class ProposalForm(forms.Form):
@@ -15,7 +15,7 @@ class ProposalForm(forms.Form):
         help_text="Markdown. Say what should change, why, and how to tell it worked.",
     )
     category = forms.ChoiceField(choices=Category.choices)
-    voting_type = forms.ChoiceField(choices=[(t, VOTING_TYPE_LABELS[t]) for t in VOTING_TYPES])
+    voting_type = forms.ChoiceField(choices=VotingType.choices)
     choices = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -37,14 +37,14 @@ class ProposalForm(forms.Form):
     @classmethod
     def initial_for_new(cls) -> dict:
         now = timezone.now().replace(second=0, microsecond=0)
-        return {"start": now, "end": now + timedelta(days=5), "voting_type": "basic", "quorum_kind": "amount"}
+        return {"start": now, "end": now + timedelta(days=5), "voting_type": VotingType.BASIC, "quorum_kind": QuorumKind.AMOUNT}
 
     @classmethod
     def initial_for(cls, proposal) -> dict:
         return {
             "title": proposal.title, "body": proposal.body, "category": proposal.category,
             "voting_type": proposal.voting_type,
-            "choices": "\n".join(proposal.choices) if proposal.voting_type != "basic" else "",
+            "choices": "\n".join(proposal.choices) if proposal.voting_type != VotingType.BASIC else "",
             "start": proposal.start, "end": proposal.end, "quorum_kind": proposal.quorum_kind,
             "quorum_value": proposal.quorum_value,
         }

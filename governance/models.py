@@ -13,7 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.tally import BASIC_CHOICES, VOTING_TYPE_LABELS, VOTING_TYPES
+from governance.voting import BASIC_CHOICES, Outcome, VotingType
 
 
 class ProposalState(models.TextChoices):
@@ -23,12 +23,6 @@ class ProposalState(models.TextChoices):
     CLOSED = "closed", "Closed"
     EXECUTED = "executed", "Executed"
     CANCELLED = "cancelled", "Cancelled"
-
-
-class Outcome(models.TextChoices):
-    PASSED = "passed", "Passed"
-    REJECTED = "rejected", "Rejected"
-    QUORUM_NOT_MET = "quorum_not_met", "Quorum not met"
 
 
 class Category(models.TextChoices):
@@ -53,9 +47,7 @@ class Proposal(models.Model):
     )
     author_address = models.CharField(max_length=42, blank=True)
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.PROTOCOL)
-    voting_type = models.CharField(
-        max_length=20, choices=[(t, VOTING_TYPE_LABELS[t]) for t in VOTING_TYPES], default="basic"
-    )
+    voting_type = models.CharField(max_length=20, choices=VotingType.choices, default=VotingType.BASIC)
     choices = models.JSONField(default=list)
     start = models.DateTimeField()
     end = models.DateTimeField()
@@ -116,7 +108,7 @@ class Proposal(models.Model):
 
     @property
     def choice_names(self) -> list[str]:
-        return list(BASIC_CHOICES) if self.voting_type == "basic" else list(self.choices)
+        return list(BASIC_CHOICES) if self.voting_type == VotingType.BASIC else list(self.choices)
 
 
 class ProposalTally(models.Model):

@@ -2,36 +2,40 @@
 
 `proposal_export()` builds the file; `recount()` needs nothing but the file: it re-verifies every signature under the
 file's EIP-712 domain, re-reads every weight through the batched reader at the file's snapshot block, recomputes the
-tally and lists every difference from what the portal published.
+tally with the same voting objects the portal counts with, and lists every difference from what the portal published.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
+from django.test import override_settings
 from django.utils import timezone
 
-from governance import tally as tallies
-from governance.eip712 import BadSignature, SignedBallot, typed_data
+from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
+from governance.selectors import proposal_recount, results_from_scores, vote_list
+from governance.strategies import Strategy, voting_weights
+from governance.voting import Ballot, InvalidChoice, TallyResult, VotingMethod, amount_text, voting_method
+from portal.errors import Refusal
 
 FORMAT = "dao-portal-recount/1"
 WEIGHT_CHUNK = 500
 
+Progress = Callable[[str, int, int], None]
+
 
 def proposal_export(*, proposal) -> dict:
-    """The recount file of a proposal: the proposal, the EIP-712 domain, every signed vote and the published result."""
-    from governance.eip712 import eip712_domain
-    from governance.selectors import proposal_recount, results_from_scores, vote_list
-
-    domain = (
-        proposal.votes.values_list("payload", flat=True).first() or {}
-    ).get("domain") or eip712_domain()
+    """The recount file of a proposal: the proposal, the EIP-712 domain, every signed vote and the published result.
+    Every amount is a decimal string (`amount_text`)."""
+    domain = (proposal.votes.values_list("payload", flat=True).first() or {}).get("domain") or eip712_domain()
     recount = proposal_recount(proposal=proposal)
     published = results_from_scores(proposal, recount.scores, recount.total, recount.voters)
-    names = proposal.choice_names
+    method = voting_method(proposal.voting_type)
     return {
         "format": FORMAT,
         "exported_at": timezone.now().isoformat(),
@@ -39,22 +43,24 @@ def proposal_export(*, proposal) -> dict:
             "number": proposal.number,
             "title": proposal.title,
             "voting_type": proposal.voting_type,
-            "choices": names,
+            "choices": proposal.choice_names,
             "start": proposal.start.isoformat(),
             "end": proposal.end.isoformat(),
             "snapshot_block": proposal.snapshot_block,
             "snapshot_time": proposal.snapshot_time.isoformat() if proposal.snapshot_time else None,
             "strategies": proposal.strategies,
-            "quorum": proposal.quorum,
+            "quorum": amount_text(proposal.quorum_amount),
             "state": proposal.state,
         },
         "eip712": typed_data(domain=domain),
         "result": {
-            "choices": [{"number": c.number, "choice": c.name, "weight": str(c.weight)} for c in published.choices],
-            "total_weight": str(published.total),
+            "choices": [
+                {"number": c.number, "choice": c.name, "weight": amount_text(c.weight)} for c in published.choices
+            ],
+            "total_weight": amount_text(published.total),
             "voters": published.voters,
             "quorum_reached": published.quorum_reached,
-            "outcome": tallies.outcome(proposal.voting_type, published.scores, published.total, proposal.quorum_amount)[0],
+            "outcome": method.decide(published.scores, published.total, proposal.quorum_amount)[0],
         },
         "votes": [
             {
@@ -64,7 +70,7 @@ def proposal_export(*, proposal) -> dict:
                 "timestamp": v.timestamp,
                 "signature": v.signature,
                 "receipt": v.receipt,
-                "weight": v.weight,
+                "weight": amount_text(v.weight),
             }
             for v in vote_list(proposal=proposal).order_by("id").iterator(chunk_size=5000)
         ],
@@ -84,8 +90,63 @@ class RecountReport:
         return not self.differences
 
 
-class RecountFileError(ValueError):
-    pass
+class RecountFileError(Refusal):
+    """The file is not a recount file, or lacks what a recount needs."""
+
+
+@dataclass(frozen=True)
+class RecountFile:
+    """What a recount reads from the file, checked for shape."""
+
+    number: int
+    method: VotingMethod
+    choices: list[str]
+    strategies: list[Strategy]
+    snapshot_block: int
+    snapshot_time: datetime | None
+    quorum: Decimal
+    domain: dict
+    votes: list[dict]
+    published: dict
+
+    @classmethod
+    def read(cls, export: dict) -> RecountFile:
+        if not isinstance(export, dict) or export.get("format") != FORMAT:
+            raise RecountFileError(f"This is not a recount file of format {FORMAT}.")
+        try:
+            proposal = export["proposal"]
+            snapshot_time = proposal.get("snapshot_time")
+            return cls(
+                number=int(proposal["number"]),
+                method=voting_method(proposal["voting_type"]),
+                choices=list(proposal["choices"]),
+                strategies=[Strategy.from_json(s) for s in proposal["strategies"]],
+                snapshot_block=int(proposal["snapshot_block"]),
+                snapshot_time=datetime.fromisoformat(snapshot_time) if snapshot_time else None,
+                quorum=Decimal(proposal.get("quorum") or "0"),
+                domain=export["eip712"]["domain"],
+                votes=list(export["votes"]),
+                published=export["result"],
+            )
+        except (KeyError, TypeError, ValueError, ArithmeticError, Refusal) as exc:
+            raise RecountFileError(f"The recount file is incomplete or malformed: {exc}.") from None
+
+
+def recount(export: dict, *, rpc_url: str | None = None, progress: Progress | None = None) -> RecountReport:
+    """Recount a proposal from its recount file alone. `progress(stage, done, total)` is called as work proceeds.
+    Raises RecountFileError for a file that cannot be read, ChainUnavailable when the node does not answer."""
+    file = RecountFile.read(export)
+    report = RecountReport(votes=len(file.votes))
+    tick = progress or (lambda stage, done, total: None)
+    with _pointed_at(rpc_url, int(file.domain["chainId"])):
+        ballots = list(_verified_ballots(file, report, tick))
+        weights = _chain_weights(file, [voter for voter, _ in ballots], tick)
+    counted = list(_counted(file, ballots, weights, report))
+    result = file.method.recount(file.choices, counted)
+    report.scores, report.total = result.scores, result.total
+    report.outcome = file.method.decide(result.scores, result.total, file.quorum)[0]
+    report.differences.extend(_differences_from_published(file, result, report.outcome))
+    return report
 
 
 @contextmanager
@@ -94,108 +155,95 @@ def _pointed_at(rpc_url: str | None, chain_id: int):
     if not rpc_url:
         yield
         return
-    from django.test import override_settings
-
-    from django.conf import settings
-
-    portal = dict(settings.PORTAL)
-    portal.update({"CHAIN_RPC_URL": rpc_url, "CHAIN_ID": chain_id})
-    with override_settings(PORTAL=portal):
+    with override_settings(PORTAL={**settings.PORTAL, "CHAIN_RPC_URL": rpc_url, "CHAIN_ID": chain_id}):
         yield
 
 
-def recount(
-    export: dict, *, rpc_url: str | None = None, progress: Callable[[str, int, int], None] | None = None
-) -> RecountReport:
-    """Recount a proposal from its recount file alone. `progress(stage, done, total)` is called as work proceeds."""
-    from governance.strategies import Strategy, voting_weights
-
-    if export.get("format") != FORMAT:
-        raise RecountFileError(f"This is not a recount file of format {FORMAT}.")
-    try:
-        proposal = export["proposal"]
-        domain = export["eip712"]["domain"]
-        votes = export["votes"]
-        published = export["result"]
-        voting_type = proposal["voting_type"]
-        choices = proposal["choices"]
-        strategies = [Strategy.from_json(s) for s in proposal["strategies"]]
-        snapshot_block = int(proposal["snapshot_block"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RecountFileError(f"The recount file is incomplete or malformed: {exc}.") from None
-    snapshot_time = None
-    if proposal.get("snapshot_time"):
-        from datetime import datetime
-
-        snapshot_time = datetime.fromisoformat(proposal["snapshot_time"])
-    report = RecountReport(votes=len(votes))
-    tick = progress or (lambda stage, done, total: None)
-    n = len(choices)
-    ballots: list[tuple[str, object]] = []
-    with _pointed_at(rpc_url, int(domain["chainId"])):
-        seen: set[str] = set()
-        for i, raw in enumerate(votes, start=1):
-            where = f"vote {i} ({raw.get('voter', '?')})"
-            try:
-                ballot = SignedBallot.from_fields(
-                    voter=raw["voter"], proposal=proposal["number"], choice=raw["choice"], reason=raw.get("reason", ""),
-                    timestamp=raw["timestamp"], signature=raw["signature"],
-                )
-                receipt = ballot.verify(domain=domain)
-            except (BadSignature, KeyError) as exc:
-                report.differences.append(f"{where}: the signature does not verify ({exc}).")
-                tick("signatures", i, len(votes))
-                continue
-            if receipt != raw.get("receipt"):
-                report.differences.append(f"{where}: the receipt is {raw.get('receipt')}, the signed hash is {receipt}.")
-            if ballot.voter.lower() in seen:
-                report.differences.append(f"{where}: a second vote by the same voter.")
-            seen.add(ballot.voter.lower())
-            try:
-                parsed = tallies.parse_choice(voting_type, n, raw["choice"])
-            except tallies.InvalidChoice as exc:
-                report.differences.append(f"{where}: the choice is invalid ({exc}).")
-                continue
-            ballots.append((ballot.voter, parsed))
-            tick("signatures", i, len(votes))
-        weights: dict[str, Decimal | None] = {}
-        addresses = [voter for voter, _ in ballots]
-        for start in range(0, len(addresses), WEIGHT_CHUNK):
-            chunk = addresses[start : start + WEIGHT_CHUNK]
-            weights.update(
-                voting_weights(
-                    strategies=strategies, snapshot_block=snapshot_block, snapshot_time=snapshot_time, addresses=chunk
-                )
+def _verified_ballots(file: RecountFile, report: RecountReport, tick: Progress) -> Iterator[tuple[str, Ballot]]:
+    """(voter, parsed ballot) for every vote whose signature verifies and whose choice parses; the rest are noted."""
+    seen: set[str] = set()
+    for i, raw in enumerate(file.votes, start=1):
+        where = f"vote {i} ({raw.get('voter', '?')})"
+        try:
+            signed = SignedBallot.from_fields(
+                voter=raw["voter"], proposal=file.number, choice=raw["choice"], reason=raw.get("reason", ""),
+                timestamp=raw["timestamp"], signature=raw["signature"],
             )
-            tick("weights", min(start + WEIGHT_CHUNK, len(addresses)), len(addresses))
-    stored = {raw.get("voter", "").lower(): raw.get("weight") for raw in votes}
-    counted = []
-    for voter, parsed in ballots:
-        weight = weights.get(voter)
-        if weight is None:
-            weight = next((w for a, w in weights.items() if a.lower() == voter.lower()), None)
+            receipt = signed.verify(domain=file.domain)
+        except (BadSignature, KeyError) as exc:
+            report.differences.append(f"{where}: the signature does not verify ({exc}).")
+            tick("signatures", i, len(file.votes))
+            continue
+        if receipt != raw.get("receipt"):
+            report.differences.append(f"{where}: the receipt is {raw.get('receipt')}, the signed hash is {receipt}.")
+        if signed.voter.lower() in seen:
+            report.differences.append(f"{where}: a second vote by the same voter.")
+        seen.add(signed.voter.lower())
+        try:
+            ballot = file.method.parse(raw["choice"], len(file.choices))
+        except InvalidChoice as exc:
+            report.differences.append(f"{where}: the choice is invalid ({exc.message}).")
+            continue
+        tick("signatures", i, len(file.votes))
+        yield signed.voter, ballot
+
+
+def _chain_weights(file: RecountFile, voters: list[str], tick: Progress) -> dict[str, Decimal | None]:
+    """Every voter's weight read at the file's snapshot, keyed by lower-case address (None: the read failed)."""
+    weights: dict[str, Decimal | None] = {}
+    for start in range(0, len(voters), WEIGHT_CHUNK):
+        chunk = voters[start : start + WEIGHT_CHUNK]
+        read = voting_weights(
+            strategies=file.strategies, snapshot_block=file.snapshot_block, snapshot_time=file.snapshot_time,
+            addresses=chunk,
+        )
+        weights.update((address.lower(), weight) for address, weight in read.items())
+        tick("weights", min(start + WEIGHT_CHUNK, len(voters)), len(voters))
+    return weights
+
+
+def _counted(
+    file: RecountFile, ballots: list[tuple[str, Ballot]], weights: dict[str, Decimal | None], report: RecountReport
+) -> Iterator[tuple[Ballot, Decimal]]:
+    """(ballot, weight) for every vote the chain gives weight; a weight that differs from the file's is noted."""
+    stored = {str(raw.get("voter", "")).lower(): raw.get("weight") for raw in file.votes}
+    for voter, ballot in ballots:
+        weight = weights.get(voter.lower())
         if weight is None:
             report.differences.append(f"{voter}: the weight could not be read from the chain.")
             continue
-        if Decimal(stored.get(voter.lower()) or "0") != weight:
-            report.differences.append(f"{voter}: the portal counted weight {stored.get(voter.lower())}, the chain says {weight}.")
-        if weight > 0:
-            counted.append((parsed, weight))
-        else:
-            report.differences.append(f"{voter}: no voting weight at block {snapshot_block}, yet the vote was counted.")
-    result = tallies.tally(voting_type, choices, counted)
-    report.scores, report.total = result.scores, result.total
-    report.outcome = tallies.outcome(voting_type, result.scores, result.total, Decimal(proposal.get("quorum") or "0"))[0]
-    for i, name in enumerate(choices):
-        published_weight = Decimal(published["choices"][i]["weight"]) if i < len(published.get("choices", [])) else None
-        if published_weight != result.scores[i]:
+        claimed = stored.get(voter.lower())
+        if _decimal(claimed) != weight:
             report.differences.append(
-                f"Choice {i + 1} “{name}”: published {published_weight}, recounted {result.scores[i]}."
+                f"{voter}: the portal counted weight {claimed}, the chain says {amount_text(weight)}."
             )
-    if Decimal(published.get("total_weight", "0")) != result.total:
-        report.differences.append(f"Total weight: published {published.get('total_weight')}, recounted {result.total}.")
-    if int(published.get("voters", -1)) != result.voters:
-        report.differences.append(f"Voters: published {published.get('voters')}, recounted {result.voters}.")
-    if published.get("outcome") != report.outcome:
-        report.differences.append(f"Outcome: published {published.get('outcome')}, recounted {report.outcome}.")
-    return report
+        if weight > 0:
+            yield ballot, weight
+        else:
+            report.differences.append(
+                f"{voter}: no voting weight at block {file.snapshot_block}, yet the vote was counted."
+            )
+
+
+def _differences_from_published(file: RecountFile, result: TallyResult, outcome: str) -> Iterator[str]:
+    published = file.published
+    rows = published.get("choices", [])
+    for i, name in enumerate(file.choices):
+        claimed = _decimal(rows[i].get("weight")) if i < len(rows) else None
+        if claimed != result.scores[i]:
+            shown = amount_text(claimed) if claimed is not None else "nothing"
+            yield f"Choice {i + 1} “{name}”: published {shown}, recounted {amount_text(result.scores[i])}."
+    if _decimal(published.get("total_weight", "0")) != result.total:
+        yield f"Total weight: published {published.get('total_weight')}, recounted {amount_text(result.total)}."
+    if str(published.get("voters")) != str(result.voters):
+        yield f"Voters: published {published.get('voters')}, recounted {result.voters}."
+    if published.get("outcome") != outcome:
+        yield f"Outcome: published {published.get('outcome')}, recounted {outcome}."
+
+
+def _decimal(text) -> Decimal | None:
+    """A published amount as a Decimal; None when it is missing or not a number (so it never matches)."""
+    try:
+        return Decimal(str(text)) if text is not None else None
+    except ArithmeticError:
+        return None

@@ -138,7 +138,7 @@ def proposal_results(*, proposal: Proposal) -> Results:
     """Results from the running tally: weight per choice, total, voters, quorum, and the outcome once closed."""
     state, voters = _running_state(proposal)
     scores = tallies.scores_from_state(proposal.voting_type, len(proposal.choice_names), state)
-    return results_from_scores(proposal, scores, tallies._wei(state["total"]), voters)
+    return results_from_scores(proposal, scores, tallies.wei(state.total), voters)
 
 
 def proposal_recount(*, proposal: Proposal) -> tallies.TallyResult:

@@ -15,7 +15,7 @@ from governance import selectors, services
 from governance.chain import ChainUnavailable
 from governance.forms import ProposalForm
 from governance.models import Category, ProposalState
-from governance.tally import InvalidChoice, describe_choice, parse_choice
+from governance.voting import InvalidChoice, voting_method
 from portal.markdown import render_markdown
 from portal.ratelimit import RateLimited
 
@@ -73,11 +73,12 @@ def proposal_context(*, proposal, request) -> dict:
 
 def _choice_words(proposal, vote) -> str:
     """The vote's choice in words ("For", "(1st) B, (2nd) A"); the raw text if it no longer parses."""
+    method = voting_method(proposal.voting_type)
     try:
-        ballot = parse_choice(proposal.voting_type, len(proposal.choice_names), vote.choice)
+        ballot = method.parse(vote.choice, len(proposal.choice_names))
     except InvalidChoice:
         return vote.choice
-    return describe_choice(proposal.voting_type, proposal.choice_names, ballot)
+    return method.describe(proposal.choice_names, ballot)
 
 
 def _snapshot_weight(proposal, user):

@@ -12,7 +12,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.chain import ChainUnavailable
-from governance.recount import RecountFileError, recount
+from governance.models import Proposal
+from governance.recount import RecountFileError, proposal_export, recount
+from governance.voting import amount_text
 
 
 class Command(BaseCommand):
@@ -33,13 +35,13 @@ class Command(BaseCommand):
         try:
             report = recount(export, rpc_url=rpc, progress=self._progress)
         except RecountFileError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(exc.message) from None
         except ChainUnavailable as exc:
             raise CommandError(f"{exc} (RPC: {rpc or 'the portal’s node'})") from None
         self._end_progress()
         for i, name in enumerate(proposal.get("choices", [])):
-            self.stdout.write(f"  {i + 1}. {name}: {report.scores[i]}")
-        self.stdout.write(f"  total weight {report.total}, outcome {report.outcome}")
+            self.stdout.write(f"  {i + 1}. {name}: {amount_text(report.scores[i])}")
+        self.stdout.write(f"  total weight {amount_text(report.total)}, outcome {report.outcome}")
         if report.matches:
             self.stdout.write(self.style.SUCCESS(f"MATCH: the recount of LIP-{number} agrees with the published result."))
             return
@@ -57,9 +59,6 @@ class Command(BaseCommand):
             if export.get("proposal", {}).get("number") != number:
                 raise CommandError(f"The file is the recount file of LIP-{export.get('proposal', {}).get('number')}, not LIP-{number}.")
             return export
-        from governance.models import Proposal
-        from governance.recount import proposal_export
-
         proposal = Proposal.objects.filter(number=number).first()
         if proposal is None:
             raise CommandError(f"There is no proposal LIP-{number} in this portal's database; pass --from-file.")
