@@ -11,6 +11,7 @@ from governance import selectors, services
 from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
 from governance.models import Category, Proposal, ProposalState
 from governance.recount import proposal_export
+from governance.voting import amount_text
 from portal.conf import portal_settings
 from portal.ratelimit import Limit, client_ip
 
@@ -51,7 +52,7 @@ def proposal_json(proposal: Proposal, *, outcome: str | None = None) -> dict:
         "start": proposal.start.isoformat(),
         "end": proposal.end.isoformat(),
         "snapshot_block": proposal.snapshot_block,
-        "quorum": proposal.quorum,
+        "quorum": amount_text(proposal.quorum_amount),
         "strategies": proposal.strategies,
         "state": proposal.state,
         "outcome": outcome,
@@ -65,11 +66,11 @@ def results_json(proposal: Proposal, results: selectors.Results) -> dict:
         "state": results.state,
         "outcome": results.outcome,
         "winner": results.winner,
-        "choices": [{"number": c.number, "choice": c.name, "weight": str(c.weight)} for c in results.choices],
-        "total_weight": str(results.total),
+        "choices": [{"number": c.number, "choice": c.name, "weight": amount_text(c.weight)} for c in results.choices],
+        "total_weight": amount_text(results.total),
         "voters": results.voters,
-        "quorum": str(results.quorum),
-        "quorum_weight": str(results.quorum_weight),
+        "quorum": amount_text(results.quorum),
+        "quorum_weight": amount_text(results.quorum_weight),
         "quorum_reached": results.quorum_reached,
     }
 
@@ -121,7 +122,7 @@ def list_votes(request: HttpRequest, number: int, page: int | None = None, page_
             "choice": v.choice,
             "reason": v.reason,
             "timestamp": v.timestamp,
-            "weight": v.weight,
+            "weight": amount_text(v.weight),
             "signature": v.signature,
             "receipt": v.receipt,
         }
@@ -152,7 +153,7 @@ def cast_vote(request: HttpRequest, number: int, payload: VoteIn):
         raise _api_error(str(exc), HTTPStatus.BAD_REQUEST) from None
     except services.GovernanceError as exc:
         raise _api_error(str(exc), exc.status) from None
-    return Status(HTTPStatus.CREATED, {"receipt": vote.receipt, "weight": vote.weight})
+    return Status(HTTPStatus.CREATED, {"receipt": vote.receipt, "weight": amount_text(vote.weight)})
 
 
 @router.get("/eip712", summary="The EIP-712 domain and types a vote is signed with")
