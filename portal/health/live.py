@@ -98,7 +98,7 @@ def incident_live_html(*, incident: Incident) -> str:
         "active_maintenances": selectors.active_maintenances(),
         "upcoming_maintenances": selectors.upcoming_maintenances(),
         "incident": incident,
-        "updates": list(incident.updates.order_by("-display_at", "-pk")),
+        "updates": list(incident.updates.all()),  # newest first: the model's order, prefetched by the broadcast
     }
     return render_to_string("health/_live.html", context)
 
@@ -113,7 +113,7 @@ def page_html(*, incident_code: str = "") -> str:
 def incident_broadcast(*, incident_id: int) -> None:
     """After commit, send open status pages what the incident's change alters; a draft sends nothing."""
     def event() -> StatusUpdate | None:
-        incident = Incident.objects.filter(pk=incident_id, draft=False).first()
+        incident = selectors.published_incident(incident_id)
         if incident is None:
             return None
         return {"type": "status.update", "html": incident_live_html(incident=incident),

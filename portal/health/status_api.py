@@ -3,17 +3,22 @@
 from functools import wraps
 from http import HTTPStatus
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+
+from portal.errors import NotFound, Refusal, refusal_json
 
 from . import selectors
 from .statuspage import components_list, incident_dict, page_dict, status_dict
 
 
-def _answer(request, body: dict, status: int = HTTPStatus.OK) -> JsonResponse:
-    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+def _public(response: HttpResponse) -> HttpResponse:
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "public, max-age=5"
     return response
+
+
+def _answer(request, body: dict) -> HttpResponse:
+    return _public(JsonResponse(body, json_dumps_params={"ensure_ascii": False}))
 
 
 def read_only(view):
@@ -22,8 +27,8 @@ def read_only(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
-            response = _answer(request, {"error": "The status API is read-only; use GET."},
-                               HTTPStatus.METHOD_NOT_ALLOWED)
+            response = _public(refusal_json(Refusal("The status API is read-only; use GET.",
+                                                    HTTPStatus.METHOD_NOT_ALLOWED)))
             response["Allow"] = "GET, HEAD"
             return response
         return view(request, *args, **kwargs)
@@ -96,5 +101,4 @@ def maintenances_active(request):
 
 
 def not_found(request):
-    return _answer(request, {"error": "There is no such status API endpoint; see /api/v2/summary.json."},
-                   HTTPStatus.NOT_FOUND)
+    return _public(refusal_json(NotFound("There is no such status API endpoint; see /api/v2/summary.json.")))

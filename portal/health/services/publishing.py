@@ -61,19 +61,15 @@ def webhooks_enqueue(*, event: str, payload: dict) -> int:
     return len(hooks)
 
 
-def _published(incident_id: int) -> Incident | None:
-    return Incident.objects.filter(pk=incident_id, draft=False).first()
-
-
 def _followers_notify(*, incident_id: int, actor=None) -> None:
-    incident = _published(incident_id)
+    incident = selectors.published_incident(incident_id)
     if incident is None:
         return
     recipients = {f.user for f in incident.followers.select_related("user")}
     recipients |= {f.user for f in StatusFollower.objects.select_related("user")}
     if not recipients:
         return
-    latest = incident.updates.order_by("-display_at", "-pk").first()
+    latest = next(iter(incident.updates.all()), None)  # newest first
     text = f"{incident.name}: {incident.status.replace('_', ' ')}"
     if latest:
         text += f" — {latest.body[:140]}"
@@ -82,7 +78,7 @@ def _followers_notify(*, incident_id: int, actor=None) -> None:
 
 
 def _incident_webhooks(*, incident_id: int, event: str) -> None:
-    incident = _published(incident_id)
+    incident = selectors.published_incident(incident_id)
     if incident is not None:
         webhooks_enqueue(event=event, payload={"incident": incident_dict(incident, request=None)})
 

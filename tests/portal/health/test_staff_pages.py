@@ -1,5 +1,6 @@
 """Staff pages: every bad input gets its status and sentence and writes nothing; followers are notified."""
 
+import io
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -7,8 +8,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from portal.health import services
-from portal.health.models import Incident, IncidentFollower, IncidentUpdate
+from portal.accounts.models import User
+from portal.health import demo, services
+from portal.health.models import (
+    Check, Component, ComponentStatusChange, Incident, IncidentFollower, IncidentUpdate, StatusFollower, Webhook,
+    WebhookDelivery,
+)
 from portal.notifications.models import Notification
 
 
@@ -240,36 +245,53 @@ def test_pages_render(client, staff, incident, rpc_component):
     assert bad.status_code == HTTPStatus.BAD_REQUEST and bad.json() == {"error": "The range must be one of 24h, 7d or 90d."}
 
 
+@pytest.mark.parametrize("who, queries", [(None, 15), ("staff", 22)])  # staff also read drafts and failed webhooks
 @pytest.mark.django_db
-def test_the_status_page_reads_a_fixed_number_of_queries(client, staff):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from portal.health.demo import seed_components, seed_history
-    from portal.health.models import Component, ComponentStatusChange
-
-    def count() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get("/status/").status_code == HTTPStatus.OK
-        return len(queries)
-
-    components = seed_components()
-    seed_history(components)
+def test_the_status_page_reads_a_fixed_number_of_queries(client, staff, django_assert_num_queries, who, queries):
+    components = demo.seed_components()
+    demo.seed_history(components)
     services.incident_create(user=staff, name="A", impact="minor", status="investigating", body="x",
                              component_codes=[components[0].code])
-    before = count()
+    if who:
+        client.force_login(staff)
+    with django_assert_num_queries(queries):
+        assert client.get("/status/").status_code == HTTPStatus.OK
     extra = Component.objects.create(slug="extra", name="Extra", group=components[0].group)
     ComponentStatusChange.objects.create(component=extra, status="operational", at=timezone.now() - timedelta(days=30))
     services.incident_create(user=staff, name="B", impact="major", status="identified", body="y",
                              component_codes=[c.code for c in components])
-    assert count() == before < 25  # more components, days and incidents read no more queries
+    with django_assert_num_queries(queries):  # more components, days and incidents read no more queries
+        assert client.get("/status/").status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db
+def test_an_incident_update_writes_a_fixed_number_of_queries(client, staff, member, incident, rpc_component,
+                                                              django_assert_num_queries,
+                                                              django_capture_on_commit_callbacks):
+    IncidentFollower.objects.create(incident=incident, user=member)
+    Webhook.objects.create(url="https://ops.example/hook")
+    client.force_login(staff)
+    # The write: session, user, sanctions; the incident, then locked; its save, components, the update; a savepoint.
+    with django_assert_num_queries(10):
+        response = client.post(f"/status/incidents/{incident.code}/updates/", {"status": "identified", "body": "A"})
+    assert response.status_code == HTTPStatus.FOUND
+    # With what follows the commit: the live fragments, the followers' notifications, the webhook delivery.
+    with django_assert_num_queries(39), django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/status/incidents/{incident.code}/updates/", {"status": "monitoring", "body": "B"})
+    follower = User.objects.create(username="0x" + "C" * 40)
+    StatusFollower.objects.create(user=follower)
+    Webhook.objects.create(url="https://ops.example/second-hook")
+    with django_assert_num_queries(39), django_capture_on_commit_callbacks(execute=True):  # however many listen
+        client.post(f"/status/incidents/{incident.code}/updates/", {"status": "monitoring", "body": "C"})
+    assert incident.updates.count() == 4
+    assert Notification.objects.filter(recipient=member).count() == 2 and Notification.objects.filter(
+        recipient=follower).count() == 1
+    assert WebhookDelivery.objects.filter(event="incident.updated").count() == 3
 
 
 @pytest.mark.django_db
 def test_following_all_incidents_notifies_of_new_ones(client, staff, member, rpc_component,
                                                      django_capture_on_commit_callbacks):
-    from portal.health.models import StatusFollower
-
     resolved = services.incident_create(user=staff, name="A short blip", impact="minor", status="resolved",
                                         body="Gone.", component_codes=[])
     refused = client.post("/status/follow/")
@@ -290,11 +312,6 @@ def test_following_all_incidents_notifies_of_new_ones(client, staff, member, rpc
 
 @pytest.mark.django_db
 def test_seeding_twice_changes_nothing_and_keeps_admin_edits():
-    import io
-
-    from portal.health import demo
-    from portal.health.models import Check, Component, ComponentStatusChange
-
     demo.seed(stdout=io.StringIO())
     counts = (Component.objects.count(), Check.objects.count(), Incident.objects.count(),
               ComponentStatusChange.objects.count())

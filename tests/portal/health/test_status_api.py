@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from portal.health import services
+from portal.health.models import Component
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 COMPONENT_STATUSES = {"operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"}
@@ -86,6 +87,21 @@ def test_summary_json(client, page):
     check_incident(maintenance, MAINTENANCE_STATUSES, maintenance=True)
     assert maintenance["status"] == "scheduled" and maintenance["impact"] == "maintenance"
     assert body["status"] == {"indicator": "minor", "description": "Minor Service Outage"}
+
+
+@pytest.mark.django_db
+def test_summary_json_reads_a_fixed_number_of_queries(client, page, staff, group, django_assert_num_queries):
+    # Components; unresolved incidents and upcoming maintenance, each with updates and components (3 + 3); active
+    # maintenance (none, so nothing to prefetch); the newest change of components and of incidents (page.updated_at).
+    with django_assert_num_queries(10):
+        assert client.get("/api/v2/summary.json").status_code == HTTPStatus.OK
+    Component.objects.create(slug="extra", name="Extra", group=group, position=3)
+    more = services.incident_create(user=staff, name="Extra down", impact="major", status="investigating",
+                                    body="Down.", component_codes=list(Component.objects.values_list("code", flat=True)))
+    services.incident_update_post(user=staff, incident=more, status="identified", body="Found.")
+    with django_assert_num_queries(10):  # more components, incidents and updates read no more queries
+        body = client.get("/api/v2/summary.json").json()
+    assert len(body["incidents"]) == 2 and len(body["components"]) == 4
 
 
 @pytest.mark.django_db
