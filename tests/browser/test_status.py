@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from governance.deploy import deploy_all
 from portal.accounts.models import User
 from portal.health import demo, services
 from portal.health.models import Check, Sample
@@ -16,13 +17,12 @@ from portal.health.services import checks_run_due, components_refresh, samples_r
 from .conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
+WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
 
 
 @pytest.fixture
 def status_page(live_url, node, chain_snapshot, dev_accounts, settings):
     """The demo components and their history, with real samples from the test chain and its demo contracts."""
-    from governance.deploy import deploy_all
-
     settings.PORTAL = {**settings.PORTAL, "CONTRACTS": deploy_all(node, deployer_key=dev_accounts[0].key.hex())}
     components = demo.seed_components()
     demo.seed_history(components)
@@ -40,11 +40,11 @@ def test_a_staff_update_appears_live_for_a_visitor(live_url, status_page, new_pa
         component_codes=[status_page["ethereum-rpc"].code])
 
     visitor = new_page()
+    visitor.add_init_script(WS_OPEN)
     visitor.goto(live_url + "/status/")
     card = visitor.locator(f"#incident-card-{incident.code}")
     expect(card).to_contain_text("Votes take a minute to count.")
-    visitor.wait_for_function("() => document.querySelector('[ws-connect]') && window.htmx")
-    visitor.wait_for_timeout(300)  # the socket opens after htmx processes the page
+    visitor.wait_for_function("window.__wsOpen === true")
 
     operator = signed_in_page(staff_account)
     operator.goto(live_url + f"/status/incidents/{incident.code}/")
@@ -62,9 +62,9 @@ def test_a_component_change_swaps_only_its_row_live(live_url, status_page, new_p
     settings.PORTAL = {**settings.PORTAL, "HEALTH_WS_POLL_SECONDS": 60}  # the broadcast, not the catch-up poll
     rpc, database = status_page["ethereum-rpc"], status_page["database"]
     visitor = new_page()
+    visitor.add_init_script(WS_OPEN)
     visitor.goto(live_url + "/status/")
-    visitor.wait_for_function("() => document.querySelector('[ws-connect]') && window.htmx")
-    visitor.wait_for_timeout(300)  # the socket opens after htmx processes the page
+    visitor.wait_for_function("window.__wsOpen === true")
     visitor.locator(f"#component-{database.code}").evaluate("row => { row.dataset.marker = 'kept' }")
 
     Check.objects.filter(component=rpc).update(status="major_outage")

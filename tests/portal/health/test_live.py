@@ -1,14 +1,24 @@
 """/ws/status/: anyone may watch; status changes and incident updates arrive as out-of-band fragments."""
 
+import time
+from http import HTTPStatus
+
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer
 from channels.testing import WebsocketCommunicator
+from django.utils import timezone
 
 from portal.asgi import application
+from portal.health import poller as poller_module
 from portal.health import services
-from portal.health.models import Check
-from portal.health.services import components_refresh
+from portal.health.models import (
+    Check, Component, ComponentStatusChange, Incident, IncidentFollower, Webhook, WebhookDelivery,
+)
+from portal.health.poller import poller
 from portal.health.selectors import status_version
+from portal.health.services import components_refresh
+from portal.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,3 +120,94 @@ def test_a_private_draft_does_not_change_the_public_version(staff, rpc_component
     services.incident_confirm(user=staff, incident=draft)
     assert status_version() != before
 
+
+
+class DownLayer(InMemoryChannelLayer):
+    """A channel layer whose broadcasts fail, as when Redis goes away between the commit and the send."""
+
+    async def group_send(self, group, message):
+        raise ConnectionError("the channel layer is down")
+
+
+@pytest.fixture
+def layer_down(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": f"{__name__}.DownLayer"}}
+
+
+def test_a_layer_that_fails_after_commit_costs_the_live_update_only(client, staff, member, rpc_component, layer_down,
+                                                                   caplog):
+    incident = services.incident_create(user=staff, name="RPC slow", impact="minor", status="investigating",
+                                        body="Looking.", component_codes=[rpc_component.code])
+    IncidentFollower.objects.create(incident=incident, user=member)
+    Webhook.objects.create(url="https://ops.example/hook")
+    client.force_login(staff)
+    response = client.post(f"/status/incidents/{incident.code}/updates/", {"status": "identified", "body": "Found it."})
+    assert response.status_code == HTTPStatus.FOUND
+    assert Incident.objects.get().status == "identified" and incident.updates.count() == 2
+    # The effects that do not need the layer still happened; the one that does is logged.
+    assert Notification.objects.filter(recipient=member, verb="incident_update").count() == 1
+    assert WebhookDelivery.objects.filter(event="incident.updated").count() == 1
+    assert "live update to status was not sent" in caplog.text
+
+
+def test_a_component_change_is_saved_when_the_layer_fails(staff, rpc_component, layer_down, caplog):
+    Webhook.objects.create(url="https://ops.example/hook")
+    Check.objects.filter(component=rpc_component).update(status="major_outage")
+    assert components_refresh(components=[rpc_component]) == [rpc_component]
+    rpc_component.refresh_from_db()
+    assert rpc_component.status == "major_outage"
+    assert ComponentStatusChange.objects.get(component=rpc_component).status == "major_outage"
+    assert Incident.objects.get(draft=True).components.get() == rpc_component
+    assert Notification.objects.get(recipient=staff).text.startswith("Draft incident from the health checks")
+    assert WebhookDelivery.objects.filter(event="component.updated").count() == 1
+    assert "live update to status was not sent" in caplog.text
+
+
+def test_a_notification_that_fails_after_commit_leaves_the_update_and_the_other_effects(
+        client, staff, member, rpc_component, monkeypatch, caplog):
+    incident = services.incident_create(user=staff, name="RPC slow", impact="minor", status="investigating",
+                                        body="Looking.", component_codes=[rpc_component.code])
+    IncidentFollower.objects.create(incident=incident, user=member)
+    Webhook.objects.create(url="https://ops.example/hook")
+
+    def notifications_down(**_kwargs):
+        raise RuntimeError("the notification service is down")
+
+    monkeypatch.setattr("portal.health.services.publishing.notify", notifications_down)
+    client.force_login(staff)
+    response = client.post(f"/status/incidents/{incident.code}/updates/", {"status": "monitoring", "body": "Fixed."})
+    assert response.status_code == HTTPStatus.FOUND
+    assert Incident.objects.get().status == "monitoring" and incident.updates.count() == 2
+    assert WebhookDelivery.objects.filter(event="incident.updated").count() == 1
+    assert not Notification.objects.exists()
+    assert "the notification service is down" in caplog.text
+
+
+async def test_one_poller_per_process_catches_every_socket_up(rpc_component, db_component, settings, monkeypatch):
+    """A change no broadcast carried (the sampler in another process, in-memory layer) reaches every socket from
+    one shared poll: one version read per interval and one page render, however many sockets watch."""
+    interval = 0.1
+    settings.PORTAL = {**settings.PORTAL, "HEALTH_WS_POLL_SECONDS": interval}
+    reads, renders = [], []
+    monkeypatch.setattr(poller_module, "status_version", lambda: reads.append(1) or status_version())
+    real_page_html = poller_module.page_html
+    monkeypatch.setattr(poller_module, "page_html", lambda **kw: renders.append(kw) or real_page_html(**kw))
+    sockets = [communicator() for _ in range(3)]
+    for ws in sockets:
+        assert (await ws.connect())[0]
+    started = time.monotonic()
+    assert len(poller().watchers) == 3
+
+    def outage_elsewhere():
+        Component.objects.filter(pk=rpc_component.pk).update(status="major_outage", updated_at=timezone.now())
+
+    await database_sync_to_async(outage_elsewhere)()
+    for ws in sockets:
+        html = await ws.receive_from(timeout=5)
+        assert f'id="component-{rpc_component.code}" data-status="major_outage"' in html
+    assert renders == [{"incident_code": ""}]
+    assert len(reads) <= (time.monotonic() - started) / interval + 1  # per socket it would be three times that
+    for ws in sockets:
+        assert await ws.receive_nothing(timeout=3 * interval)  # caught up: nothing more until the next change
+        await ws.disconnect()
+    assert not poller().watchers and poller().task is None  # the poll stops with the last socket
