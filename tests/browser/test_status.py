@@ -4,12 +4,10 @@ import math
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from governance.deploy import deploy_all
-from portal.accounts.models import User
 from portal.health import demo, services
 from portal.health.models import Check, Sample
 from portal.health.services import checks_run_due, components_refresh, samples_roll_up
@@ -31,10 +29,9 @@ def status_page(live_url, node, chain_snapshot, dev_accounts, settings):
 
 
 def test_a_staff_update_appears_live_for_a_visitor(live_url, status_page, new_page, signed_in_page, dev_accounts,
-                                                  screenshot):
+                                                  make_user, screenshot):
     staff_account = dev_accounts[0]
-    staff = User.objects.get_or_create(username=staff_account.address)[0]
-    staff.groups.add(Group.objects.get_or_create(name="admins")[0])
+    staff = make_user(staff_account.address, groups=["admins"])
     incident = services.incident_create(
         user=staff, name="Slow votes", impact="minor", status="investigating", body="Votes take a minute to count.",
         component_codes=[status_page["ethereum-rpc"].code])
@@ -93,11 +90,11 @@ def _fake_history(check: Check, *, base: float, wobble: float) -> None:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_status_screenshots(live_url, status_page, new_page, screenshot, scheme, viewport):
+def test_status_screenshots(live_url, status_page, new_page, make_user, screenshot, scheme, viewport):
     rpc = status_page["ethereum-rpc"]
     _fake_history(rpc.checks.get(slug="latency"), base=12, wobble=6)
     _fake_history(rpc.checks.get(slug="head-age"), base=40, wobble=30)
-    staff = User.objects.create(username="0x" + "5" * 40, is_staff=True)
+    staff = make_user(staff=True)
     services.incident_create(user=staff, name="Votes are slow to count", impact="minor", status="identified",
                              body="The RPC node answers slowly under load; votes still count, a little later.",
                              component_codes=[rpc.code])

@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from portal.accounts.models import User
 from portal.health import demo, services
 from portal.health.models import (
     Check, Component, ComponentStatusChange, Incident, IncidentFollower, IncidentUpdate, StatusFollower, Webhook,
@@ -265,7 +264,7 @@ def test_the_status_page_reads_a_fixed_number_of_queries(client, staff, django_a
 
 
 @pytest.mark.django_db
-def test_an_incident_update_writes_a_fixed_number_of_queries(client, staff, member, incident, rpc_component,
+def test_an_incident_update_writes_a_fixed_number_of_queries(client, staff, member, incident, rpc_component, make_user,
                                                               django_assert_num_queries,
                                                               django_capture_on_commit_callbacks):
     IncidentFollower.objects.create(incident=incident, user=member)
@@ -278,7 +277,7 @@ def test_an_incident_update_writes_a_fixed_number_of_queries(client, staff, memb
     # With what follows the commit: the live fragments, the followers' notifications, the webhook delivery.
     with django_assert_num_queries(39), django_capture_on_commit_callbacks(execute=True):
         client.post(f"/status/incidents/{incident.code}/updates/", {"status": "monitoring", "body": "B"})
-    follower = User.objects.create(username="0x" + "C" * 40)
+    follower = make_user()
     StatusFollower.objects.create(user=follower)
     Webhook.objects.create(url="https://ops.example/second-hook")
     with django_assert_num_queries(39), django_capture_on_commit_callbacks(execute=True):  # however many listen
