@@ -43,12 +43,18 @@ def active_suspension(*, user) -> Sanction | None:
 
 
 def user_posting_refusal(*, user) -> str | None:
-    """The sentence shown to a silenced or suspended user who tries to post, or None when they may post."""
-    suspension = active_suspension(user=user)
-    if suspension:
+    """The sentence shown to a silenced or suspended user who tries to post, or None when they may post. One query:
+    both kinds are read at once and a suspension, the stronger sanction, is the one named."""
+    if user is None or not getattr(user, "pk", None):
+        return None
+    now = timezone.now()
+    active = Sanction.objects.filter(user=user, starts__lte=now, ends__gt=now, lifted__isnull=True).order_by("-ends")
+    by_kind: dict[str, Sanction] = {}
+    for sanction in active:
+        by_kind.setdefault(sanction.kind, sanction)
+    if suspension := by_kind.get(Sanction.Kind.SUSPEND):
         return f"Your account is suspended until {format_until(suspension.ends)}: {suspension.reason}"
-    silence = active_silence(user=user)
-    if silence:
+    if silence := by_kind.get(Sanction.Kind.SILENCE):
         return f"You are silenced until {format_until(silence.ends)}: {silence.reason}"
     return None
 

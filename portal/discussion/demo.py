@@ -3,6 +3,7 @@ the review queue. Idempotent: a thread whose title exists is left alone. Runs af
 
 from __future__ import annotations
 
+from governance.models import Proposal
 from portal.accounts.models import User
 from portal.conf import DEV_ACCOUNTS
 
@@ -84,8 +85,6 @@ PROPOSAL_COMMENTS = {
 
 def seed_proposal_threads(*, stdout) -> None:
     """A little debate on the demo proposals' threads (run after the proposals exist); skips threads with comments."""
-    from governance.models import Proposal
-
     people = {i: User.objects.filter(username=address).first() for i, address in enumerate(DEV_ACCOUNTS[:5])}
     if any(user is None for user in people.values()):
         return

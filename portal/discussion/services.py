@@ -156,7 +156,8 @@ def comment_post(*, thread: Thread, author, body: str, parent: Comment | None = 
                 )
     _rate_limit(author)
     comment = Comment(thread=thread, author=author, body=body, parent=parent, quoted=quoted)
-    comment.full_clean()
+    # The thread (locked above), the author and the replied-to comments are rows in hand: skip re-reading each one.
+    comment.full_clean(exclude=["thread", "author", "parent", "quoted"])
     comment.save()
     Thread.objects.filter(pk=thread.pk).update(last_activity=comment.created)
     live.comment_broadcast(comment=comment, event="created")

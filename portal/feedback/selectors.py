@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import statistics
 from dataclasses import dataclass
@@ -11,9 +12,16 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from governance.models import Proposal
+from governance.selectors import proposal_results
+from governance.strategies import checksum
+from governance.tiers import loyalty_standings
+from portal.conf import portal_settings
 from portal.lending.selectors import liquidated_questions
 
-from .models import ROADMAP_STATUSES, Kind, Post, Status, Vote
+from .models import ROADMAP_STATUSES, Kind, Post, Status, Tag, Vote
+
+log = logging.getLogger(__name__)
 
 SORTS = {"trending": "Trending", "top": "Top", "new": "New", "answered": "Recently answered"}
 TRENDING_DAYS = 7
@@ -81,6 +89,7 @@ def post_similar(*, text: str, limit: int = 5, exclude_id: int | None = None) ->
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     if connection.vendor == "postgresql":
+        # PostgreSQL only: importing the search module loads the PostgreSQL driver.
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
         vector = SearchVector("title", weight="A", config="english") + SearchVector("body", weight="B", config="english")
@@ -126,9 +135,6 @@ class QueueItem:
 
 def _tiers_of(users) -> dict[int, object]:
     """user id → loyalty tier (or None), read in one batch (cached per address by governance.tiers)."""
-    from governance.strategies import checksum
-    from governance.tiers import loyalty_standings
-
     addresses = {}
     for user in users:
         try:
@@ -165,8 +171,6 @@ def _median_seconds(values: list[float]) -> float | None:
 def queue_figures(*, items: list[QueueItem] | None = None, days: int | None = None) -> dict:
     """Open count, and the median first-response time of questions asked in the last `days` (default
     PORTAL["FEEDBACK_FIGURES_DAYS"], 90), overall and per tier (tiers as they are now)."""
-    from portal.conf import portal_settings
-
     days = days if days is not None else portal_settings().feedback_figures_days
     items = queue_items() if items is None else items
     answered = list(
@@ -206,8 +210,6 @@ def post_proposal(post: Post):
     """The governance proposal an idea was promoted to, or None."""
     if not post.proposal_number:
         return None
-    from governance.models import Proposal
-
     return Proposal.objects.filter(number=post.proposal_number).first()
 
 
@@ -216,18 +218,13 @@ def post_proposal_results(proposal):
     if proposal is None or proposal.activated_at is None:
         return None
     try:
-        from governance.selectors import proposal_results
-
         return proposal_results(proposal=proposal)
     except Exception:  # a broken tally must not take the feedback post down with it
-        import logging
-
-        logging.getLogger(__name__).exception("results of proposal %s unavailable", proposal.pk)
+        log.exception("results of proposal %s unavailable", proposal.pk)
         return None
 
 
 def tag_list():
-    from .models import Tag
-
+    """Every tag with its number of posts, by name."""
     return Tag.objects.annotate(posts_count=Count("posts")).order_by("name")
 

@@ -1,5 +1,7 @@
 from django import template
 
+from portal.feedback.models import Post, Status
+
 register = template.Library()
 
 STATUS_BADGES = {
@@ -34,8 +36,6 @@ def duration(seconds) -> str:
 @register.simple_tag
 def feedback_top(limit: int = 5):
     """The most-voted open posts for the home page card."""
-    from portal.feedback.models import Post, Status
-
     return list(
         Post.objects.exclude(status__in=[Status.DUPLICATE, Status.DONE, Status.DECLINED])
         .order_by("-vote_count", "-created")[:limit]

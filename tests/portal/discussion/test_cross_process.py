@@ -7,19 +7,19 @@ import asyncio
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from http import HTTPStatus
 from pathlib import Path
 
 import pytest
+import websockets
 from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from governance.devchain import free_port
 
 from .conftest import ESTABLISHED
 
@@ -39,53 +39,60 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _start_server(port: int, anvil_url: str, database_url: str) -> subprocess.Popen:
+def _listening_socket() -> socket.socket:
+    """A socket that already listens: the server inherits it (uvicorn --fd), so a request made before the server
+    is up waits in the backlog instead of being refused — readiness is one blocking request, no polling."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    return listener
+
+
+def _start_server(listener: socket.socket, anvil_url: str, database_url: str, log) -> subprocess.Popen:
     env = {
         **os.environ, "DEBUG": "1", "DATABASE_URL": database_url, "CHAIN_RPC_URL": anvil_url,
         "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--fd", str(listener.fileno()),
          "--log-level", "warning", "--lifespan", "off"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, pass_fds=[listener.fileno()],
     )
 
 
-def _wait_ready(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server on port {port} exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2)
-            return
-        except urllib.error.HTTPError as error:
-            raise RuntimeError(f"server on port {port} answers {error.code}: {process.stderr.read1().decode()[-3000:]}") from error
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server on port {port} did not start")
+def _wait_ready(port: int, process: subprocess.Popen, log_path: Path) -> None:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=60)
+    except OSError as error:  # HTTPError included: the server answered, but not with the schema
+        state = f"exited with {process.returncode}" if process.poll() is not None else "did not answer"
+        raise RuntimeError(f"server on port {port} {state} ({error}): {log_path.read_text()[-3000:]}") from error
 
 
 @pytest.fixture(scope="module")
-def two_servers(django_db_setup, django_db_blocker, anvil_url):
-    ports = [free_port(), free_port()]
+def two_servers(django_db_setup, django_db_blocker, anvil_url, tmp_path_factory):
+    listeners = [_listening_socket(), _listening_socket()]
+    ports = [listener.getsockname()[1] for listener in listeners]
     with django_db_blocker.unblock():
         database_url = _database_url()
-    processes = [_start_server(port, anvil_url, database_url) for port in ports]
+    logs = [tmp_path_factory.mktemp("server") / "stderr.log" for _ in listeners]
+    processes = []
+    for listener, log_path in zip(listeners, logs, strict=True):
+        with log_path.open("wb") as log:
+            processes.append(_start_server(listener, anvil_url, database_url, log))
     try:
-        for port, process in zip(ports, processes, strict=True):
-            _wait_ready(port, process)
+        for port, process, log_path in zip(ports, processes, logs, strict=True):
+            _wait_ready(port, process, log_path)
         yield ports
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
+        for listener in listeners:
+            listener.close()
 
 
 def test_post_on_one_process_reaches_a_socket_on_the_other(two_servers, thread, make_user):
-    import websockets
-
     poster_port, reader_port = two_servers
     member = make_user(joined=ESTABLISHED)
     client = Client()
@@ -109,8 +116,6 @@ def test_post_on_one_process_reaches_a_socket_on_the_other(two_servers, thread, 
 
 
 def test_foreign_origin_is_refused_by_a_real_server(two_servers, thread):
-    import websockets
-
     async def scenario():
         uri = f"ws://127.0.0.1:{two_servers[0]}/ws/threads/{thread.pk}/"
         with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
