@@ -4,6 +4,8 @@ import time
 from decimal import Decimal
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from governance.deploy import contract
 from governance.devchain import free_port
@@ -53,13 +55,17 @@ def test_thresholds_are_configurable(settings, contracts, dev_accounts):
 def test_tiers_are_cached_until_the_ttl_passes(
     settings, node, contracts, minter, stranger, transact, chain_snapshot
 ):
-    settings.PORTAL = {**settings.PORTAL, "TIER_CACHE_SECONDS": 1}
+    # The local-memory cache expires by the clock time-machine moves (Redis would keep its own clock).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.PORTAL = {**settings.PORTAL, "TIER_CACHE_SECONDS": 60}
     token = contract(node, "LoyaltyToken", contracts["LoyaltyToken"])
-    assert loyalty_tier(stranger.address) is None
-    transact(minter, token, "mint", stranger.address, 20_000 * 10**18)
-    assert loyalty_tier(stranger.address) is None  # still the cached weight
-    time.sleep(1.1)
-    assert loyalty_tier(stranger.address).slug == "gold"
+    with time_machine.travel(timezone.now()) as clock:
+        assert loyalty_tier(stranger.address) is None
+        transact(minter, token, "mint", stranger.address, 20_000 * 10**18)
+        clock.shift(55)
+        assert loyalty_tier(stranger.address) is None  # still the cached weight
+        clock.shift(6)
+        assert loyalty_tier(stranger.address).slug == "gold"
 
 
 def test_many_addresses_in_one_read(contracts, dev_accounts):
