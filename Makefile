@@ -11,14 +11,27 @@ export CHAIN_PORT ?= 8545
 export DEBUG ?= 1
 SOLIDITY := $(shell find governance/contracts -name '*.sol' -not -path '*/build/*')
 
-.PHONY: run test bootstrap contracts check-tools clean
+.PHONY: run test bootstrap contracts check-tools chromium clean
 
 run: bootstrap
 	@$(PY) -m portal.devrun
 
-test: bootstrap
-	@command -v chromium >/dev/null || { echo "Chromium is needed for the browser tests: apt-get install -y chromium" >&2; exit 1; }
+test: bootstrap chromium
 	$(PY) -m pytest $(ARGS)
+
+# The browser tests drive Debian's Chromium (CHROMIUM, default /usr/bin/chromium): installed here when we are root
+# with apt-get, otherwise the one command to run is named.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x "$(CHROMIUM)" || { \
+		if [ "$(CHROMIUM)" = /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Chromium for the browser tests (apt-get install chromium) …"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+				{ echo "Installing Chromium failed: see the messages above." >&2; exit 1; }; \
+		else \
+			echo "The browser tests need Chromium at $(CHROMIUM). Install it with: sudo apt-get install -y chromium" \
+				"(or set CHROMIUM=/path/to/chromium)." >&2; exit 1; \
+		fi; }
 
 bootstrap: check-tools $(VENV)/.installed node_modules/.installed contracts
 
