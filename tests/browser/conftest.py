@@ -19,6 +19,14 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
+# Every socket element htmx's ws extension opens gets data-ws-opened="1", then "1 2" after a reconnect …, so a test
+# waits on the DOM through Playwright's selector engine. (A polling page.wait_for_function with a string predicate
+# needs eval, which the site's CSP, script-src 'self', refuses.)
+WS_OPENED_MARKER = """document.addEventListener('htmx:wsOpen', (event) => {
+  const opened = (event.target.dataset.wsOpened || '').split(' ').filter(Boolean);
+  opened.push(String(opened.length + 1));
+  event.target.dataset.wsOpened = opened.join(' ');
+});"""
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
@@ -75,12 +83,23 @@ def new_page(browser):
     def make(*, viewport: dict | None = None, color_scheme: str = "light"):
         context = browser.new_context(viewport=viewport or DESKTOP, color_scheme=color_scheme)
         context.set_default_timeout(10_000)
+        context.add_init_script(WS_OPENED_MARKER)
         contexts.append(context)
         return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+
+
+def wait_for_socket(page, selector: str = "[ws-connect]", *, opened: int = 1, timeout: float | None = None) -> None:
+    """Until the socket of the element at `selector` (htmx's ws extension) has opened `opened` times."""
+    page.locator(f'{selector}[data-ws-opened~="{opened}"]').first.wait_for(state="attached", timeout=timeout)
+
+
+def settle(page) -> None:
+    """Until the page has run what its last events queued: the next animation frame, then the task after it."""
+    page.evaluate("() => new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve)))")
 
 
 def _sign(account, method: str, params_json: str) -> str:

@@ -4,7 +4,6 @@ moderator works the review queue. Screenshots of the thread and the queue at des
 from __future__ import annotations
 
 import datetime
-import time
 
 import pytest
 from django.contrib.auth.models import Group
@@ -15,10 +14,9 @@ from portal.accounts.models import User
 from portal.discussion.models import Comment, ModerationAction
 from portal.discussion.services import DEFAULT_CATEGORIES, category_ensure, comment_post, thread_create
 
-from .conftest import DESKTOP, PHONE
+from .conftest import DESKTOP, PHONE, settle, wait_for_socket
 
 pytestmark = pytest.mark.browser
-WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = (window.__wsOpen || 0) + 1; });"
 
 XSS_CORPUS = [
     "<script>window.__pwned = 'script'</script>",
@@ -33,14 +31,6 @@ XSS_CORPUS = [
     "<style>body{display:none}</style><math><mi xlink:href=\"javascript:window.__pwned='math'\">m</mi></math>",
     "`<script>window.__pwned='code'</script>` and <b onmouseover=\"window.__pwned='hover'\">bold</b>",
 ]
-
-
-def wait_for_socket(page, *, opened: int, timeout: float = 10) -> None:
-    """Until the page's thread socket has opened `opened` times (wait_for_function would need eval, which CSP forbids)."""
-    deadline = time.monotonic() + timeout
-    while (page.evaluate("window.__wsOpen || 0")) < opened:
-        assert time.monotonic() < deadline, "the thread's websocket did not open"
-        page.wait_for_timeout(50)
 
 
 def _person(account, *, moderator: bool = False) -> User:
@@ -67,9 +57,8 @@ def test_comment_typed_in_one_page_appears_in_another(live_url, signed_in_page, 
     pages = []
     for account in (dev_accounts[1], dev_accounts[2]):
         page = signed_in_page(account)
-        page.add_init_script(WS_OPEN)
         page.goto(live_url + thread.get_absolute_url())
-        wait_for_socket(page, opened=1)
+        wait_for_socket(page, "#thread-live", opened=1)
         pages.append(page)
     first, second = pages
     expect(first.locator("#thread-presence")).to_contain_text("2 reading now")
@@ -99,15 +88,17 @@ def test_comment_typed_in_one_page_appears_in_another(live_url, signed_in_page, 
     # A dropped connection: the second page posts while the first is away; on reconnect the first catches up.
     first.evaluate(
         """() => { const w = htmx.find('#thread-live')['htmx-internal-data'].webSocket;
-                   window.__drop = w.socket.onclose; w.socket.onclose = null; w.socket.close(); }"""
+                   window.__drop = w.socket.onclose; w.socket.onclose = null;
+                   w.socket.addEventListener('close', () => { document.body.dataset.threadSocket = 'dropped'; });
+                   w.socket.close(); }"""
     )
     second.locator("#composer-body").fill("Posted while you were offline.")
     second.get_by_test_id("post-comment").click()
     expect(second.locator("#composer-body")).to_have_value("")
-    first.wait_for_timeout(300)
+    first.locator("body[data-thread-socket=dropped]").wait_for(state="attached")  # nothing more can arrive
     assert "Posted while you were offline." not in first.locator("#replies-root").inner_text()
     first.evaluate("() => window.__drop({code: 1006})")  # the extension sees an abnormal closure and reconnects
-    wait_for_socket(first, opened=2)
+    wait_for_socket(first, "#thread-live", opened=2)
     expect(first.locator("#replies-root")).to_contain_text("Posted while you were offline.")
     expect(first.locator("#replies-root .comment-item")).to_have_count(4)
 
@@ -127,16 +118,14 @@ def test_xss_corpus_executes_nothing(live_url, signed_in_page, new_page, dev_acc
         comment_post(thread=thread, author=author, body=payload)
     dialogs = []
     reader = new_page()
-    reader.add_init_script(WS_OPEN)
     reader.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     reader.goto(live_url + thread.get_absolute_url())
-    wait_for_socket(reader, opened=1)
+    wait_for_socket(reader, "#thread-live", opened=1)
 
     # The rest arrive live, through the socket and htmx's OOB swaps.
     poster = signed_in_page(dev_accounts[3])
-    poster.add_init_script(WS_OPEN)
     poster.goto(live_url + thread.get_absolute_url())
-    wait_for_socket(poster, opened=1)
+    wait_for_socket(poster, "#thread-live", opened=1)
     for payload in XSS_CORPUS[6:]:
         poster.locator("#composer-body").fill(payload)
         poster.get_by_test_id("post-comment").click()
@@ -147,7 +136,7 @@ def test_xss_corpus_executes_nothing(live_url, signed_in_page, new_page, dev_acc
         link.click(modifiers=["Control"], no_wait_after=True, timeout=2000)  # never navigate away
     for body in reader.locator("#replies-root .comment__body").all():
         body.hover()
-    reader.wait_for_timeout(300)
+    settle(reader)
     assert reader.evaluate("window.__pwned") is None
     assert dialogs == []
     dangerous = reader.evaluate(

@@ -7,12 +7,11 @@ from portal.accounts.models import User
 from portal.feedback import services, support
 from portal.feedback.models import Post, Tag, Vote
 
-from .conftest import DESKTOP, PHONE
+from .conftest import DESKTOP, PHONE, wait_for_socket
 
 pytestmark = pytest.mark.browser
 # The machine may be busy (2 cores, several suites at once): live updates get more time than Playwright's 5 s.
 LIVE = 20_000
-WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
 
 
 def test_post_vote_and_live_notification(live_url, signed_in_page, dev_accounts):
@@ -22,7 +21,6 @@ def test_post_vote_and_live_notification(live_url, signed_in_page, dev_accounts)
     )
 
     author = signed_in_page(dev_accounts[1])
-    author.add_init_script(WS_OPEN)
     author.goto(live_url + "/feedback/new/")
     author.get_by_label("Idea").check()
     author.get_by_test_id("title").press_sequentially("Borrow rates for USDC", delay=20)
@@ -32,11 +30,10 @@ def test_post_vote_and_live_notification(live_url, signed_in_page, dev_accounts)
     author.get_by_test_id("submit-post").click()
     expect(author.locator("h1")).to_contain_text("A USDC lending market", timeout=LIVE)
     post = Post.objects.get(title="A USDC lending market")
-    author.wait_for_function("window.__wsOpen === true", timeout=LIVE)
+    wait_for_socket(author, ".bell-socket", timeout=LIVE)
     expect(author.get_by_test_id("notification-count")).to_be_hidden(timeout=LIVE)
 
     voter = signed_in_page(dev_accounts[2])
-    voter.add_init_script(WS_OPEN)
     voter.goto(live_url + "/feedback/")
     button = voter.locator(f"#vote-{post.pk} [data-testid=vote-button]")
     button.click()
@@ -47,7 +44,7 @@ def test_post_vote_and_live_notification(live_url, signed_in_page, dev_accounts)
     voter.locator(f"#vote-{post.pk} [data-testid=vote-button]").click()  # … and on again
     expect(voter.locator(f"#vote-{post.pk} [data-testid=vote-count]")).to_have_text("1", timeout=LIVE)
     assert Vote.objects.filter(post=post).count() == 1
-    voter.wait_for_function("window.__wsOpen === true", timeout=LIVE)
+    wait_for_socket(voter, ".bell-socket", timeout=LIVE)
 
     staff = signed_in_page(dev_accounts[0])
     staff.goto(live_url + post.get_absolute_url())
@@ -79,9 +76,8 @@ def test_staff_answer_the_gold_question_first_and_the_asker_is_told_live(
     gold = services.post_create(author=gold_user, kind="question", title="How do I repay early?", body="Fees?")
 
     asker = signed_in_page(dev_accounts[1])
-    asker.add_init_script(WS_OPEN)
     asker.goto(live_url + gold.get_absolute_url())
-    asker.wait_for_function("window.__wsOpen === true", timeout=LIVE)
+    wait_for_socket(asker, ".bell-socket", timeout=LIVE)
 
     staff = signed_in_page(dev_accounts[0])
     staff.goto(live_url + "/feedback/queue/")

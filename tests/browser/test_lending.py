@@ -10,6 +10,8 @@ from governance.deploy import contract
 from portal.lending import selectors
 from portal.lending.services import positions_tick
 
+from .conftest import wait_for_socket
+
 pytestmark = pytest.mark.browser
 
 
@@ -26,8 +28,8 @@ def test_a_borrower_sees_the_loan_and_is_alerted_when_the_price_falls(
     expect(card).to_contain_text(f"You would be liquidated if WETH falls below ${weth.liquidation_price:,.0f}")
     expect(card.get_by_test_id("loan-band")).to_have_text("liquidation is near")
     expect(card.get_by_test_id("health-factor")).to_have_text(f"{loan.health_factor:.2f}")
-    page.wait_for_function("() => window.htmx && document.querySelectorAll('[ws-connect]').length >= 2")
-    page.wait_for_timeout(300)  # the sockets open after htmx processes the page
+    wait_for_socket(page, "#your-loan")
+    wait_for_socket(page, ".bell-socket")
     screenshot(page, "lending-home-loan")
 
     oracle = contract(node, "DemoPriceOracle", contracts["DemoPriceOracle"])

@@ -12,10 +12,9 @@ from portal.health import demo, services
 from portal.health.models import Check, Sample
 from portal.health.services import checks_run_due, components_refresh, samples_roll_up
 
-from .conftest import DESKTOP, PHONE
+from .conftest import DESKTOP, PHONE, wait_for_socket
 
 pytestmark = pytest.mark.browser
-WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
 
 
 @pytest.fixture
@@ -37,11 +36,10 @@ def test_a_staff_update_appears_live_for_a_visitor(live_url, status_page, new_pa
         component_codes=[status_page["ethereum-rpc"].code])
 
     visitor = new_page()
-    visitor.add_init_script(WS_OPEN)
     visitor.goto(live_url + "/status/")
     card = visitor.locator(f"#incident-card-{incident.code}")
     expect(card).to_contain_text("Votes take a minute to count.")
-    visitor.wait_for_function("window.__wsOpen === true")
+    wait_for_socket(visitor)
 
     operator = signed_in_page(staff_account)
     operator.goto(live_url + f"/status/incidents/{incident.code}/")
@@ -59,9 +57,8 @@ def test_a_component_change_swaps_only_its_row_live(live_url, status_page, new_p
     settings.PORTAL = {**settings.PORTAL, "HEALTH_WS_POLL_SECONDS": 60}  # the broadcast, not the catch-up poll
     rpc, database = status_page["ethereum-rpc"], status_page["database"]
     visitor = new_page()
-    visitor.add_init_script(WS_OPEN)
     visitor.goto(live_url + "/status/")
-    visitor.wait_for_function("window.__wsOpen === true")
+    wait_for_socket(visitor)
     visitor.locator(f"#component-{database.code}").evaluate("row => { row.dataset.marker = 'kept' }")
 
     Check.objects.filter(component=rpc).update(status="major_outage")

@@ -10,6 +10,8 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from .conftest import wait_for_socket
+
 pytestmark = [pytest.mark.browser, pytest.mark.chain]
 
 
@@ -42,7 +44,7 @@ def test_a_signed_vote_moves_the_bar_in_another_page_without_reload(proposals, w
     watcher = new_page()
     watcher.goto(url)
     expect(watcher.get_by_test_id("bar-1")).to_have_attribute("style", re.compile(r"width: 0"))
-    watcher.wait_for_timeout(300)  # the websocket connects after load
+    wait_for_socket(watcher, '[ws-connect^="/ws/proposals/"]')
 
     voter = wallet_page(dev_accounts[1])
     voter.goto(url)
