@@ -97,8 +97,8 @@ class Chain:
     def get_block(self, block: int | str = "latest"):
         return self.retrying(f"reading block {block}", self.w3.eth.get_block, block)
 
-    def get_code(self, address: str) -> bytes:
-        return self.retrying("reading contract code", self.w3.eth.get_code, Web3.to_checksum_address(address))
+    def get_code(self, address: str, block: int | str = "latest") -> bytes:
+        return self.retrying("reading contract code", self.w3.eth.get_code, Web3.to_checksum_address(address), block)
 
     def call(self, tx: dict, block: int | str = "latest") -> bytes:
         return self.retrying("calling a contract", self.w3.eth.call, tx, block)

@@ -112,12 +112,15 @@ class SignedBallot:
         """
         return self.check(domain=domain)[0]
 
-    def check(self, *, domain: dict) -> tuple[str, SignerProof]:
-        """`verify`, also returning how the voter proved it (for a contract wallet: the block it answered at)."""
+    def check(self, *, domain: dict, at_block: int | None = None) -> tuple[str, SignerProof]:
+        """`verify`, also returning how the voter proved it (for a contract wallet: the block it answered at).
+        A recount passes that block as `at_block` to ask the wallet again where it answered before."""
         signable = encode_typed_data(full_message=typed_data(domain=domain, message=self.message()))
         digest = _hash_eip191_message(signable)
         try:
-            proof = signer_check(address=self.voter, digest=digest, signature=bytes.fromhex(self.signature[2:]))
+            proof = signer_check(
+                address=self.voter, digest=digest, signature=bytes.fromhex(self.signature[2:]), at_block=at_block
+            )
         except MalleableSignature as exc:
             raise BadSignature(str(exc)) from None
         except SignatureRefused:

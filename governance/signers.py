@@ -90,8 +90,8 @@ def ecdsa_signer(digest: bytes, signature: bytes) -> str:
     return key.to_checksum_address()
 
 
-def _pinned_block(node: Chain) -> tuple[int, str]:
-    block = node.get_block("latest")
+def _pinned_block(node: Chain, at: int | None) -> tuple[int, str]:
+    block = node.get_block("latest" if at is None else at)
     return block["number"], block["hash"].to_0x_hex()
 
 
@@ -125,14 +125,18 @@ def _ecdsa_matches(address: str, digest: bytes, signature: bytes) -> bool:
         return False
 
 
-def signer_check(*, address: str, digest: bytes, signature: bytes, node: Chain | None = None) -> SignerProof:
+def signer_check(
+    *, address: str, digest: bytes, signature: bytes, node: Chain | None = None, at_block: int | None = None
+) -> SignerProof:
     """Prove that `address` signed `digest` with `signature` (an EOA, EIP-1271 or EIP-6492 wallet), or raise
     SignatureRefused (NotSignedBy, WalletRefused, MalleableSignature) with a sentence. Raises ChainUnavailable
-    when the answer needs the node and the node is down."""
+    when the answer needs the node and the node is down (or cannot serve `at_block`).
+
+    A contract wallet is asked at the head block, or at `at_block` when a recount repeats an earlier check."""
     address = to_checksum_address(address)
     node = node or chain()
     try:
-        code = node.get_code(address)
+        code = node.get_code(address, "latest" if at_block is None else at_block)
     except ChainUnavailable:
         # Without the node only a key's own signature can be proven; a contract wallet must wait for the node.
         if _ecdsa_matches(address, digest, signature):
@@ -143,7 +147,7 @@ def signer_check(*, address: str, digest: bytes, signature: bytes, node: Chain |
             _factory, _calldata, inner = decode(["address", "bytes", "bytes"], signature[: -len(EIP6492_SUFFIX)])
         except DecodingError:
             raise NotSignedBy("The EIP-6492 signature is not (factory, calldata, signature) ABI-encoded.") from None
-        number, block_hash = _pinned_block(node)
+        number, block_hash = _pinned_block(node, at_block)
         if code and _eip1271(node, address, digest, inner, number):
             return SignerProof(EIP1271, number, block_hash)
         if _eip6492(node, address, digest, signature, number):
@@ -155,7 +159,7 @@ def signer_check(*, address: str, digest: bytes, signature: bytes, node: Chain |
             return SignerProof(EOA)
         if not code:
             raise NotSignedBy("The signature was not made by this address's key.")
-    number, block_hash = _pinned_block(node)
+    number, block_hash = _pinned_block(node, at_block)
     if _eip1271(node, address, digest, signature, number):
         return SignerProof(EIP1271, number, block_hash)
     raise WalletRefused("The wallet's contract did not accept this signature.")

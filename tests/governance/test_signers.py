@@ -15,7 +15,7 @@ from web3 import Web3
 
 from governance.deploy import contract, deploy_contract
 from governance.eip712 import BadSignature, SignedBallot, eip712_domain, sign_vote, typed_data
-from governance.signers import EIP1271, EIP6492, EIP6492_SUFFIX, EOA, SECP256K1_N, signer_check
+from governance.signers import EIP1271, EIP6492, EIP6492_SUFFIX, EOA, SECP256K1_N, WalletRefused, signer_check
 from portal.conf import portal_settings
 
 
@@ -160,3 +160,16 @@ def test_an_eip6492_vote_is_counted_with_the_wallets_weight(
     assert vote.voter == counterfactual
     assert Decimal(response.json()["weight"]) == portal_settings().badge_weight  # one badge, no tokens
     assert node.w3.eth.get_code(counterfactual) == b""
+
+
+def test_a_recount_asks_the_wallet_again_at_the_block_it_first_answered(owner_wallet, dev_accounts, transact, node):
+    # An EIP-1271 answer can change later (the owner rotates keys, here: the wallet starts refusing); the block pinned
+    # at the vote lets a recount get the same answer as the count did.
+    ballot = signed_ballot(dev_accounts[2], voter=owner_wallet.address)
+    digest, signature = digest_of(ballot), bytes.fromhex(ballot.signature[2:])
+    proof = signer_check(address=owner_wallet.address, digest=digest, signature=signature)
+    transact(dev_accounts[2], owner_wallet, "setRefuse", True)
+    with pytest.raises(WalletRefused):
+        signer_check(address=owner_wallet.address, digest=digest, signature=signature)
+    again = signer_check(address=owner_wallet.address, digest=digest, signature=signature, at_block=proof.block_number)
+    assert again == proof
