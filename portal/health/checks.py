@@ -18,6 +18,8 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from governance.chain import Chain, ChainUnavailable, chain
 from governance.deploy import contract_address
 from portal.conf import portal_settings
+from portal.errors import Refusal
+from portal.lending.risk import risk_metric
 
 from .models import Check, CheckKind
 
@@ -221,6 +223,16 @@ def _contract_view(check: Check) -> float:
     return read_view(check.config)
 
 
+def _lending_risk(check: Check) -> float:
+    try:
+        value = risk_metric(check.config.get("metric", ""))
+    except Refusal as exc:  # no pool configured, a pool of the wrong kind, an unknown metric
+        raise CheckFailed(exc.message) from None
+    if value is None:
+        raise CheckFailed("The lending market has no value for this metric right now.")
+    return value
+
+
 RUNNERS = {
     CheckKind.RPC_LATENCY: _rpc_latency,
     CheckKind.RPC_HEAD_AGE: _rpc_head_age,
@@ -228,4 +240,5 @@ RUNNERS = {
     CheckKind.DATABASE: _database,
     CheckKind.CHANNEL_LAYER: _channel_layer,
     CheckKind.CONTRACT_VIEW: _contract_view,
+    CheckKind.LENDING_RISK: _lending_risk,
 }

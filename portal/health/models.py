@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from portal.lending.models import RISK_METRICS
+
 
 def new_code() -> str:
     """A short public id like Statuspage's (`"ftgks51sfs2d"`): stable, unguessable, safe in URLs."""
@@ -100,6 +102,7 @@ class CheckKind(models.TextChoices):
     DATABASE = "database", "Database round trip (ms)"
     CHANNEL_LAYER = "channel_layer", "Channel layer round trip (ms)"
     CONTRACT_VIEW = "contract_view", "On-chain metric (contract view function)"
+    LENDING_RISK = "lending_risk", "Lending market risk (portal.lending: positions at risk, liquidations, oracles)"
 
 
 class Direction(models.TextChoices):
@@ -158,6 +161,8 @@ class Check(models.Model):
                 raise ValidationError("A contract view check needs a contract name or an address in its config.")
             if not self.config.get("signature"):
                 raise ValidationError("A contract view check needs a function signature, e.g. utilization()(uint256).")
+        if self.kind == CheckKind.LENDING_RISK and self.config.get("metric") not in RISK_METRICS:
+            raise ValidationError(f"A lending risk check needs a metric in its config, one of {', '.join(RISK_METRICS)}.")
         if self.interval_seconds < 1:
             raise ValidationError("The interval must be at least one second.")
 

@@ -10,6 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+# The market-risk numbers a status-page check can chart (portal.lending.risk.Risk.metric).
+RISK_METRICS = ("positions_at_risk", "debt_at_risk", "liquidations_24h", "bad_debt", "utilisation", "oracle_age",
+                "oracle_deviation")
 DEFAULT_CLOSE_AT = Decimal("1.5")
 DEFAULT_NEAR_AT = Decimal("1.1")
 

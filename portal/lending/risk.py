@@ -3,6 +3,7 @@ liquidations in the last 24 h, bad debt, utilisation per market, oracle freshnes
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -17,7 +18,9 @@ from governance.chain import chain
 from governance.deploy import contract_address
 from portal.conf import portal_settings
 
-from .models import Liquidation, Position
+from portal.errors import Refusal
+
+from .models import RISK_METRICS, Liquidation, Position
 from .reader import Market
 from .selectors import decimal_text, loans_read
 
@@ -154,4 +157,16 @@ def risk_read() -> Risk:
     )
 
 
-__all__ = ["AT_RISK_BELOW", "OracleReading", "Risk", "oracle_readings", "risk_read"]
+_recent: dict[str, tuple[float, Risk]] = {}
+RISK_CACHE_SECONDS = 5.0
+
+
+def risk_metric(name: str) -> float | None:
+    """One of RISK_METRICS for a status-page check; the checks of one sampler tick share one read of the market."""
+    if name not in RISK_METRICS:
+        raise Refusal(f"“{name}” is not a lending risk metric; use one of {', '.join(RISK_METRICS)}.")
+    cached = _recent.get("risk")
+    if cached is None or time.monotonic() - cached[0] > RISK_CACHE_SECONDS:
+        cached = (time.monotonic(), risk_read())
+        _recent["risk"] = cached
+    return cached[1].metric(name)
