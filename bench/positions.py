@@ -3,7 +3,7 @@
 The batched path (portal.lending.reader.account_data: getUserAccountData through Multicall3 aggregate3 in
 concurrent chunks) against a naive loop of one eth_call per position, in the same run; then the whole loan read the
 pages and the sampler use (portal.lending.selectors.loans_read: account data, collateral balances, liquidation
-prices). Prints seconds and the ratio.
+prices) and the impact preview of a 20 % WETH fall (portal.lending.impact). Prints seconds and the ratio.
 
     DEBUG=1 .venv/bin/python bench/positions.py [--positions 10000] [--repeat 3]
 
@@ -41,6 +41,7 @@ from governance import chain as chain_module  # noqa: E402
 from governance.deploy import contract, deploy_all  # noqa: E402
 from governance.devchain import DEV_KEYS, free_port, start_anvil, stop_anvil  # noqa: E402
 from portal.lending import reader, selectors  # noqa: E402
+from portal.lending.impact import impact_preview, risk_change_parse  # noqa: E402
 from portal.lending.demo import seed_lending  # noqa: E402
 
 TOKEN = 10**18
@@ -113,12 +114,18 @@ def main() -> None:
         assert data == naive and all(d is not None for d in data)
         full_seconds, (_market, loans) = timed(lambda: selectors.loans_read(addresses=borrowers, block=block))
         liquidatable = sum(1 for loan in loans if loan.health_factor is not None and loan.health_factor < 1)
+        market = reader.market(pool=pool_address, block=block)
+        change = risk_change_parse(market=market, asset="WETH", parameter="price_shock", value="-0.2")
+        impact_seconds, impact = timed(lambda: impact_preview(change=change, market=market, addresses=borrowers))
+        assert impact.liquidatable_before == liquidatable
         best = min(batched)
         print(f"{args.positions:,} positions at block {block} ({liquidatable:,} liquidatable)")
         print(f"  batched getUserAccountData (aggregate3): {best:.3f} s (best of {args.repeat})")
         print(f"  naive: one eth_call each:                {naive_seconds:.3f} s")
         print(f"  ratio:                                   {naive_seconds / best:.0f}x")
         print(f"  whole loan read with liquidation prices: {full_seconds:.3f} s")
+        print(f"  impact preview, WETH -20 %:              {impact_seconds:.3f} s "
+              f"({impact.liquidatable_before:,} -> {impact.liquidatable_after:,} liquidatable)")
     finally:
         stop_anvil(process)
 
