@@ -35,6 +35,8 @@ SEVERITY = {Band.NO_DEBT: 0, Band.SAFE: 0, Band.CLOSE: 1, Band.NEAR: 2, Band.LIQ
 HYSTERESIS = Decimal("0.02")
 LOG_RANGE = 5_000
 MAX_LEVEL = Decimal(100)
+# A dust debt gives an astronomic health factor; the column keeps 22 integer digits, far past any alert level.
+STORED_HEALTH_MAX = Decimal(10**12)
 
 
 def _level(text, *, what: str) -> Decimal:
@@ -146,13 +148,14 @@ def positions_tick(*, now: datetime | None = None, force: bool = False) -> TickR
             continue
         report.read += 1
         hf = loan.health_factor
-        moved = (position.health_factor != (hf.quantize(Decimal(10) ** -18) if hf is not None else None)
+        stored = None if hf is None else min(hf, STORED_HEALTH_MAX).quantize(Decimal(10) ** -18)
+        moved = (position.health_factor != stored
                  or position.debt_base != loan.data.debt_base or position.collateral_base != loan.data.collateral_base)
         band = settle_band(position.band, hf, close_at=position.close_at, near_at=position.near_at)
         if position.user_id and SEVERITY[band] > SEVERITY.get(position.band, 0) and band != Band.NO_DEBT:
             report.alerts += notify(recipients=[position.user], verb="loan_risk", url=reverse("lending:loan"),
                                     text=_alert_text(loan, band, position))
-        position.band, position.health_factor = band, hf
+        position.band, position.health_factor = band, stored
         position.collateral_base, position.debt_base = loan.data.collateral_base, loan.data.debt_base
         position.read_block, position.read_at = loan.block, at
         if moved and position.user_id:
