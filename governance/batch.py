@@ -15,6 +15,8 @@ from eth_utils import keccak
 from web3 import Web3
 
 from governance.chain import CallReverted, ChainUnavailable, chain
+from governance.contracts import ArtifactMissing, artifact
+from governance.deploy import multicall_address
 from portal.conf import portal_settings
 
 AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
@@ -90,8 +92,6 @@ def aggregate3(
 
     Raises ChainUnavailable when the node cannot be reached or there is no Multicall3 at the configured address.
     """
-    from governance.deploy import multicall_address
-
     if not calls:
         return []
     node = chain(chain_id)
@@ -165,8 +165,6 @@ def _require_aggregate3(node, target: str, *, chain_id, block, lend_code: dict) 
 
 
 def _multicall_runtime(target: str, *, chain_id, block) -> str:
-    from governance.contracts import ArtifactMissing, artifact
-
     try:
         return artifact("Multicall3")["deployedBytecode"]
     except ArtifactMissing:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 
+from eth_account import Account
 from web3 import Web3
 
 from governance.chain import Chain, ChainUnavailable, home_chain_id
@@ -88,8 +89,6 @@ def deploy_all(node: Chain, *, deployer_key: str, reuse: dict[str, str] | None =
     A contract named in `reuse` whose address holds code is kept, so a second run deploys nothing. Returns
     name -> checksummed address.
     """
-    from eth_account import Account
-
     admin = Account.from_key(deployer_key).address
     deployed: dict[str, str] = {}
     for name in CONTRACT_NAMES:

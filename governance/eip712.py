@@ -14,6 +14,7 @@ from eth_utils import is_hex_address, to_checksum_address
 from governance.chain import home_chain_id
 from governance.signers import MalleableSignature, SignatureRefused, SignerProof, signer_check
 from portal.conf import portal_settings
+from portal.errors import Refusal
 
 MAX_REASON_LENGTH = 2000
 MAX_CHOICE_LENGTH = 2000
@@ -35,8 +36,8 @@ VOTE_TYPES = {
 }
 
 
-class BadSignature(ValueError):
-    """The signature does not prove that `from` signed this vote; the message is a sentence."""
+class BadSignature(Refusal):
+    """The signature does not prove that `from` signed this vote (or the envelope is malformed): a 400 sentence."""
 
 
 def eip712_domain(*, chain_id: int | None = None, name: str | None = None) -> dict:

@@ -25,6 +25,7 @@ from eth_hash.auto import keccak
 
 from governance.batch import Call, aggregate3, selector, word
 from governance.chain import CallReverted, ChainUnavailable, chain, home_chain_id
+from governance.deploy import contract_address
 from portal.conf import portal_settings
 
 log = logging.getLogger(__name__)
@@ -164,8 +165,6 @@ def default_strategies() -> list[Strategy]:
     """What a new proposal weighs votes by: PORTAL["DEFAULT_STRATEGIES"] (JSON list) when set, else the home chain's
     LoyaltyToken (erc20-votes, x1) and AchievementBadge (erc721-balance-of, x PORTAL["BADGE_WEIGHT"], default 100
     tokens per badge). Contracts that are not deployed are left out."""
-    from governance.deploy import contract_address
-
     configured = portal_settings().default_strategies
     if configured:
         return strategies_from_json(list(configured))

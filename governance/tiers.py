@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.core.cache import cache
 
 from governance.chain import ChainUnavailable, chain
+from governance.strategies import checksum, default_strategies, voting_weights
 from portal.conf import portal_settings
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,6 @@ def loyalty_standing(address: str) -> Standing:
 def loyalty_standings(addresses: Iterable[str]) -> dict[str, Standing]:
     """Standings for many addresses: cached ones from the cache, the rest in one batched read. Keyed by checksummed
     address; strings that are not addresses are left out."""
-    from governance.strategies import checksum
-
     wanted = []
     for address in addresses:
         try:
@@ -107,8 +106,6 @@ def loyalty_standings(addresses: Iterable[str]) -> dict[str, Standing]:
 
 def current_weights(addresses: list[str]) -> dict[str, Decimal | None]:
     """Weights now (default strategies at the head block), uncached; None for all when the chain cannot be read."""
-    from governance.strategies import default_strategies, voting_weights
-
     if cache.get(_CHAIN_DOWN_KEY):
         return dict.fromkeys(addresses)
     try:
@@ -133,8 +130,6 @@ def _standing(address: str, weight: Decimal | None) -> Standing:
 
 
 def _key_address(address: str) -> str | None:
-    from governance.strategies import checksum
-
     try:
         return checksum(address)
     except ValueError:
