@@ -1,4 +1,8 @@
-"""Governance endpoints of `/api/v1/` (CONTRACT: JSON API, Signed votes, Recount file). Thin: parse, call, answer."""
+"""Governance endpoints of `/api/v1/` (CONTRACT: JSON API, Signed votes, Recount file). Thin: parse, call, answer.
+
+Refusals raised by the services and selectors reach portal.errors' API handler, which answers `{"error"}`. Reads
+never write: a proposal past its end reads as closed, with its exact result, before the sampler records the close.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +12,23 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from governance import selectors, services
-from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
+from governance.eip712 import SignedBallot, eip712_domain, typed_data
 from governance.models import Category, Proposal, ProposalState
 from governance.recount import proposal_export
 from governance.voting import amount_text
 from portal.conf import portal_settings
+from portal.errors import Refusal
 from portal.ratelimit import Limit, client_ip
 
 router = Router()
 VOTES_PAGE_MAX = 1000
 
 
-def _api_error(message: str, status: int):
-    from portal.api import ApiError
-
-    return ApiError(message, status)
-
-
-def _proposal(number: int) -> Proposal:
-    proposal = selectors.proposal_get(number=number)
-    services.proposal_close_if_due(proposal=proposal)
-    return proposal
-
-
 def _page(value: int | None) -> int:
     if value is None:
         return 1
     if value < 1:
-        raise _api_error("The page number must be 1 or more.", HTTPStatus.BAD_REQUEST)
+        raise Refusal("The page number must be 1 or more.")
     return value
 
 
@@ -54,7 +47,7 @@ def proposal_json(proposal: Proposal, *, outcome: str | None = None) -> dict:
         "snapshot_block": proposal.snapshot_block,
         "quorum": amount_text(proposal.quorum_amount),
         "strategies": proposal.strategies,
-        "state": proposal.state,
+        "state": selectors.effective_state(proposal=proposal),
         "outcome": outcome,
         "thread": proposal.thread_id,
     }
@@ -81,9 +74,9 @@ def list_proposals(
     page: int | None = None,
 ):
     if state and state not in ProposalState.values:
-        raise _api_error(f"Unknown state {state!r}: use one of {', '.join(ProposalState.values)}.", HTTPStatus.BAD_REQUEST)
+        raise Refusal(f"Unknown state {state!r}: use one of {', '.join(ProposalState.values)}.")
     if category and category not in Category.values:
-        raise _api_error(f"Unknown category {category!r}: use one of {', '.join(Category.values)}.", HTTPStatus.BAD_REQUEST)
+        raise Refusal(f"Unknown category {category!r}: use one of {', '.join(Category.values)}.")
     page = _page(page)
     qs = selectors.proposal_list(state=state, category=category, search=q)
     count = qs.count()
@@ -91,7 +84,7 @@ def list_proposals(
     items = []
     for proposal in qs[(page - 1) * size : page * size]:
         outcome = None
-        if proposal.state in (ProposalState.CLOSED, ProposalState.EXECUTED):
+        if selectors.effective_state(proposal=proposal) in (ProposalState.CLOSED, ProposalState.EXECUTED):
             outcome = selectors.proposal_results(proposal=proposal).outcome
         items.append(proposal_json(proposal, outcome=outcome))
     return {"items": items, "count": count}
@@ -99,22 +92,22 @@ def list_proposals(
 
 @router.get("/proposals/{number}", summary="One proposal")
 def get_proposal(request: HttpRequest, number: int):
-    proposal = _proposal(number)
+    proposal = selectors.proposal_get(number=number)
     return proposal_json(proposal, outcome=selectors.proposal_results(proposal=proposal).outcome)
 
 
 @router.get("/proposals/{number}/results", summary="Weight per choice, voters, quorum and outcome")
 def get_results(request: HttpRequest, number: int):
-    proposal = _proposal(number)
+    proposal = selectors.proposal_get(number=number)
     return results_json(proposal, selectors.proposal_results(proposal=proposal))
 
 
 @router.get("/proposals/{number}/votes", summary="Every counted vote, heaviest first")
 def list_votes(request: HttpRequest, number: int, page: int | None = None, page_size: int = 100):
-    proposal = _proposal(number)
+    proposal = selectors.proposal_get(number=number)
     page = _page(page)
     if not 1 <= page_size <= VOTES_PAGE_MAX:
-        raise _api_error(f"page_size must be between 1 and {VOTES_PAGE_MAX}.", HTTPStatus.BAD_REQUEST)
+        raise Refusal(f"page_size must be between 1 and {VOTES_PAGE_MAX}.")
     qs = selectors.vote_list(proposal=proposal)
     items = [
         {
@@ -143,16 +136,11 @@ class VoteIn(Schema):
 def cast_vote(request: HttpRequest, number: int, payload: VoteIn):
     Limit("vote-ip", portal_settings().votes_per_ip_per_minute, 60).hit(client_ip(request))
     proposal = selectors.proposal_get(number=number)
-    try:
-        ballot = SignedBallot.from_fields(
-            voter=payload.voter, proposal=number, choice=payload.choice, reason=payload.reason,
-            timestamp=payload.timestamp, signature=payload.signature,
-        )
-        vote = services.vote_cast(proposal=proposal, ballot=ballot)
-    except BadSignature as exc:
-        raise _api_error(str(exc), HTTPStatus.BAD_REQUEST) from None
-    except services.GovernanceError as exc:
-        raise _api_error(str(exc), exc.status) from None
+    ballot = SignedBallot.from_fields(
+        voter=payload.voter, proposal=number, choice=payload.choice, reason=payload.reason,
+        timestamp=payload.timestamp, signature=payload.signature,
+    )
+    vote = services.vote_cast(proposal=proposal, ballot=ballot)
     return Status(HTTPStatus.CREATED, {"receipt": vote.receipt, "weight": amount_text(vote.weight)})
 
 
@@ -163,4 +151,4 @@ def get_eip712(request: HttpRequest):
 
 @router.get("/proposals/{number}/export", summary="The recount file (docs/recount-format.md)")
 def export_proposal(request: HttpRequest, number: int):
-    return proposal_export(proposal=_proposal(number))
+    return proposal_export(proposal=selectors.proposal_get(number=number))

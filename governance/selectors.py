@@ -1,17 +1,23 @@
-"""Reads for proposals and votes. Results come from the running tally (one row), never a recount per request."""
+"""Reads for proposals and votes. Nothing here writes: a GET computes what the clock says.
+
+Results come from the running tally (one row); only a proposal that is past its end while its close is not yet
+recorded (the sampler records it, and freezes the tally to the exact recount) is recounted from its votes here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from governance import tally as tallies
 from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally, Vote
 from governance.strategies import Strategy, voting_weight
+from portal.errors import NotFound
 
 PAGE_SIZE = 20
 
@@ -71,17 +77,45 @@ def proposal_list(*, state: str | None = None, category: str | None = None, sear
 
 
 def proposal_get(*, number: int) -> Proposal:
+    """LIP-`number` with its author, thread and running tally; NotFound (404) when there is none."""
     proposal = Proposal.objects.select_related("author", "thread", "tally").filter(number=number).first()
     if proposal is None:
-        raise Http404(f"There is no proposal LIP-{number}.")
+        raise NotFound(f"There is no proposal LIP-{number}.")
     return proposal
+
+
+def effective_state(*, proposal: Proposal, now: datetime | None = None) -> str:
+    """The state the clock gives at `now` (default: now): a proposal is closed from its end on, whether or not the
+    sampler has recorded the close yet. Pages, the API and the services read the state through here."""
+    return proposal.state_at(now)
+
+
+def close_pending(*, proposal: Proposal, now: datetime | None = None) -> bool:
+    """True when the proposal is past its end but its close (timeline entry, frozen tally, notices) is unrecorded."""
+    return (
+        proposal.activated_at is not None
+        and proposal.close_recorded_at is None
+        and proposal.end <= (now or timezone.now())
+    )
 
 
 def active_proposals(*, limit: int = 5) -> list[Proposal]:
     return list(proposal_list(state=ProposalState.ACTIVE).order_by("end")[:limit])
 
 
+def exact_state(*, proposal: Proposal) -> tuple[dict, int]:
+    """The tally state and voter count recounted from every stored vote (what the close freezes; one query)."""
+    n = len(proposal.choice_names)
+    rows = Vote.objects.filter(proposal=proposal).values_list("choice", "weight").iterator(chunk_size=5000)
+    return tallies.recount_state(
+        proposal.voting_type, n, ((tallies.parse_choice(proposal.voting_type, n, c), Decimal(w)) for c, w in rows)
+    )
+
+
 def _running_state(proposal: Proposal) -> tuple[dict, int]:
+    if close_pending(proposal=proposal):
+        # Closed by the clock, not yet frozen: publish the exact recount, as the frozen row will hold.
+        return exact_state(proposal=proposal)
     try:
         running = proposal.tally
     except ProposalTally.DoesNotExist:
@@ -96,7 +130,7 @@ def results_from_scores(proposal: Proposal, scores: list[Decimal], total: Decima
     names = proposal.choice_names
     quorum = proposal.quorum_amount
     counted = tallies.quorum_weight(proposal.voting_type, scores, total)
-    state = proposal.state
+    state = effective_state(proposal=proposal)
     decided, winner = tallies.outcome(proposal.voting_type, scores, total, quorum)
     spread = sum(scores, Decimal(0))
     best = max(scores) if scores else Decimal(0)
@@ -166,6 +200,23 @@ def vote_of(*, proposal: Proposal, addresses: list[str]) -> Vote | None:
     if not addresses:
         return None
     return Vote.objects.filter(proposal=proposal, voter__in=addresses).order_by("-timestamp").first()
+
+
+def vote_words(*, proposal: Proposal, vote: Vote) -> str:
+    """The vote's choice in words ("For", "(1st) B, (2nd) A"); the raw text if it no longer parses."""
+    try:
+        ballot = tallies.parse_choice(proposal.voting_type, len(proposal.choice_names), vote.choice)
+    except tallies.InvalidChoice:
+        return vote.choice
+    return tallies.describe_choice(proposal.voting_type, proposal.choice_names, ballot)
+
+
+def voters_shown(*, proposal: Proposal, limit: int) -> list[Vote]:
+    """The `limit` heaviest votes, each with `choice_words` set (one query)."""
+    votes = list(vote_list(proposal=proposal)[:limit])
+    for vote in votes:
+        vote.choice_words = vote_words(proposal=proposal, vote=vote)
+    return votes
 
 
 def proposal_timeline(*, proposal: Proposal) -> list[dict]:

@@ -1,6 +1,12 @@
-"""Proposal pages: list, proposal, draft form with preview, and the author/admin actions. Thin: parse, call, answer."""
+"""Proposal pages: list, proposal, draft form with preview, and the author/admin actions. Thin: parse, call, answer.
+
+A GET never writes. A Refusal from a service re-renders the form with its sentence (refusal_response) or, for the
+page actions, comes back as a message on the proposal page; any other Refusal is answered by RefusalMiddleware.
+"""
 
 from __future__ import annotations
+
+from http import HTTPStatus
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,12 +20,10 @@ from django.views.decorators.http import require_POST
 from governance import selectors, services
 from governance.chain import ChainUnavailable
 from governance.forms import ProposalForm
+from governance.live import tally_context
 from governance.models import Category, ProposalState
-from governance.voting import InvalidChoice, voting_method
+from portal.errors import Refusal, refusal_response
 from portal.markdown import render_markdown
-from portal.ratelimit import RateLimited
-
-VOTERS_SHOWN = 50
 
 
 def index(request):
@@ -45,40 +49,24 @@ def index(request):
 
 
 def proposal_context(*, proposal, request) -> dict:
-    """Everything the proposal page and its live fragments show; a fixed number of queries however many votes."""
-    results = selectors.proposal_results(proposal=proposal)
-    voters = list(selectors.vote_list(proposal=proposal)[:VOTERS_SHOWN])
-    for vote in voters:
-        vote.choice_words = _choice_words(proposal, vote)
-    context = {
-        "proposal": proposal, "results": results, "voters": voters, "voters_more": max(0, results.voters - len(voters)),
-        "oob": False,
-    }
-    if request is not None:
-        user = request.user
-        addresses = user.wallet_addresses if user.is_authenticated else []
-        my_vote = selectors.vote_of(proposal=proposal, addresses=addresses)
-        if my_vote is not None:
-            my_vote.choice_words = _choice_words(proposal, my_vote)
-        context.update(
-            {
-                "my_vote": my_vote,
-                "my_weight": _snapshot_weight(proposal, user) if proposal.state == "active" else None,
-                "timeline": selectors.proposal_timeline(proposal=proposal),
-                "actions": services.proposal_actions(proposal=proposal, user=user, outcome=results.outcome),
-            }
-        )
+    """Everything the proposal page shows: the live partials' context plus what is the reader's own (their vote,
+    their weight, the actions they may take) and the timeline; a fixed number of queries however many votes."""
+    context = tally_context(proposal=proposal)
+    user = request.user
+    addresses = user.wallet_addresses if user.is_authenticated else []
+    my_vote = selectors.vote_of(proposal=proposal, addresses=addresses)
+    if my_vote is not None:
+        my_vote.choice_words = selectors.vote_words(proposal=proposal, vote=my_vote)
+    active = context["results"].state == ProposalState.ACTIVE
+    context.update(
+        {
+            "my_vote": my_vote,
+            "my_weight": _snapshot_weight(proposal, user) if active else None,
+            "timeline": selectors.proposal_timeline(proposal=proposal),
+            "actions": services.proposal_actions(proposal=proposal, user=user, outcome=context["results"].outcome),
+        }
+    )
     return context
-
-
-def _choice_words(proposal, vote) -> str:
-    """The vote's choice in words ("For", "(1st) B, (2nd) A"); the raw text if it no longer parses."""
-    method = voting_method(proposal.voting_type)
-    try:
-        ballot = method.parse(vote.choice, len(proposal.choice_names))
-    except InvalidChoice:
-        return vote.choice
-    return method.describe(proposal.choice_names, ballot)
 
 
 def _snapshot_weight(proposal, user):
@@ -91,7 +79,7 @@ def _snapshot_weight(proposal, user):
     if weight is None:
         try:
             weight = selectors.snapshot_weight(proposal=proposal, address=address)
-        except (ChainUnavailable, ValueError):
+        except (ChainUnavailable, ValueError):  # the weight line is left out; the page still serves
             return None
         cache.set(key, weight, 24 * 3600)
     return weight
@@ -99,15 +87,13 @@ def _snapshot_weight(proposal, user):
 
 def detail(request, number: int):
     proposal = selectors.proposal_get(number=number)
-    if services.proposal_close_if_due(proposal=proposal):
-        proposal = selectors.proposal_get(number=number)
     context = proposal_context(proposal=proposal, request=request)
     if request.htmx and request.GET.get("fragment") == "tally":
         return TemplateResponse(request, "governance/detail.html#tally", context)
     return TemplateResponse(request, "governance/detail.html", context)
 
 
-def _form_page(request, form, *, proposal=None, status=200):
+def _form_page(request, form, *, proposal=None, status=HTTPStatus.OK):
     return TemplateResponse(request, "governance/form.html", {"form": form, "proposal": proposal}, status=status)
 
 
@@ -117,12 +103,11 @@ def _save(request, form, *, proposal=None):
             saved = services.proposal_create(author=request.user, **form.service_fields())
         else:
             saved = services.proposal_update(proposal=proposal, editor=request.user, **form.service_fields())
-    except services.GovernanceError as exc:
-        form.add_error(None, str(exc))
-        return _form_page(request, form, proposal=proposal, status=exc.status)
-    except (ChainUnavailable, RateLimited) as exc:
-        form.add_error(None, str(exc))
-        return _form_page(request, form, proposal=proposal, status=503 if isinstance(exc, ChainUnavailable) else 429)
+    except Refusal as refusal:  # the form again, with the sentence above it and the fields kept
+        form.add_error(None, refusal.message)
+        return refusal_response(
+            request, refusal, template="governance/form.html", context={"form": form, "proposal": proposal}
+        )
     messages.success(request, f"{saved.label} saved as a draft. Open it for voting when it is ready.")
     return redirect(saved.get_absolute_url())
 
@@ -133,7 +118,7 @@ def create(request):
         form = ProposalForm(request.POST)
         if form.is_valid():
             return _save(request, form)
-        return _form_page(request, form, status=400)
+        return _form_page(request, form, status=HTTPStatus.BAD_REQUEST)
     return _form_page(request, ProposalForm(initial=ProposalForm.initial_for_new()))
 
 
@@ -144,7 +129,7 @@ def edit(request, number: int):
         form = ProposalForm(request.POST)
         if form.is_valid():
             return _save(request, form, proposal=proposal)
-        return _form_page(request, form, proposal=proposal, status=400)
+        return _form_page(request, form, proposal=proposal, status=HTTPStatus.BAD_REQUEST)
     return _form_page(request, ProposalForm(initial=ProposalForm.initial_for(proposal)), proposal=proposal)
 
 
@@ -159,8 +144,8 @@ def _page_action(request, number: int, act, done: str):
     proposal = selectors.proposal_get(number=number)
     try:
         act(proposal)
-    except (services.GovernanceError, ChainUnavailable) as exc:
-        messages.error(request, str(exc))
+    except Refusal as refusal:  # the page again, the sentence as its message; nothing was written
+        messages.error(request, refusal.message)
     else:
         messages.success(request, done.format(label=proposal.label))
     return redirect(proposal.get_absolute_url())

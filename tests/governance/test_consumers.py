@@ -49,3 +49,26 @@ async def test_a_foreign_origin_is_refused(make_proposal):
     )
     connected, _ = await communicator.connect()
     assert not connected
+
+
+async def test_cancelling_and_executing_reach_the_watchers(make_proposal, ballot, post_vote, dev_accounts, admin_user):
+    import time_machine
+
+    from governance.services import proposal_cancel, proposal_mark_executed
+
+    proposal = await sync_to_async(make_proposal)("basic", hours=1)
+    other = await sync_to_async(make_proposal)("basic", title="Another")
+    await sync_to_async(post_vote)(proposal.number, ballot(dev_accounts[1], proposal, 1))
+    watching = WebsocketCommunicator(application, f"/ws/proposals/{proposal.number}/", headers=ORIGIN)
+    watching_other = WebsocketCommunicator(application, f"/ws/proposals/{other.number}/", headers=ORIGIN)
+    assert (await watching.connect())[0] and (await watching_other.connect())[0]
+
+    await sync_to_async(proposal_cancel)(proposal=other, actor=admin_user, reason="Duplicate.")
+    assert 'id="tally"' in await watching_other.receive_from(timeout=10)
+    with time_machine.travel(proposal.end.timestamp() + 60, tick=False):
+        await sync_to_async(proposal_mark_executed)(proposal=proposal, actor=admin_user, tx_hash="0x" + "ab" * 32)
+    message = await watching.receive_from(timeout=10)
+    assert 'id="tally"' in message and 'data-testid="outcome"' in message and "Passed" in message
+    assert await watching.receive_nothing(timeout=0.3)  # one update per write
+    await watching.disconnect()
+    await watching_other.disconnect()

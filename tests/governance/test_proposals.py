@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from governance import services
 from governance.models import Proposal, ProposalEvent, Vote
+from portal.errors import Refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -32,14 +33,17 @@ def test_state_follows_the_clock_through_the_lifecycle(make_proposal, admin_user
         assert fresh.state == "closed"
         detail = client.get(f"/api/v1/proposals/{proposal.number}").json()
         assert detail["state"] == "closed" and detail["outcome"] == "passed"
-        # closing was recorded once, lazily, by that read
+        # a read records nothing; the sampler's tick records the close, once
+        assert not ProposalEvent.objects.filter(proposal=proposal, kind="closed").exists()
+        assert services.proposals_close_due() == 1
         assert ProposalEvent.objects.filter(proposal=proposal, kind="closed").count() == 1
         client.get(f"/api/v1/proposals/{proposal.number}")
+        assert services.proposals_close_due() == 0
         assert ProposalEvent.objects.filter(proposal=proposal, kind="closed").count() == 1
         tx = "0x" + "ab" * 32
         executed = services.proposal_mark_executed(proposal=fresh, actor=admin_user, tx_hash=tx)
         assert executed.state == "executed"
-        with pytest.raises(services.GovernanceError, match="already executed"):
+        with pytest.raises(Refusal, match="already executed"):
             services.proposal_cancel(proposal=executed, actor=admin_user, reason="Too late.")
     kinds = list(ProposalEvent.objects.filter(proposal=proposal).values_list("kind", flat=True))
     assert kinds == ["created", "activated", "closed", "executed"]
@@ -65,9 +69,9 @@ def test_percent_quorum_is_fixed_in_tokens_at_activation(make_proposal):
 def test_cancel_needs_an_admin_and_a_reason(make_proposal, dev_accounts, admin_user, make_user):
     proposal = make_proposal("basic")
     someone = make_user(dev_accounts[2].address)
-    with pytest.raises(services.GovernanceError, match="Only an admin"):
+    with pytest.raises(Refusal, match="Only an admin"):
         services.proposal_cancel(proposal=proposal, actor=someone, reason="No.")
-    with pytest.raises(services.GovernanceError, match="Say why"):
+    with pytest.raises(Refusal, match="Say why"):
         services.proposal_cancel(proposal=proposal, actor=admin_user, reason=" ")
     services.proposal_cancel(proposal=proposal, actor=admin_user, reason="Superseded by LIP-9.")
     assert Proposal.objects.get(pk=proposal.pk).state == "cancelled"
@@ -78,19 +82,19 @@ def test_only_the_author_edits_and_only_a_draft(make_proposal, dev_accounts, set
     author = make_user(dev_accounts[1].address)
     draft = make_proposal("single-choice", ["A", "B"], activate=False, author=author)
     other = make_user(dev_accounts[2].address)
-    with pytest.raises(services.GovernanceError, match="Only the author"):
+    with pytest.raises(Refusal, match="Only the author"):
         services.proposal_update(proposal=draft, editor=other, title="Mine now")
     services.proposal_update(proposal=draft, editor=author, title="Clearer title", choices=["A", "B", "C"])
     assert Proposal.objects.get(pk=draft.pk).choices == ["A", "B", "C"]
     services.proposal_activate(proposal=draft, actor=author)
-    with pytest.raises(services.GovernanceError, match="no longer a draft"):
+    with pytest.raises(Refusal, match="no longer a draft"):
         services.proposal_update(proposal=Proposal.objects.get(pk=draft.pk), editor=author, title="Sneaky")
 
 
 def test_proposal_threshold_refuses_a_wallet_without_weight(settled_chain, stranger, make_user):
     user = make_user(stranger.address)
     now = timezone.now()
-    with pytest.raises(services.GovernanceError, match="You need at least 1 voting weight"):
+    with pytest.raises(Refusal, match="You need at least 1 voting weight"):
         services.proposal_create(
             author=user, title="Free money", body="Please.", start=now, end=now + timedelta(days=1)
         )
@@ -117,7 +121,7 @@ def test_bad_proposal_fields_are_refused_and_nothing_is_written(change, sentence
     if change.pop("end_before_start", False):
         fields["end"] = now - timedelta(hours=1)
     fields.update(change)
-    with pytest.raises(services.GovernanceError, match=sentence):
+    with pytest.raises(Refusal, match=sentence):
         services.proposal_create(author=admin_user, **fields)
     assert not Proposal.objects.exists()
 
@@ -130,7 +134,7 @@ def test_open_proposals_per_author_are_limited(settled_chain, dev_accounts, monk
     now = timezone.now()
     fields = {"title": "One", "body": "Body.", "start": now, "end": now + timedelta(days=1), "with_thread": False}
     services.proposal_create(author=author, **fields)
-    with pytest.raises(services.GovernanceError, match="at most 1 may be open"):
+    with pytest.raises(Refusal, match="at most 1 may be open"):
         services.proposal_create(author=author, **fields)
     assert Proposal.objects.count() == 1
 
@@ -293,7 +297,7 @@ def test_a_proposal_that_did_not_pass_cannot_be_executed(make_proposal, admin_us
     proposal = make_proposal("basic", hours=1)
     post_vote(proposal.number, ballot(dev_accounts[1], proposal, 2))
     with time_machine.travel(proposal.end + timedelta(minutes=1), tick=False):
-        with pytest.raises(services.GovernanceError, match="did not pass, so it cannot be executed"):
+        with pytest.raises(Refusal, match="did not pass, so it cannot be executed"):
             services.proposal_mark_executed(proposal=proposal, actor=admin_user, tx_hash="0x" + "ab" * 32)
     assert Proposal.objects.get(pk=proposal.pk).executed_at is None
 
@@ -335,3 +339,31 @@ def test_the_health_sampler_records_closes_and_notifies_voters(make_proposal, ba
         Sampler().run_once(force=False)
     assert Proposal.objects.get(pk=proposal.pk).close_recorded_at is not None
     assert Notification.objects.filter(recipient=voter, verb="proposal_closed").count() == 1
+
+
+def test_a_member_of_the_admins_group_opens_cancels_and_executes(
+    make_proposal, ballot, post_vote, dev_accounts, client, make_user
+):
+    member = make_user(dev_accounts[4].address, groups=("admins",))
+    assert not (member.is_staff or member.is_superuser)
+    draft = make_proposal("basic", activate=False, author=make_user(dev_accounts[1].address))
+    client.force_login(member)
+    page = client.get(draft.get_absolute_url()).content.decode()
+    assert "Open for voting" in page and "Cancel proposal" in page and "Edit draft" not in page
+    opened = services.proposal_activate(proposal=draft, actor=member)
+    post_vote(opened.number, ballot(dev_accounts[1], opened, 1))
+    with time_machine.travel(opened.end + timedelta(minutes=1), tick=False):
+        assert "Mark executed" in client.get(opened.get_absolute_url()).content.decode()
+        executed = services.proposal_mark_executed(proposal=opened, actor=member, tx_hash="0x" + "cd" * 32)
+    assert executed.state == "executed"
+    other = make_proposal("basic", title="Another")
+    services.proposal_cancel(proposal=other, actor=member, reason="Superseded.")
+    assert Proposal.objects.get(pk=other.pk).state == "cancelled"
+    kinds = list(ProposalEvent.objects.filter(proposal=opened).values_list("kind", flat=True))
+    assert kinds == ["created", "activated", "closed", "executed"]  # executing records the pending close first
+
+
+def test_an_unknown_proposal_page_is_a_404_sentence(db, client):
+    response = client.get("/proposals/999/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "There is no proposal LIP-999." in response.content.decode()

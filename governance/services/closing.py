@@ -1,0 +1,121 @@
+"""The end of a proposal's life: recording its close (by the clock), cancelling it, marking it executed.
+
+A proposal closes by the clock alone (see selectors.effective_state); what is recorded here at the close — the
+timeline entry, the frozen exact tally, the voters' notices — is written by `proposals_close_due()`, which the
+health sampler calls on every tick, never by a page or API read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from governance import selectors
+from governance import tally as tallies
+from governance.live import tally_broadcast
+from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally
+from governance.services.proposals import timeline_record
+from portal.accounts.roles import is_admin
+from portal.errors import Conflict, Forbidden, Refusal
+from portal.notifications.services import notify
+
+TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+@transaction.atomic
+def proposal_cancel(*, proposal: Proposal, actor, reason: str) -> Proposal:
+    """An admin cancels a proposal at any point before it is executed, with a reason; watchers see it live."""
+    if not is_admin(actor):
+        raise Forbidden("Only an admin can cancel a proposal.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refusal("Say why the proposal is cancelled.")
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.executed_at or proposal.cancelled_at:
+        raise Conflict(f"{proposal.label} is already {selectors.effective_state(proposal=proposal)}.")
+    proposal.cancelled_at = timezone.now()
+    proposal.cancel_reason = reason[:500]
+    proposal.save(update_fields=["cancelled_at", "cancel_reason"])
+    timeline_record(proposal, ProposalEvent.Kind.CANCELLED, actor=actor, note=reason[:500])
+    tally_broadcast(number=proposal.number)
+    return proposal
+
+
+@transaction.atomic
+def proposal_mark_executed(*, proposal: Proposal, actor, tx_hash: str) -> Proposal:
+    """An admin records that a passed proposal was carried out on-chain (transaction hash); watchers see it live.
+
+    A close the sampler has not recorded yet is recorded first, so the outcome checked is the frozen exact one and
+    the timeline reads closed → executed. Refused (nothing written) unless closed and passed."""
+    if not is_admin(actor):
+        raise Forbidden("Only an admin can mark a proposal executed.")
+    tx_hash = (tx_hash or "").strip()
+    if not TX_HASH.match(tx_hash):
+        raise Refusal("Give the transaction hash: 0x followed by 64 hex digits.")
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    state = selectors.effective_state(proposal=proposal)
+    if state != ProposalState.CLOSED:
+        raise Conflict(f"{proposal.label} is {state}; only a closed proposal can be executed.")
+    proposal_close_if_due(proposal=proposal)
+    if selectors.proposal_results(proposal=proposal).outcome != "passed":
+        raise Conflict(f"{proposal.label} did not pass, so it cannot be executed.")
+    proposal.executed_at = timezone.now()
+    proposal.execution_tx = tx_hash.lower()
+    proposal.save(update_fields=["executed_at", "execution_tx"])
+    timeline_record(proposal, ProposalEvent.Kind.EXECUTED, actor=actor, note=f"Transaction {tx_hash.lower()}.")
+    tally_broadcast(number=proposal.number)
+    return proposal
+
+
+def proposal_close_if_due(*, proposal: Proposal) -> bool:
+    """Record, once, the close of a proposal whose end has passed: freeze the tally to the exact recount, add the
+    timeline entry and notify the voters (a cancelled proposal gets neither). Returns True if it recorded now.
+
+    The state already follows the clock; this writes only what a close leaves behind. Called by
+    `proposals_close_due()` and before an execution — never from a read."""
+    if not selectors.close_pending(proposal=proposal):
+        return False
+    with transaction.atomic():
+        won = Proposal.objects.filter(pk=proposal.pk, close_recorded_at__isnull=True).update(
+            close_recorded_at=timezone.now()
+        )
+        if not won:  # another worker recorded it first
+            return False
+        _freeze_tally(proposal)
+        proposal.close_recorded_at = timezone.now()
+        if proposal.cancelled_at is None:
+            results = selectors.proposal_results(proposal=proposal)
+            timeline_record(proposal, ProposalEvent.Kind.CLOSED, at=proposal.end, note=results.outcome_sentence)
+            _notify_voters(proposal, results.outcome_sentence)
+    return True
+
+
+def _freeze_tally(proposal: Proposal) -> None:
+    """Replace the running sums with the exact recount, so the published result is what a recount gives (the
+    running sums of weighted and quadratic votes can differ from it in the last digits)."""
+    state, voters = selectors.exact_state(proposal=proposal)
+    ProposalTally.objects.update_or_create(
+        proposal=proposal, defaults={"state": tallies.state_to_json(state), "voters": voters, "updated": timezone.now()}
+    )
+    proposal._state.fields_cache.pop("tally", None)  # the results read next come from the frozen row
+
+
+def proposals_close_due() -> int:
+    """Record every proposal that closed since the last call (the health sampler calls it each tick). Returns how
+    many were recorded."""
+    due = Proposal.objects.filter(activated_at__isnull=False, close_recorded_at__isnull=True, end__lte=timezone.now())
+    return sum(proposal_close_if_due(proposal=p) for p in due)
+
+
+def _notify_voters(proposal: Proposal, sentence: str) -> None:
+    voters = list(proposal.votes.values_list("voter", flat=True))
+    if not voters:
+        return
+    users = get_user_model().objects.filter(socialaccount__provider="siwe", socialaccount__uid__in=voters).distinct()
+    notify(
+        recipients=list(users), verb="proposal_closed", text=f"{proposal.label} closed: {sentence}",
+        url=proposal.get_absolute_url(),
+    )

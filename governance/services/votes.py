@@ -1,0 +1,131 @@
+"""The one place a signed vote is counted: every check of CONTRACT's "Signed votes", then the vote and the running
+tally in one transaction under the tally's row lock; watchers get the new tally after commit."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from decimal import Decimal
+from http import HTTPStatus
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance import selectors
+from governance import tally as tallies
+from governance.eip712 import SignedBallot, eip712_domain, typed_data
+from governance.live import tally_broadcast
+from governance.models import Proposal, ProposalState, ProposalTally, Vote
+from portal.conf import portal_settings
+from portal.errors import Conflict, Forbidden, Refusal
+from portal.ratelimit import Limit
+
+TIMESTAMP_TOLERANCE_SECONDS = 600
+
+
+def _check_open(proposal: Proposal, now: float) -> None:
+    state = selectors.effective_state(proposal=proposal, now=datetime.fromtimestamp(now, tz=timezone.get_current_timezone()))
+    if state == ProposalState.DRAFT:
+        raise Conflict(f"{proposal.label} is still a draft: voting has not opened.")
+    if state == ProposalState.PENDING:
+        raise Conflict(f"Voting on {proposal.label} opens at {proposal.start:%Y-%m-%d %H:%M} UTC.")
+    if state == ProposalState.CANCELLED:
+        raise Conflict(f"{proposal.label} was cancelled: it takes no more votes.")
+    if state != ProposalState.ACTIVE:
+        raise Conflict(f"Voting on {proposal.label} closed at {proposal.end:%Y-%m-%d %H:%M} UTC.")
+
+
+def _check_timestamp(proposal: Proposal, ballot: SignedBallot, now: float) -> None:
+    drift = ballot.timestamp - now
+    if abs(drift) > TIMESTAMP_TOLERANCE_SECONDS:
+        when = "in the future" if drift > 0 else "too old"
+        raise Refusal(
+            f"The vote's timestamp is {when}: it must be within 10 minutes of the server's clock "
+            f"({int(now)} unix seconds). Check your computer's clock and sign again.",
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+        )
+    if not (proposal.start.timestamp() <= ballot.timestamp < proposal.end.timestamp()):
+        raise Refusal(
+            "The vote's timestamp is outside the voting window of this proposal.", HTTPStatus.UNPROCESSABLE_ENTITY
+        )
+
+
+def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = None) -> Vote:
+    """Count a signed vote (CONTRACT, Signed votes), replacing the voter's earlier vote on this proposal.
+
+    Raises a Refusal and stores nothing when: the proposal is not open, the timestamp is more than 10 minutes from
+    the server's clock or outside the voting window, the choice does not fit the voting type, the signature is not
+    the voter's (EOA or EIP-1271) for this proposal and deployment (BadSignature), a dev key votes where they are
+    refused, the wallet votes too fast (RateLimited), the voter had no weight at the snapshot block, or a newer vote
+    is already counted. Raises ChainUnavailable (503) when the weight cannot be read.
+    """
+    now = time.time() if now is None else now
+    _check_open(proposal, now)
+    if ballot.proposal != proposal.number:
+        raise Refusal(f"This signature is for LIP-{ballot.proposal}, not {proposal.label}.")
+    _check_timestamp(proposal, ballot, now)
+    try:
+        parsed = tallies.parse_choice(proposal.voting_type, len(proposal.choice_names), ballot.choice)
+    except tallies.InvalidChoice as exc:
+        raise Refusal(str(exc), HTTPStatus.UNPROCESSABLE_ENTITY) from None
+    conf = portal_settings()
+    if conf.refuse_dev_keys and conf.is_dev_account(ballot.voter):
+        raise Forbidden("Votes from the public development keys are refused on this deployment.")
+    domain = eip712_domain()
+    receipt = ballot.verify(domain=domain)  # BadSignature (400); a contract wallet may be asked (ChainUnavailable)
+    # Counted per proven signer, so nobody can use up someone else's budget with forged envelopes.
+    Limit("vote-cast", conf.votes_per_minute, 60).hit(
+        ballot.voter.lower(), message="Too many votes from this wallet. Please wait a minute and try again."
+    )
+    weight = selectors.snapshot_weight(proposal=proposal, address=ballot.voter)
+    if weight <= 0:
+        raise Refusal(
+            f"{ballot.voter} had no voting weight at the snapshot block {proposal.snapshot_block}, so the vote "
+            "cannot count. Weight comes from loyalty tokens delegated before the proposal opened.",
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+        )
+    return _store_vote(proposal, ballot, parsed, weight, receipt, domain)
+
+
+@transaction.atomic
+def _store_vote(proposal: Proposal, ballot: SignedBallot, parsed, weight: Decimal, receipt: str, domain: dict) -> Vote:
+    n = len(proposal.choice_names)
+    running, _ = ProposalTally.objects.select_for_update().get_or_create(
+        proposal=proposal, defaults={"state": tallies.state_to_json(tallies.new_state(proposal.voting_type, n))},
+    )
+    state = tallies.state_from_json(running.state)
+    earlier = Vote.objects.filter(proposal=proposal, voter=ballot.voter).first()
+    if earlier is not None:
+        if earlier.timestamp >= ballot.timestamp:
+            raise Conflict(
+                "A vote signed at the same time or later is already counted for this wallet; sign a new one."
+            )
+        old = tallies.parse_choice(proposal.voting_type, n, earlier.choice)
+        tallies.accumulate(proposal.voting_type, n, state, old, earlier.weight_amount, sign=-1)
+    tallies.accumulate(proposal.voting_type, n, state, parsed, weight)
+    now = timezone.now()
+    fields = {
+        "choice": ballot.choice,
+        "reason": ballot.reason,
+        "timestamp": ballot.timestamp,
+        "signature": ballot.signature,
+        "receipt": receipt,
+        "weight": format(weight, "f"),
+        "weight_sort": float(weight),
+        "payload": typed_data(domain=domain, message=ballot.message()),
+        "updated": now,
+    }
+    if earlier is None:
+        vote = Vote(proposal=proposal, voter=ballot.voter, created=now, **fields)
+        running.voters += 1
+    else:
+        vote = earlier
+        for name, value in fields.items():
+            setattr(vote, name, value)
+    vote.full_clean(exclude=["proposal"])
+    vote.save()
+    running.state = tallies.state_to_json(state)
+    running.updated = now
+    running.save(update_fields=["state", "voters", "updated"])
+    tally_broadcast(number=proposal.number)
+    return vote
