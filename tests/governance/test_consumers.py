@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from governance.eip712 import SignedBallot
-from governance.services import vote_cast
+from governance.services import proposal_cancel, proposal_mark_executed, vote_cast
 from portal.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.chain]
@@ -52,10 +53,6 @@ async def test_a_foreign_origin_is_refused(make_proposal):
 
 
 async def test_cancelling_and_executing_reach_the_watchers(make_proposal, ballot, post_vote, dev_accounts, admin_user):
-    import time_machine
-
-    from governance.services import proposal_cancel, proposal_mark_executed
-
     proposal = await sync_to_async(make_proposal)("basic", hours=1)
     other = await sync_to_async(make_proposal)("basic", title="Another")
     await sync_to_async(post_vote)(proposal.number, ballot(dev_accounts[1], proposal, 1))
