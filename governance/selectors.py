@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from governance import tally as tallies
-from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally, Vote
+from governance.models import Outcome, Proposal, ProposalEvent, ProposalState, ProposalTally, Vote
 from governance.strategies import Strategy, voting_weight
 from portal.errors import NotFound
 
@@ -147,9 +147,9 @@ def results_from_scores(proposal: Proposal, scores: list[Decimal], total: Decima
     closed = state in (ProposalState.CLOSED, ProposalState.EXECUTED)
     outcome = decided if closed else None
     sentence = ""
-    if decided == "quorum_not_met":
+    if decided == Outcome.QUORUM_NOT_MET:
         sentence = f"quorum not met ({counted:,.2f} of {quorum:,.2f} needed)."
-    elif decided == "passed":
+    elif decided == Outcome.PASSED:
         sentence = "passed." if proposal.voting_type == "basic" else f"passed: “{names[winner - 1]}” won."
     else:
         sentence = "rejected." if proposal.voting_type == "basic" or total <= 0 else "rejected: no single choice won."
@@ -163,7 +163,7 @@ def results_from_scores(proposal: Proposal, scores: list[Decimal], total: Decima
         quorum_reached=counted >= quorum and (quorum <= 0 or total > 0),
         quorum_percent=min(100.0, float(counted / quorum * 100)) if quorum > 0 else 100.0,
         outcome=outcome,
-        winner=winner if closed and decided == "passed" else None,
+        winner=winner if closed and decided == Outcome.PASSED else None,
         outcome_sentence=sentence[0].upper() + sentence[1:] if sentence else "",
     )
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from governance import selectors
 from governance import tally as tallies
 from governance.live import tally_broadcast
-from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally
+from governance.models import Outcome, Proposal, ProposalEvent, ProposalState, ProposalTally
 from governance.services.proposals import timeline_record
 from portal.accounts.roles import is_admin
 from portal.errors import Conflict, Forbidden, Refusal
@@ -60,7 +60,7 @@ def proposal_mark_executed(*, proposal: Proposal, actor, tx_hash: str) -> Propos
     if state != ProposalState.CLOSED:
         raise Conflict(f"{proposal.label} is {state}; only a closed proposal can be executed.")
     proposal_close_if_due(proposal=proposal)
-    if selectors.proposal_results(proposal=proposal).outcome != "passed":
+    if selectors.proposal_results(proposal=proposal).outcome != Outcome.PASSED:
         raise Conflict(f"{proposal.label} did not pass, so it cannot be executed.")
     proposal.executed_at = timezone.now()
     proposal.execution_tx = tx_hash.lower()

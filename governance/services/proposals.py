@@ -14,7 +14,7 @@ from django.utils import timezone
 from governance import selectors
 from governance import tally as tallies
 from governance.chain import chain
-from governance.models import Category, Proposal, ProposalEvent, ProposalState, ProposalTally, QuorumKind
+from governance.models import Category, Outcome, Proposal, ProposalEvent, ProposalState, ProposalTally, QuorumKind
 from governance.strategies import default_strategies, snapshot_fix, total_supply_at, voting_weight
 from portal.accounts.roles import is_admin
 from portal.conf import portal_settings
@@ -48,7 +48,7 @@ def proposal_actions(*, proposal: Proposal, user, outcome: str | None) -> Propos
         edit=draft and is_author(user, proposal),
         activate=draft and (admin or is_author(user, proposal)),
         cancel=admin and state not in (ProposalState.EXECUTED, ProposalState.CANCELLED),
-        execute=admin and state == ProposalState.CLOSED and outcome == "passed",
+        execute=admin and state == ProposalState.CLOSED and outcome == Outcome.PASSED,
     )
 
 
