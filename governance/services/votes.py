@@ -55,7 +55,7 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
 
     Raises a Refusal and stores nothing when: the proposal is not open, the timestamp is more than 10 minutes from
     the server's clock or outside the voting window, the choice does not fit the voting type, the signature is not
-    the voter's (EOA or EIP-1271) for this proposal and deployment (BadSignature), a dev key votes where they are
+    the voter's (EOA, EIP-1271 or EIP-6492) for this proposal and deployment (BadSignature), a dev key votes where they are
     refused, the wallet votes too fast (RateLimited), the voter had no weight at the snapshot block, or a newer vote
     is already counted. Raises ChainUnavailable (503) when the weight cannot be read.
     """
