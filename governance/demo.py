@@ -19,6 +19,7 @@ from governance.chain import ChainUnavailable, chain
 from governance.devchain import DEV_KEYS
 from governance.eip712 import SignedBallot, eip712_domain, sign_vote
 from governance.models import Proposal
+from governance.voting import VotingType
 from portal.accounts.models import User
 from portal.errors import Refusal
 
@@ -68,7 +69,7 @@ def seed(*, stdout) -> None:
 
     try:
         basic = ensure(
-            LOWER_RESERVE, body=BODY_RESERVE, category="risk", voting_type="basic",
+            LOWER_RESERVE, body=BODY_RESERVE, category="risk", voting_type=VotingType.BASIC,
             start=now, end=now + timedelta(days=4), quorum_kind="percent", quorum_value="5",
         )
         if basic:
@@ -76,7 +77,7 @@ def seed(*, stdout) -> None:
                            (accounts[3], 1, ""), (accounts[4], 3, "")])
             stdout.write(f"  {basic.label}: basic vote, open\n")
         ranked = ensure(
-            NEXT_COLLATERAL, body=BODY_COLLATERAL, category="protocol", voting_type="ranked-choice",
+            NEXT_COLLATERAL, body=BODY_COLLATERAL, category="protocol", voting_type=VotingType.RANKED_CHOICE,
             choices=["wstETH", "rETH", "cbBTC", "ARB"], start=now, end=now + timedelta(days=6), quorum_value="1000",
         )
         if ranked:
@@ -84,7 +85,7 @@ def seed(*, stdout) -> None:
                             (accounts[3], [3, 1, 2, 4], ""), (accounts[4], [1, 3, 2, 4], "")])
             stdout.write(f"  {ranked.label}: ranked-choice vote, open\n")
         closed = ensure(
-            GRANTS_SPLIT, body=BODY_GRANTS, category="treasury", voting_type="weighted",
+            GRANTS_SPLIT, body=BODY_GRANTS, category="treasury", voting_type=VotingType.WEIGHTED,
             choices=["Developer tooling", "Education", "Security audits"], start=now,
             end=now + timedelta(days=3), quorum_value="5000",
         )

@@ -13,7 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.voting import BASIC_CHOICES, Outcome, VotingType
+from governance.voting import BASIC_CHOICES, VotingType
 
 
 class ProposalState(models.TextChoices):

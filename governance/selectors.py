@@ -14,9 +14,9 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from governance import tally as tallies
-from governance.models import Outcome, Proposal, ProposalEvent, ProposalState, ProposalTally, Vote
+from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally, Vote
 from governance.strategies import Strategy, voting_weight
+from governance.voting import InvalidChoice, Outcome, TallyResult, TallyState, VotingType, voting_method, wei
 from portal.errors import NotFound
 
 PAGE_SIZE = 20
@@ -103,16 +103,19 @@ def active_proposals(*, limit: int = 5) -> list[Proposal]:
     return list(proposal_list(state=ProposalState.ACTIVE).order_by("end")[:limit])
 
 
-def exact_state(*, proposal: Proposal) -> tuple[dict, int]:
-    """The tally state and voter count recounted from every stored vote (what the close freezes; one query)."""
-    n = len(proposal.choice_names)
+def _ballots(proposal: Proposal):
+    """Every stored vote as (ballot, weight), streamed in one query."""
+    method, n = voting_method(proposal.voting_type), len(proposal.choice_names)
     rows = Vote.objects.filter(proposal=proposal).values_list("choice", "weight").iterator(chunk_size=5000)
-    return tallies.recount_state(
-        proposal.voting_type, n, ((tallies.parse_choice(proposal.voting_type, n, c), Decimal(w)) for c, w in rows)
-    )
+    return ((method.parse(choice, n), Decimal(weight)) for choice, weight in rows)
 
 
-def _running_state(proposal: Proposal) -> tuple[dict, int]:
+def exact_state(*, proposal: Proposal) -> tuple[TallyState, int]:
+    """The tally state and voter count recounted from every stored vote (what the close freezes; one query)."""
+    return voting_method(proposal.voting_type).count(len(proposal.choice_names), _ballots(proposal))
+
+
+def _running_state(proposal: Proposal) -> tuple[TallyState, int]:
     if close_pending(proposal=proposal):
         # Closed by the clock, not yet frozen: publish the exact recount, as the frozen row will hold.
         return exact_state(proposal=proposal)
@@ -122,16 +125,17 @@ def _running_state(proposal: Proposal) -> tuple[dict, int]:
         running = None
     n = len(proposal.choice_names)
     if running is None or not running.state:
-        return tallies.new_state(proposal.voting_type, n), 0
-    return tallies.state_from_json(running.state), running.voters
+        return voting_method(proposal.voting_type).empty(n), 0
+    return TallyState.from_json(running.state), running.voters
 
 
 def results_from_scores(proposal: Proposal, scores: list[Decimal], total: Decimal, voters: int) -> Results:
     names = proposal.choice_names
     quorum = proposal.quorum_amount
-    counted = tallies.quorum_weight(proposal.voting_type, scores, total)
+    method = voting_method(proposal.voting_type)
+    counted = method.quorum_weight(scores, total)
     state = effective_state(proposal=proposal)
-    decided, winner = tallies.outcome(proposal.voting_type, scores, total, quorum)
+    decided, winner = method.decide(scores, total, quorum)
     spread = sum(scores, Decimal(0))
     best = max(scores) if scores else Decimal(0)
     rows = [
@@ -150,9 +154,9 @@ def results_from_scores(proposal: Proposal, scores: list[Decimal], total: Decima
     if decided == Outcome.QUORUM_NOT_MET:
         sentence = f"quorum not met ({counted:,.2f} of {quorum:,.2f} needed)."
     elif decided == Outcome.PASSED:
-        sentence = "passed." if proposal.voting_type == "basic" else f"passed: “{names[winner - 1]}” won."
+        sentence = "passed." if proposal.voting_type == VotingType.BASIC else f"passed: “{names[winner - 1]}” won."
     else:
-        sentence = "rejected." if proposal.voting_type == "basic" or total <= 0 else "rejected: no single choice won."
+        sentence = "rejected." if proposal.voting_type == VotingType.BASIC or total <= 0 else "rejected: no single choice won."
     return Results(
         state=state,
         choices=rows,
@@ -171,16 +175,13 @@ def results_from_scores(proposal: Proposal, scores: list[Decimal], total: Decima
 def proposal_results(*, proposal: Proposal) -> Results:
     """Results from the running tally: weight per choice, total, voters, quorum, and the outcome once closed."""
     state, voters = _running_state(proposal)
-    scores = tallies.scores_from_state(proposal.voting_type, len(proposal.choice_names), state)
-    return results_from_scores(proposal, scores, tallies.wei(state.total), voters)
+    scores = voting_method(proposal.voting_type).scores(state, len(proposal.choice_names))
+    return results_from_scores(proposal, scores, wei(state.total), voters)
 
 
-def proposal_recount(*, proposal: Proposal) -> tallies.TallyResult:
+def proposal_recount(*, proposal: Proposal) -> TallyResult:
     """The full tally from the stored votes (what the export publishes and a recount checks)."""
-    n = len(proposal.choice_names)
-    rows = Vote.objects.filter(proposal=proposal).values_list("choice", "weight").iterator(chunk_size=5000)
-    ballots = ((tallies.parse_choice(proposal.voting_type, n, c), Decimal(w)) for c, w in rows)
-    return tallies.tally(proposal.voting_type, proposal.choice_names, ballots)
+    return voting_method(proposal.voting_type).recount(proposal.choice_names, _ballots(proposal))
 
 
 def snapshot_weight(*, proposal: Proposal, address: str) -> Decimal:
@@ -204,11 +205,12 @@ def vote_of(*, proposal: Proposal, addresses: list[str]) -> Vote | None:
 
 def vote_words(*, proposal: Proposal, vote: Vote) -> str:
     """The vote's choice in words ("For", "(1st) B, (2nd) A"); the raw text if it no longer parses."""
+    method = voting_method(proposal.voting_type)
     try:
-        ballot = tallies.parse_choice(proposal.voting_type, len(proposal.choice_names), vote.choice)
-    except tallies.InvalidChoice:
+        ballot = method.parse(vote.choice, len(proposal.choice_names))
+    except InvalidChoice:
         return vote.choice
-    return tallies.describe_choice(proposal.voting_type, proposal.choice_names, ballot)
+    return method.describe(proposal.choice_names, ballot)
 
 
 def voters_shown(*, proposal: Proposal, limit: int) -> list[Vote]:

@@ -14,10 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import selectors
-from governance import tally as tallies
 from governance.live import tally_broadcast
-from governance.models import Outcome, Proposal, ProposalEvent, ProposalState, ProposalTally
+from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally
 from governance.services.proposals import timeline_record
+from governance.voting import Outcome
 from portal.accounts.roles import is_admin
 from portal.errors import Conflict, Forbidden, Refusal
 from portal.notifications.services import notify
@@ -98,7 +98,7 @@ def _freeze_tally(proposal: Proposal) -> None:
     running sums of weighted and quadratic votes can differ from it in the last digits)."""
     state, voters = selectors.exact_state(proposal=proposal)
     ProposalTally.objects.update_or_create(
-        proposal=proposal, defaults={"state": tallies.state_to_json(state), "voters": voters, "updated": timezone.now()}
+        proposal=proposal, defaults={"state": state.to_json(), "voters": voters, "updated": timezone.now()}
     )
     proposal._state.fields_cache.pop("tally", None)  # the results read next come from the frozen row
 

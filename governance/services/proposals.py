@@ -12,10 +12,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from governance import selectors
-from governance import tally as tallies
 from governance.chain import chain
-from governance.models import Category, Outcome, Proposal, ProposalEvent, ProposalState, ProposalTally, QuorumKind
+from governance.models import Category, Proposal, ProposalEvent, ProposalState, ProposalTally, QuorumKind
 from governance.strategies import default_strategies, snapshot_fix, total_supply_at, voting_weight
+from governance.voting import BASIC_CHOICES, WEI, Outcome, VotingType, voting_method
 from portal.accounts.roles import is_admin
 from portal.conf import portal_settings
 from portal.discussion.services import thread_create
@@ -88,10 +88,9 @@ def _clean_fields(
         raise Refusal(f"The body is too long: {len(body):,} characters, at most {max_body:,} are allowed.")
     if category not in Category.values:
         raise Refusal(f"Unknown category {category!r}: choose one of {', '.join(Category.values)}.")
-    if voting_type not in tallies.VOTING_TYPES:
-        raise Refusal(f"Unknown voting type {voting_type!r}: choose one of {', '.join(tallies.VOTING_TYPES)}.")
-    if voting_type == "basic":
-        choices = list(tallies.BASIC_CHOICES)
+    voting_method(voting_type)  # refuses a voting type the portal does not know, naming the ones it does
+    if voting_type == VotingType.BASIC:
+        choices = list(BASIC_CHOICES)
     else:
         choices = [str(c).strip() for c in (choices or []) if str(c).strip()]
         if len(choices) < 2:
@@ -163,7 +162,7 @@ def _require_author(author) -> None:
 
 
 def proposal_create(
-    *, author, title: str, body: str, category: str = Category.PROTOCOL, voting_type: str = "basic",
+    *, author, title: str, body: str, category: str = Category.PROTOCOL, voting_type: str = VotingType.BASIC,
     choices: list[str] | None = None, start: datetime, end: datetime, quorum_kind: str = QuorumKind.AMOUNT,
     quorum_value: str = "0", with_thread: bool = True,
 ) -> Proposal:
@@ -257,7 +256,7 @@ def proposal_activate(*, proposal: Proposal, actor) -> Proposal:
     quorum = proposal.quorum
     if proposal.quorum_kind == QuorumKind.PERCENT:
         supply = total_supply_at(strategies=strategies, snapshot_block=snapshot_block, snapshot_time=snapshot_time)
-        quorum = format((supply * Decimal(proposal.quorum_value) / 100).quantize(tallies.WEI), "f")
+        quorum = format((supply * Decimal(proposal.quorum_value) / 100).quantize(WEI), "f")
     with transaction.atomic():
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.activated_at is not None:
@@ -273,7 +272,7 @@ def proposal_activate(*, proposal: Proposal, actor) -> Proposal:
         locked.save()
         ProposalTally.objects.get_or_create(
             proposal=locked,
-            defaults={"state": tallies.state_to_json(tallies.new_state(locked.voting_type, len(locked.choice_names)))},
+            defaults={"state": voting_method(locked.voting_type).empty(len(locked.choice_names)).to_json()},
         )
         timeline_record(
             locked, ProposalEvent.Kind.ACTIVATED, actor=actor,

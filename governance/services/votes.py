@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import selectors
-from governance import tally as tallies
 from governance.eip712 import SignedBallot, eip712_domain, typed_data
 from governance.live import tally_broadcast
 from governance.models import Proposal, ProposalState, ProposalTally, Vote
+from governance.voting import TallyState, voting_method
 from portal.conf import portal_settings
 from portal.errors import Conflict, Forbidden, Refusal
 from portal.ratelimit import Limit
@@ -64,10 +64,7 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
     if ballot.proposal != proposal.number:
         raise Refusal(f"This signature is for LIP-{ballot.proposal}, not {proposal.label}.")
     _check_timestamp(proposal, ballot, now)
-    try:
-        parsed = tallies.parse_choice(proposal.voting_type, len(proposal.choice_names), ballot.choice)
-    except tallies.InvalidChoice as exc:
-        raise Refusal(str(exc), HTTPStatus.UNPROCESSABLE_ENTITY) from None
+    parsed = voting_method(proposal.voting_type).parse(ballot.choice, len(proposal.choice_names))  # InvalidChoice (422)
     conf = portal_settings()
     if conf.refuse_dev_keys and conf.is_dev_account(ballot.voter):
         raise Forbidden("Votes from the public development keys are refused on this deployment.")
@@ -89,20 +86,19 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
 
 @transaction.atomic
 def _store_vote(proposal: Proposal, ballot: SignedBallot, parsed, weight: Decimal, receipt: str, domain: dict) -> Vote:
-    n = len(proposal.choice_names)
+    method, n = voting_method(proposal.voting_type), len(proposal.choice_names)
     running, _ = ProposalTally.objects.select_for_update().get_or_create(
-        proposal=proposal, defaults={"state": tallies.state_to_json(tallies.new_state(proposal.voting_type, n))},
+        proposal=proposal, defaults={"state": method.empty(n).to_json()},
     )
-    state = tallies.state_from_json(running.state)
+    state = TallyState.from_json(running.state)
     earlier = Vote.objects.filter(proposal=proposal, voter=ballot.voter).first()
     if earlier is not None:
         if earlier.timestamp >= ballot.timestamp:
             raise Conflict(
                 "A vote signed at the same time or later is already counted for this wallet; sign a new one."
             )
-        old = tallies.parse_choice(proposal.voting_type, n, earlier.choice)
-        tallies.accumulate(proposal.voting_type, n, state, old, earlier.weight_amount, sign=-1)
-    tallies.accumulate(proposal.voting_type, n, state, parsed, weight)
+        method.fold(state, method.parse(earlier.choice, n), earlier.weight_amount, sign=-1)
+    method.fold(state, parsed, weight)
     now = timezone.now()
     fields = {
         "choice": ballot.choice,
@@ -124,7 +120,7 @@ def _store_vote(proposal: Proposal, ballot: SignedBallot, parsed, weight: Decima
             setattr(vote, name, value)
     vote.full_clean(exclude=["proposal"])
     vote.save()
-    running.state = tallies.state_to_json(state)
+    running.state = state.to_json()
     running.updated = now
     running.save(update_fields=["state", "voters", "updated"])
     tally_broadcast(number=proposal.number)
