@@ -60,14 +60,13 @@ def notification_broadcast(*, notification_ids: list[int], recipient_ids: list[i
         broadcast(user_group(recipient_id), event_for(recipient_id))
 
 
+def unread_fragment(*, user_id: int) -> str:
+    """The bell's unread count alone, e.g. for a socket that just (re)connected."""
+    unread = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+    return render_to_string("notifications/_live.html", {"unread": unread, "note": None})
+
+
 def notification_count_broadcast(*, user_id: int) -> None:
     """After commit, the user's unread count (after they read something)."""
-
-    def build() -> NotificationEvent:
-        unread = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
-        return NotificationEvent(
-            type="notification.created",
-            html=render_to_string("notifications/_live.html", {"unread": unread, "note": None}),
-        )
-
-    broadcast(user_group(user_id), build)
+    broadcast(user_group(user_id), lambda: NotificationEvent(type="notification.created",
+                                                             html=unread_fragment(user_id=user_id)))

@@ -133,7 +133,7 @@ def test_xss_corpus_executes_nothing(live_url, signed_in_page, new_page, dev_acc
     expect(reader.locator("#replies-root .comment-item")).to_have_count(len(XSS_CORPUS))
 
     for link in reader.locator("#replies-root a").all():
-        link.click(modifiers=["Control"], no_wait_after=True, timeout=2000)  # never navigate away
+        link.click(modifiers=["Control"], no_wait_after=True, timeout=10_000)  # never navigate away
     for body in reader.locator("#replies-root .comment__body").all():
         body.hover()
     settle(reader)
