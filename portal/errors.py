@@ -10,15 +10,23 @@ places translate one:
   `RefusalMiddleware` answers any Refusal a view lets through (JSON under /api/ and for htmx/JSON callers, the site's
   refusal page otherwise);
 - consumers: `refusal_frame(refusal)` is the sentence as a socket frame.
+
+Django's own errors (404, 403, 400, 500) answer through the same shapes: `handler404` … `handler500` below are
+installed in portal/urls.py, so with DEBUG off nobody ever sees a traceback. A database that cannot be reached or
+whose connection pool stays exhausted (`OperationalError`) is a 503 `Unavailable` with a sentence, not a 500.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from http import HTTPStatus
 
+from django.contrib.auth.models import AnonymousUser
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -110,8 +118,18 @@ def refusal_response(
     return response
 
 
+DATABASE_UNAVAILABLE = "The database is busy or unreachable right now. Please try again in a minute."
+
+
+def database_unavailable(exc: Exception) -> Unavailable:
+    """The refusal for a database fault (connection refused, too many clients, pool timeout), logged once here."""
+    log.warning("database unavailable: %s", exc)
+    return Unavailable(DATABASE_UNAVAILABLE)
+
+
 class RefusalMiddleware:
-    """Answers a Refusal that a view did not handle itself, so no refusal ever becomes a 500."""
+    """Answers a Refusal that a view did not handle itself, so no refusal ever becomes a 500; a database fault in
+    a view answers 503 with a sentence."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -122,7 +140,49 @@ class RefusalMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, Refusal):
             return refusal_response(request, exception)
+        if isinstance(exception, OperationalError):
+            return error_page(request, database_unavailable(exception))
         return None
+
+
+def error_page(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    """A refusal answered when something may be broken (the database): JSON, or the refusal page rendered at once
+    as an anonymous visitor, so drawing the page needs neither the session nor the database."""
+    if wants_json(request):
+        return refusal_json(refusal)
+    try:
+        body = render_to_string(
+            "portal/refusal.html", {"error": refusal.message, "user": AnonymousUser()}, request=request
+        )
+    except Exception:  # noqa: BLE001 — the error page itself must never fail; fall back to the bare sentence
+        log.exception("the error page could not be rendered")
+        body = refusal.message
+    response = HttpResponse(body, status=refusal.status)
+    for name, value in refusal.headers().items():
+        response[name] = value
+    return response
+
+
+def handler400(request, exception=None):
+    return error_page(request, Refusal("The request was not understood."))
+
+
+def handler403(request, exception=None):
+    return error_page(request, Forbidden("You are not allowed to see this page."))
+
+
+def handler404(request, exception=None):
+    return error_page(request, NotFound("There is nothing at this address."))
+
+
+def handler500(request):
+    # Called inside Django's except block: a database fault anywhere (a middleware too) is a 503, not a 500.
+    exception = sys.exc_info()[1]
+    if isinstance(exception, OperationalError):
+        return error_page(request, database_unavailable(exception))
+    return error_page(
+        request, Refusal("Something went wrong on our side. It was logged; please try again later.", 500)
+    )
 
 
 def refusal_frame(refusal: Refusal) -> str:
@@ -162,3 +222,7 @@ def install_api_handlers(api) -> None:
     @api.exception_handler(Http404)
     def on_not_found(request, exc):
         return answer(request, NotFound(str(exc) or "Not found."))
+
+    @api.exception_handler(OperationalError)
+    def on_database_fault(request, exc: OperationalError):
+        return answer(request, database_unavailable(exc))

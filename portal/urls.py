@@ -18,3 +18,8 @@ urlpatterns = [
     path("api/v2/", include("portal.health.status_api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "portal.errors.handler400"
+handler403 = "portal.errors.handler403"
+handler404 = "portal.errors.handler404"
+handler500 = "portal.errors.handler500"
