@@ -139,16 +139,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+# No socket timeout: channels_redis blocks on reads for up to 5 s, redis-py 8's default timeout is also 5 s, and idle
+# consumers would die with "Timeout reading from …". The layer drops connections a Redis restart closed
+# (portal/channel_layer.py), so the first sockets after it work.
+REDIS_CHANNEL_OPTIONS = {"socket_timeout": None, "socket_connect_timeout": 2}
 if REDIS_URL:
     CHANNEL_LAYERS = {
-        # No socket timeout: channels_redis blocks on reads for up to 5 s, redis-py 8's default timeout is also 5 s,
-        # and idle consumers would die with "Timeout reading from …".
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+            "BACKEND": "portal.channel_layer.RecoveringRedisChannelLayer",
+            "CONFIG": {"hosts": [{**REDIS_CHANNEL_OPTIONS, "address": REDIS_URL}]},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Degrades to this process's memory while Redis is down (portal/cache.py); short timeouts so a dead Redis
+    # costs a page one refused connection, not a hang.
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}

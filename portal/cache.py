@@ -1,0 +1,102 @@
+"""The shared cache, degrading instead of failing: Redis when it answers, this process's memory when it does not.
+
+With REDIS_URL set, the cache (tier weights, rate-limit counters, snapshot weights) lives in Redis. When Redis is
+down every call that would raise falls back to a local-memory cache in this process, and the fall-back is logged
+once per outage: tiers are read without the shared cache, and rate limits count per process (each worker keeps its
+own budget) until Redis answers again. A failed call makes the next ones skip Redis for `RETRY_SECONDS`, so an
+outage costs one refused connection every few seconds instead of one per cache call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 2.0
+CACHE_ERRORS = (RedisError, OSError)
+
+
+class DegradingRedisCache(RedisCache):
+    """Django's RedisCache whose operations run on a per-process LocMemCache while Redis cannot be reached."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._local = LocMemCache(f"degraded:{server}", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+        self._outage_logged = False
+
+    @property
+    def degraded(self) -> bool:
+        """True while the last Redis call failed less than RETRY_SECONDS ago."""
+        return time.monotonic() < self._down_until
+
+    def _failed(self, operation: str, exc: Exception) -> None:
+        with self._lock:
+            self._down_until = time.monotonic() + RETRY_SECONDS
+            first = not self._outage_logged
+            self._outage_logged = True
+        if first:
+            log.warning(
+                "Redis cache unavailable (%s during %s): using this process's memory for the cache and "
+                "rate-limit counters until it answers again",
+                exc, operation,
+            )
+
+    def _recovered(self) -> None:
+        if self._outage_logged:
+            with self._lock:
+                self._outage_logged = False
+            log.warning("Redis cache answers again: shared cache and rate limits restored")
+
+    def _run(self, operation: str, *args, **kwargs):
+        if not self.degraded:
+            try:
+                result = getattr(super(), operation)(*args, **kwargs)
+            except CACHE_ERRORS as exc:
+                self._failed(operation, exc)
+            else:
+                self._recovered()
+                return result
+        return getattr(self._local, operation)(*args, **kwargs)
+
+    def add(self, *args, **kwargs):
+        return self._run("add", *args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        return self._run("get", *args, **kwargs)
+
+    def set(self, *args, **kwargs):
+        return self._run("set", *args, **kwargs)
+
+    def touch(self, *args, **kwargs):
+        return self._run("touch", *args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        return self._run("delete", *args, **kwargs)
+
+    def get_many(self, *args, **kwargs):
+        return self._run("get_many", *args, **kwargs)
+
+    def has_key(self, *args, **kwargs):
+        return self._run("has_key", *args, **kwargs)
+
+    def incr(self, *args, **kwargs):
+        return self._run("incr", *args, **kwargs)
+
+    def set_many(self, *args, **kwargs):
+        return self._run("set_many", *args, **kwargs)
+
+    def delete_many(self, *args, **kwargs):
+        return self._run("delete_many", *args, **kwargs)
+
+    def clear(self):
+        self._local.clear()
+        return self._run("clear")
