@@ -4,6 +4,7 @@ With DEBUG off every secret and host must be given explicitly; a missing one sto
 which variable to set.
 """
 
+import ipaddress
 import os
 import tempfile
 from pathlib import Path
@@ -217,6 +218,26 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# The reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); empty → the header is ignored.
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES entry {_proxy!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)."
+        ) from None
+# Websocket Origins accepted (scheme, host and port compared exactly): the site's own origins.
+SITE_ORIGINS = [
+    *CSRF_TRUSTED_ORIGINS,
+    *([f"https://{os.environ['SIWE_DOMAIN'].strip()}"] if os.environ.get("SIWE_DOMAIN", "").strip() else []),
+    *(
+        origin
+        for host in ALLOWED_HOSTS
+        for origin in (f"http://{host}", f"http://{host}:{os.environ.get('PORT', '8000')}")
+        if DEBUG and host and host != "*"
+    ),
+]
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
