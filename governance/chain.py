@@ -38,16 +38,27 @@ class TransactionFailed(Exception):
     """A transaction reverted or would revert."""
 
 
+# What nodes say when they no longer hold a past block's state (geth, erigon, nethermind, anvil, hosted RPCs).
+_MISSING_STATE_HINTS = (
+    "missing trie node", "header not found", "unknown block", "pruned", "out of range", "outofrange",
+    "block height is", "historical state", "state is not available", "state not available", "state histories",
+    "not available", "archive",
+)
+
+
+def archive_node_sentence(block) -> str:
+    """The one sentence for 'the node cannot read that block', whatever the node's own words were."""
+    return (
+        f"The blockchain node cannot read the state at block {block}: it does not keep old blocks. "
+        "Point CHAIN_RPC_URL at an archive node."
+    )
+
+
 def _node_error_sentence(message: str, *, block) -> str:
     lowered = message.lower()
-    if any(
-        hint in lowered
-        for hint in ("missing trie node", "header not found", "unknown block", "pruned", "out of range")
-    ):
-        return (
-            f"The blockchain node cannot serve state at block {block}: reading balances at old blocks needs an archive "
-            f"node ({message})."
-        )
+    if block != "latest" and any(hint in lowered for hint in _MISSING_STATE_HINTS):
+        log.warning("node cannot serve block %s: %s", block, message)
+        return archive_node_sentence(block)
     return f"The blockchain node refused the read: {message}"
 
 

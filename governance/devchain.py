@@ -49,7 +49,9 @@ def start_anvil(
         args += ["--chain-id", str(chain_id)]
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True)
-        args += ["--state", str(state_file), "--state-interval", "30"]
+        # Historical states go into the file too, so a restarted chain still reads the snapshot blocks of the
+        # proposals opened before it (without them: "BlockOutOfRangeError" for every vote on them).
+        args += ["--state", str(state_file), "--state-interval", "30", "--preserve-historical-states"]
     process = subprocess.Popen(
         args,
         stdout=subprocess.DEVNULL if quiet else None,
