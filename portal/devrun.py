@@ -1,4 +1,5 @@
-"""`make run`: the local chain (unless CHAIN_RPC_URL is set), migrations, demo data, the health sampler and daphne.
+"""`make run`: the local chain (unless CHAIN_RPC_URL is set), migrations, demo data, the health sampler, one
+background-task worker and daphne.
 
 Ctrl-C stops everything this started.
 """
@@ -30,6 +31,7 @@ def main() -> int:
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], check=True)
         subprocess.run([*manage, "seed_demo"], check=True)
         children.append(subprocess.Popen([*manage, "run_health_checks"]))
+        children.append(subprocess.Popen([*manage, "db_worker", "--no-reload"]))  # one background-task worker
         print(
             f"\n  The portal: http://127.0.0.1:{port}/\n"
             f"  Wallet: add the network http://127.0.0.1:{chain_port} (chain id 31337) and import a dev key, e.g.\n"

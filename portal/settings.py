@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "portal",
     "portal.accounts",
     "portal.siwe",
@@ -163,6 +165,10 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
+
+# Background tasks (django-tasks, the backport of Django 6's django.tasks) stored in the site's own database, so
+# the embedded SQLite default and PostgreSQL need nothing more; run workers with `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
