@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import pytest
+import time_machine
 
 from governance.devchain import free_port
 
@@ -67,3 +68,10 @@ def redis_cache(settings, private_redis, monkeypatch):
         }
     }
     return private_redis
+
+
+@pytest.fixture
+def frozen_clock():
+    """Time stands still, so a run of requests never straddles two rate-limit windows."""
+    with time_machine.travel(1_800_000_000, tick=False):
+        yield

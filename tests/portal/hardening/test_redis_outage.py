@@ -23,7 +23,7 @@ NONCE_URL = "/accounts/siwe/nonce/"
 
 
 @pytest.mark.django_db
-def test_redis_down_nonce_and_rate_limit_fall_back_to_this_process(redis_cache, caplog):
+def test_redis_down_nonce_and_rate_limit_fall_back_to_this_process(redis_cache, caplog, frozen_clock):
     client = Client(REMOTE_ADDR="198.51.100.20")
     assert client.get(NONCE_URL).status_code == HTTPStatus.OK
     redis_cache.stop()
