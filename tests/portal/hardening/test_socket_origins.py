@@ -39,3 +39,21 @@ async def _opens(origin: bytes | None) -> bool:
 )
 async def test_socket_origin(origin, opens):
     assert await _opens(origin) is opens
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("origin", "host", "opens"),
+    [
+        (b"http://testserver:8123", b"testserver:8123", True),  # the origin the socket was opened on
+        (b"http://testserver:9999", b"testserver:8123", False),
+        (b"https://testserver:8123", b"testserver:8123", False),  # a plain-ws socket from an https page
+        (b"http://evil.example:8123", b"evil.example:8123", False),  # a Host that is not one of ALLOWED_HOSTS
+    ],
+)
+async def test_socket_origin_same_as_the_socket(settings, origin, host, opens):
+    settings.SITE_ORIGINS = []
+    communicator = WebsocketCommunicator(application, "/ws/status/", headers=[(b"origin", origin), (b"host", host)])
+    connected, _ = await communicator.connect()
+    await communicator.disconnect()
+    assert connected is opens
