@@ -13,7 +13,7 @@ NONCE_URL = "/accounts/siwe/nonce/"
 
 
 @pytest.mark.django_db
-def test_50_forged_x_forwarded_for_headers_do_not_reset_the_nonce_limit(settings, frozen_clock):
+def test_50_forged_x_forwarded_for_headers_do_not_reset_the_nonce_limit(settings, frozen_clock, node):
     settings.TRUSTED_PROXIES = []
     client = Client(REMOTE_ADDR="198.51.100.7")
     statuses = [
@@ -26,7 +26,7 @@ def test_50_forged_x_forwarded_for_headers_do_not_reset_the_nonce_limit(settings
 
 
 @pytest.mark.django_db
-def test_a_trusted_proxys_forwarded_address_is_believed(settings, frozen_clock):
+def test_a_trusted_proxys_forwarded_address_is_believed(settings, frozen_clock, node):
     settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
     proxy = Client(REMOTE_ADDR="10.0.0.5")
     for _ in range(NONCE_LIMIT.count):
@@ -37,7 +37,7 @@ def test_a_trusted_proxys_forwarded_address_is_believed(settings, frozen_clock):
 
 
 @pytest.mark.django_db
-def test_hops_a_client_wrote_before_the_trusted_proxy_are_not_believed(settings, frozen_clock):
+def test_hops_a_client_wrote_before_the_trusted_proxy_are_not_believed(settings, frozen_clock, node):
     """nginx appends the address it saw: `forged, real`. Only the hop the proxy wrote counts."""
     settings.TRUSTED_PROXIES = ["10.0.0.5"]
     proxy = Client(REMOTE_ADDR="10.0.0.5")

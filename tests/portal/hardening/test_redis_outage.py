@@ -16,14 +16,14 @@ from django.test import Client
 
 from governance.tiers import loyalty_standings
 from portal.asgi import application
-from portal.health.services import STATUS_GROUP
+from portal.health.live import STATUS_GROUP
 from portal.siwe.views import NONCE_LIMIT
 
 NONCE_URL = "/accounts/siwe/nonce/"
 
 
 @pytest.mark.django_db
-def test_redis_down_nonce_and_rate_limit_fall_back_to_this_process(redis_cache, caplog, frozen_clock):
+def test_redis_down_nonce_and_rate_limit_fall_back_to_this_process(redis_cache, caplog, frozen_clock, node):
     client = Client(REMOTE_ADDR="198.51.100.20")
     assert client.get(NONCE_URL).status_code == HTTPStatus.OK
     redis_cache.stop()
