@@ -1,10 +1,8 @@
 """The JSON API (`/api/v1/`): one NinjaAPI, one router per app. Errors are always `{"error": "<sentence>"}`."""
 
-from http import HTTPStatus
-
 from ninja import NinjaAPI
 
-from portal.errors import Refusal, install_api_handlers
+from portal.errors import install_api_handlers
 
 api = NinjaAPI(
     title="DAO Portal API",
@@ -14,10 +12,6 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
-
-
-# Transitional: the apps' APIs raise portal.errors.Refusal; this name goes when they stop importing it.
-ApiError = Refusal
 
 install_api_handlers(api)
 
