@@ -15,14 +15,13 @@ class StatusConsumer(AsyncWebsocketConsumer):
     socket whose page fell behind."""
 
     async def connect(self):
-        # Join and read the version before accepting, so no change falls between the page and the socket.
         await self.channel_layer.group_add(STATUS_GROUP, self.channel_name)
+        await self.accept()  # at once: the database read below must not hold up the handshake
         query = parse_qs(self.scope.get("query_string", b"").decode())
         seen = query.get("v", [None])[0]  # the version the page shows
         self.incident_code = query.get("incident", [""])[0][:12]  # an incident page also wants its timeline
         self.version = await database_sync_to_async(status_version)()
         poller().watch(self)
-        await self.accept()
         if seen is not None and seen != self.version:  # reconnected after missing changes: catch up at once
             await self.send(text_data=await database_sync_to_async(page_html)(incident_code=self.incident_code))
 

@@ -17,6 +17,7 @@ from ..models import (
     Incident,
     IncidentFollower,
     IncidentStatus,
+    IncidentUpdate,
     MaintenanceStatus,
     StatusFollower,
 )
@@ -108,7 +109,7 @@ def maintenance_schedule(
 
 
 @transaction.atomic
-def incident_update_post(*, user, incident: Incident, status: str, body: str):
+def incident_update_post(*, user, incident: Incident, status: str, body: str) -> IncidentUpdate:
     """Add an update to the timeline and move the incident (or maintenance) to `status`; a draft is published by
     it. Staff only. Followers, pages and webhooks hear of it after commit; a maintenance's components follow."""
     require_status_staff(user)

@@ -1,5 +1,6 @@
 """/ws/status/: anyone may watch; status changes and incident updates arrive as out-of-band fragments."""
 
+import asyncio
 import time
 from http import HTTPStatus
 
@@ -196,7 +197,12 @@ async def test_one_poller_per_process_catches_every_socket_up(rpc_component, db_
     for ws in sockets:
         assert (await ws.connect())[0]
     started = time.monotonic()
-    assert len(poller().watchers) == 3
+
+    async def all_watching():  # a socket joins the poller once its connect handler has read the version
+        while len(poller().watchers) < 3:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(all_watching(), timeout=5)
 
     def outage_elsewhere():
         Component.objects.filter(pk=rpc_component.pk).update(status="major_outage", updated_at=timezone.now())
