@@ -2,7 +2,11 @@
 
 from ninja import NinjaAPI
 
+from governance.api import router as governance_router
+from portal.discussion.api import router as discussion_router
 from portal.errors import install_api_handlers
+from portal.feedback.api import router as feedback_router
+from portal.lending.api import router as lending_router
 
 api = NinjaAPI(
     title="DAO Portal API",
@@ -15,17 +19,7 @@ api = NinjaAPI(
 
 install_api_handlers(api)
 
-
-def _mount_routers() -> None:
-    from governance.api import router as governance_router
-    from portal.discussion.api import router as discussion_router
-    from portal.feedback.api import router as feedback_router
-    from portal.lending.api import router as lending_router
-
-    api.add_router("", governance_router, tags=["governance"])
-    api.add_router("", discussion_router, tags=["discussion"])
-    api.add_router("", feedback_router, tags=["feedback"])
-    api.add_router("", lending_router, tags=["lending"])
-
-
-_mount_routers()
+api.add_router("", governance_router, tags=["governance"])
+api.add_router("", discussion_router, tags=["discussion"])
+api.add_router("", feedback_router, tags=["feedback"])
+api.add_router("", lending_router, tags=["lending"])

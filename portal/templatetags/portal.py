@@ -3,6 +3,8 @@
 from django import template
 from django.utils.html import format_html
 
+from governance.tiers import loyalty_standing as standing_of
+from governance.tiers import loyalty_tier
 from portal.markdown import render_markdown
 
 register = template.Library()
@@ -27,8 +29,6 @@ def wallet(who, *, link: bool = True):
 
     `who` is a User or an address string.
     """
-    from governance.tiers import loyalty_tier
-
     if isinstance(who, str):
         address, name = who, None
     else:
@@ -48,7 +48,5 @@ def tier_badge(tier):
 @register.inclusion_tag("governance/_weight.html")
 def loyalty_standing(user):
     """The signed-in wallet's current voting weight, tier and the next tier (cached briefly)."""
-    from governance.tiers import loyalty_standing as standing_of
-
     address = getattr(user, "primary_address", None)
     return {"standing": standing_of(address) if address else None}
