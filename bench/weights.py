@@ -17,20 +17,10 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("DEBUG", "1")
-os.environ["DEVCHAIN_DIR"] = tempfile.mkdtemp(prefix="bench-devchain-")  # never touch the dev chain's records
-
-import django  # noqa: E402
-
-django.setup()
+import _django  # noqa: E402,F401  (sys.path, settings, a throw-away DEVCHAIN_DIR, django.setup())
 
 from django.conf import settings  # noqa: E402
 from eth_utils import keccak  # noqa: E402

@@ -11,6 +11,7 @@ import math
 from http import HTTPStatus
 
 from portal.errors import Refusal
+from portal.parsing import json_depth_exceeds
 
 MAX_CHOICE_TEXT = 2000
 MAX_AMOUNT = 10**12  # per option in a weighted or quadratic split
@@ -31,36 +32,12 @@ def choice_json(text: object) -> object:
     foreign = next((c for c in text if not c.isascii()), None)
     if foreign is not None:
         raise InvalidChoice(f"Write option numbers with the digits 0 to 9: “{foreign}” is not one of them.")
-    if _nesting(text) > 1:
+    if json_depth_exceeds(text, 1):
         raise InvalidChoice("The choice is nested too deeply: give one number, one list or one object of numbers.")
     try:
         return json.loads(text, object_pairs_hook=_object_once)
     except ValueError:
         raise InvalidChoice("The choice is not valid JSON text.") from None
-
-
-def _nesting(text: str) -> int:
-    """How deep lists and objects nest, outside strings (read before json.loads, which recurses)."""
-    if text.count("[") + text.count("{") <= 1:
-        return text.count("[") + text.count("{")
-    depth = deepest = 0
-    in_string = escaped = False
-    for c in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-        elif c in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif c in "]}":
-            depth -= 1
-    return deepest
 
 
 def _object_once(pairs: list[tuple[str, object]]) -> dict:
