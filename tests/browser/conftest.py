@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -37,22 +37,23 @@ pytestmark = pytest.mark.browser
 def _asgi_server():
     import uvicorn
 
-    from governance.devchain import free_port
     from portal.asgi import application
 
-    port = free_port()
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets-sansio")
+    # The socket listens before the server thread starts, so the first request waits in the backlog instead of
+    # the fixture polling for start-up.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(application, log_level="warning", lifespan="off", ws="websockets-sansio")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True, name="asgi-live-server")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True, name="asgi-live-server")
     thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the ASGI test server did not start")
-        time.sleep(0.02)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=5)
+    listener.close()
 
 
 @pytest.fixture

@@ -173,15 +173,6 @@ def test_body_that_is_not_json(siwe_client):
     assert_refused(response, HTTPStatus.BAD_REQUEST, "not valid JSON", siwe_client)
 
 
-def test_login_requires_the_csrf_header(siwe_client, dev_accounts):
-    account = dev_accounts[1]
-    text = siwe_text(address=account.address, nonce=fetch_nonce(siwe_client))
-    response = siwe_client.post(
-        "/accounts/siwe/login/", data={"message": text, "signature": sign(account, text)}, content_type="application/json"
-    )
-    assert_refused(response, HTTPStatus.FORBIDDEN, "security token (CSRF)", siwe_client)
-
-
 def test_dev_keys_are_refused_in_production(siwe_client, dev_accounts, settings):
     settings.PORTAL = {**settings.PORTAL, "REFUSE_DEV_KEYS": True}
     account = dev_accounts[1]
