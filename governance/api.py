@@ -7,21 +7,29 @@ never write: a proposal past its end reads as closed, with its exact result, bef
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Router, Status
+from pydantic import WithJsonSchema
 
 from governance import selectors, services
 from governance.eip712 import SignedBallot, eip712_domain, typed_data
 from governance.models import Category, Proposal, ProposalState
 from governance.recount import proposal_export
+from governance.schemas import (
+    Eip712Out, ProposalListOut, ProposalOut, RecountFileOut, ResultsOut, VoteIn, VoteListOut, VoteReceiptOut,
+)
 from governance.voting import amount_text
 from portal.conf import portal_settings
-from portal.errors import Refusal
+from portal.errors import Error, Refusal
 from portal.ratelimit import Limit, client_ip
 
 router = Router()
 VOTES_PAGE_MAX = 1000
+# Documented as a minimum, checked in _page so a page below 1 answers CONTRACT's 400 sentence, not a 422.
+PageNumber = Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})]
+PageSize = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": VOTES_PAGE_MAX, "default": 100})]
 
 
 def _page(value: int | None) -> int:
@@ -68,10 +76,10 @@ def results_json(proposal: Proposal, results: selectors.Results) -> dict:
     }
 
 
-@router.get("/proposals", summary="Proposals, newest first")
+@router.get("/proposals", summary="Proposals, newest first", response={200: ProposalListOut, 400: Error, 422: Error})
 def list_proposals(
     request: HttpRequest, state: str | None = None, category: str | None = None, q: str | None = None,
-    page: int | None = None,
+    page: PageNumber = None,
 ):
     if state and state not in ProposalState.values:
         raise Refusal(f"Unknown state {state!r}: use one of {', '.join(ProposalState.values)}.")
@@ -90,20 +98,29 @@ def list_proposals(
     return {"items": items, "count": count}
 
 
-@router.get("/proposals/{number}", summary="One proposal")
+@router.get("/proposals/{number}", summary="One proposal", response={200: ProposalOut, 404: Error})
 def get_proposal(request: HttpRequest, number: int):
     proposal = selectors.proposal_get(number=number)
     return proposal_json(proposal, outcome=selectors.proposal_results(proposal=proposal).outcome)
 
 
-@router.get("/proposals/{number}/results", summary="Weight per choice, voters, quorum and outcome")
+@router.get(
+    "/proposals/{number}/results", summary="Weight per choice, voters, quorum and outcome",
+    response={200: ResultsOut, 404: Error},
+)
 def get_results(request: HttpRequest, number: int):
     proposal = selectors.proposal_get(number=number)
     return results_json(proposal, selectors.proposal_results(proposal=proposal))
 
 
-@router.get("/proposals/{number}/votes", summary="Every counted vote, heaviest first")
-def list_votes(request: HttpRequest, number: int, page: int | None = None, page_size: int = 100):
+@router.get(
+    "/proposals/{number}/votes", summary="Every counted vote, heaviest first",
+    response={200: VoteListOut, 400: Error, 404: Error, 422: Error},
+)
+def list_votes(
+    request: HttpRequest, number: int, page: PageNumber = None,
+    page_size: PageSize = 100,
+):
     proposal = selectors.proposal_get(number=number)
     page = _page(page)
     if not 1 <= page_size <= VOTES_PAGE_MAX:
@@ -124,15 +141,10 @@ def list_votes(request: HttpRequest, number: int, page: int | None = None, page_
     return {"items": items, "count": qs.count()}
 
 
-class VoteIn(Schema):
-    voter: str
-    choice: str
-    reason: str = ""
-    timestamp: int
-    signature: str
-
-
-@router.post("/proposals/{number}/votes", summary="Cast a signed vote (EIP-712)", response={201: dict})
+@router.post(
+    "/proposals/{number}/votes", summary="Cast a signed vote (EIP-712)",
+    response={201: VoteReceiptOut, 400: Error, 403: Error, 404: Error, 409: Error, 422: Error, 429: Error, 503: Error},
+)
 def cast_vote(request: HttpRequest, number: int, payload: VoteIn):
     Limit("vote-ip", portal_settings().votes_per_ip_per_minute, 60).hit(client_ip(request))
     proposal = selectors.proposal_get(number=number)
@@ -144,11 +156,14 @@ def cast_vote(request: HttpRequest, number: int, payload: VoteIn):
     return Status(HTTPStatus.CREATED, {"receipt": vote.receipt, "weight": amount_text(vote.weight)})
 
 
-@router.get("/eip712", summary="The EIP-712 domain and types a vote is signed with")
+@router.get("/eip712", summary="The EIP-712 domain and types a vote is signed with", response={200: Eip712Out})
 def get_eip712(request: HttpRequest):
     return typed_data(domain=eip712_domain())
 
 
-@router.get("/proposals/{number}/export", summary="The recount file (docs/recount-format.md)")
+@router.get(
+    "/proposals/{number}/export", summary="The recount file (docs/recount-format.md)",
+    response={200: RecountFileOut, 404: Error},
+)
 def export_proposal(request: HttpRequest, number: int):
     return proposal_export(proposal=selectors.proposal_get(number=number))

@@ -28,6 +28,7 @@ from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -226,3 +227,8 @@ def install_api_handlers(api) -> None:
     @api.exception_handler(OperationalError)
     def on_database_fault(request, exc: OperationalError):
         return answer(request, database_unavailable(exc))
+
+class Error(Schema):
+    """The one error shape of the JSON API (CONTRACT: `{"error": "…"}`), for each route's `response=` map."""
+
+    error: str

@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 from ninja.security import django_auth
 
-from portal.errors import NotFound
+from portal.errors import Error, NotFound
 from portal.markdown import render_markdown
 
 from . import services
@@ -52,10 +52,6 @@ class CommentCreated(Schema):
     html: str
 
 
-class ErrorOut(Schema):
-    error: str
-
-
 def _thread(request, thread_id: int) -> Thread:
     thread = Thread.objects.select_related("category").filter(pk=thread_id).first()
     if thread is None or not thread_visible(thread=thread, viewer=Viewer.of(request.user)):
@@ -63,7 +59,7 @@ def _thread(request, thread_id: int) -> Thread:
     return thread
 
 
-@router.get("/threads/{thread_id}", response={200: ThreadOut, 404: ErrorOut})
+@router.get("/threads/{thread_id}", response={200: ThreadOut, 404: Error})
 def thread_get(request, thread_id: int):
     """A thread with its visible comments (hidden and deleted ones are left out), oldest first."""
     thread = _thread(request, thread_id)
@@ -95,7 +91,7 @@ def thread_get(request, thread_id: int):
 @router.post(
     "/threads/{thread_id}/comments",
     auth=django_auth,
-    response={201: CommentCreated, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+    response={201: CommentCreated, 400: Error, 401: Error, 403: Error, 404: Error, 422: Error, 429: Error},
 )
 def comment_create(request, thread_id: int, payload: CommentIn):
     """Post a comment as the signed-in wallet. Refused (with a sentence) when the thread is locked, the wallet is

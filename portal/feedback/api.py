@@ -2,19 +2,23 @@
 Refusal becomes `{"error"}` with its status in the API's one handler (portal.errors)."""
 
 from http import HTTPStatus
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja import Status as Answer
 from ninja.security import django_auth
+from pydantic import WithJsonSchema
 
-from portal.errors import NotFound, Refusal
+from portal.errors import Error, NotFound, Refusal
 
 from . import selectors, services
 from .models import Kind, Post, Status
 
 router = Router()
 PAGE_SIZE = 50
+# Documented as a minimum, checked in the view so a page below 1 answers a 400 sentence (CONTRACT), not a 422.
+PageNumber = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "default": 1})]
 
 
 class PostOut(Schema):
@@ -59,10 +63,6 @@ class VoteOut(Schema):
     votes: int
 
 
-class Error(Schema):
-    error: str
-
-
 def _author(post: Post) -> str:
     return post.author.primary_address or post.author.username
 
@@ -89,8 +89,8 @@ def _post(post_id: int) -> Post:
     return post
 
 
-@router.get("/feedback", response={200: PostListOut, 400: Error}, summary="List feedback posts")
-def feedback_list(request: HttpRequest, kind: str = "", status: str = "", sort: str = "new", page: int = 1):
+@router.get("/feedback", response={200: PostListOut, 400: Error, 422: Error}, summary="List feedback posts")
+def feedback_list(request: HttpRequest, kind: str = "", status: str = "", sort: str = "new", page: PageNumber = 1):
     if kind and kind not in Kind.values:
         raise Refusal(f"kind must be one of {', '.join(Kind.values)}.")
     if status and status not in Status.values:
@@ -107,7 +107,7 @@ def feedback_detail(request: HttpRequest, post_id: int):
     return _detail(_post(post_id))
 
 
-@router.post("/feedback", response={201: PostDetailOut, 400: Error, 401: Error, 429: Error}, auth=django_auth,
+@router.post("/feedback", response={201: PostDetailOut, 400: Error, 401: Error, 422: Error, 429: Error}, auth=django_auth,
              summary="Post feedback")
 def feedback_create(request: HttpRequest, payload: PostIn):
     post = services.post_create(author=request.user, kind=payload.kind, title=payload.title, body=payload.body,
@@ -130,7 +130,7 @@ def feedback_unvote(request: HttpRequest, post_id: int):
 
 
 @router.post("/feedback/{post_id}/status", response={200: PostDetailOut, 400: Error, 401: Error, 403: Error,
-             404: Error, 409: Error}, auth=django_auth, summary="Change a post's status (staff)")
+             404: Error, 409: Error, 422: Error}, auth=django_auth, summary="Change a post's status (staff)")
 def feedback_status(request: HttpRequest, post_id: int, payload: StatusIn):
     post = _post(post_id)
     services.post_status_set(post=post, by=request.user, status=payload.status, note=payload.note)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from ninja import Router
 
+from portal.errors import Error
+
 from . import impact, risk, selectors
+from .schemas import ImpactOut, PositionOut, RiskOut
 
 router = Router()
 
 
-@router.get("/positions/{address}", summary="A wallet's loan in the lending market at the head block")
+@router.get(
+    "/positions/{address}", summary="A wallet's loan in the lending market at the head block",
+    response={200: PositionOut, 400: Error, 503: Error},
+)
 def position(request, address: str):
     """Collateral, debt and borrowing power left (decimal strings in the pool's base currency), the liquidation
     threshold and LTV (fractions), the health factor (null without debt) and, per collateral asset, the price at
@@ -17,14 +23,17 @@ def position(request, address: str):
     return selectors.loan_read(address=address).as_json()
 
 
-@router.get("/risk", summary="The lending market's risk now")
+@router.get("/risk", summary="The lending market's risk now", response={200: RiskOut, 503: Error})
 def market_risk(request):
     """Positions at risk (health factor < 1.1) and their debt, liquidations in the last 24 h, bad debt (debt
     without collateral), utilisation per market, oracle freshness and deviation from the reference feed."""
     return risk.risk_read().as_json()
 
 
-@router.get("/risk/impact", summary="What a risk-parameter change would liquidate")
+@router.get(
+    "/risk/impact", summary="What a risk-parameter change would liquidate",
+    response={200: ImpactOut, 400: Error, 422: Error, 503: Error},
+)
 def risk_impact(request, asset: str = "", parameter: str = "", value: str = "", block: int | None = None,
                 market: str = ""):
     """A what-if for one collateral: `parameter` = liquidation_threshold or ltv (a fraction, 0.8 = 80 %) or

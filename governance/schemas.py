@@ -1,0 +1,127 @@
+"""The shapes of the governance part of `/api/v1/` (CONTRACT: JSON API, Signed votes, Recount file), so OpenAPI names
+CONTRACT's fields exactly. Fields are declared in the order the API has always written them; amounts are decimal
+strings (`governance.voting.amount_text`), never numbers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+VotingType = Literal["basic", "single-choice", "approval", "weighted", "quadratic", "ranked-choice", "copeland"]
+StrategyKind = Literal["erc20-balance-of", "erc20-votes", "erc721-balance-of"]
+Amount = str  # a decimal string in token units: "0", "12.5", never exponent notation
+
+
+class StrategyOut(Schema):
+    kind: StrategyKind
+    chain_id: int
+    address: str
+    multiplier: str
+    decimals: int | None = None
+
+
+class ProposalOut(Schema):
+    number: int
+    label: str
+    title: str
+    body: str
+    author: str | None
+    category: str
+    voting_type: VotingType
+    choices: list[str]
+    start: str = Field(..., description="ISO 8601")
+    end: str = Field(..., description="ISO 8601")
+    snapshot_block: int | None
+    quorum: Amount
+    strategies: list[StrategyOut]
+    state: str
+    outcome: str | None
+    thread: int | None
+
+
+class ProposalListOut(Schema):
+    items: list[ProposalOut]
+    count: int
+
+
+class ChoiceWeightOut(Schema):
+    number: int
+    choice: str
+    weight: Amount
+
+
+class ResultsOut(Schema):
+    number: int
+    state: str
+    outcome: str | None
+    winner: int | None
+    choices: list[ChoiceWeightOut]
+    total_weight: Amount
+    voters: int
+    quorum: Amount
+    quorum_weight: Amount
+    quorum_reached: bool
+
+
+class VoteRecordOut(Schema):
+    voter: str
+    choice: str = Field(..., description="JSON text as signed (CONTRACT: Signed votes)")
+    reason: str
+    timestamp: int
+    weight: Amount
+    signature: str
+    receipt: str
+
+
+class VoteListOut(Schema):
+    items: list[VoteRecordOut]
+    count: int
+
+
+class VoteIn(Schema):
+    """A signed `Vote` message (CONTRACT: Signed votes); the checks and their sentences are SignedBallot's."""
+
+    voter: str
+    choice: str
+    reason: str = ""
+    timestamp: int
+    signature: str
+
+
+class VoteReceiptOut(Schema):
+    receipt: str
+    weight: Amount
+
+
+class TypedField(Schema):
+    name: str
+    type: str
+
+
+class Eip712DomainOut(Schema):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    version: str
+    chainId: int
+
+
+class Eip712Out(Schema):
+    domain: Eip712DomainOut
+    types: dict[str, list[TypedField]]
+    primaryType: Literal["Vote"]
+
+
+class RecountFileOut(Schema):
+    """docs/recount-format.md; the nested parts are free-form here so the file's own format stays the one truth."""
+
+    model_config = ConfigDict(extra="allow")
+
+    format: str
+    exported_at: str
+    proposal: dict[str, Any]
+    eip712: dict[str, Any]
+    result: dict[str, Any]
+    votes: list[dict[str, Any]]
