@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import status_api
+from . import status_api, status_openapi
 
 urlpatterns = [
     path("summary.json", status_api.summary, name="statuspage-summary"),
@@ -13,5 +13,6 @@ urlpatterns = [
     path("scheduled-maintenances.json", status_api.maintenances, name="statuspage-maintenances"),
     path("scheduled-maintenances/upcoming.json", status_api.maintenances_upcoming, name="statuspage-maintenances-upcoming"),
     path("scheduled-maintenances/active.json", status_api.maintenances_active, name="statuspage-maintenances-active"),
+    path("openapi.json", status_openapi.openapi, name="statuspage-openapi"),
     re_path(r"^.*$", status_api.not_found),
 ]
