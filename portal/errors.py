@@ -228,6 +228,7 @@ def install_api_handlers(api) -> None:
     def on_database_fault(request, exc: OperationalError):
         return answer(request, database_unavailable(exc))
 
+
 class Error(Schema):
     """The one error shape of the JSON API (CONTRACT: `{"error": "…"}`), for each route's `response=` map."""
 
