@@ -1,5 +1,5 @@
 """`make run`: the local chain (unless CHAIN_RPC_URL is set), migrations, demo data, the health sampler, one
-background-task worker and daphne.
+background-task worker and the site on uvicorn.
 
 Ctrl-C stops everything this started.
 """
@@ -39,10 +39,14 @@ def main() -> int:
             f"    account #1          {DEV_KEYS[1]}\n"
             "  These keys are public: use them on the dev chain only. Ctrl-C stops everything.\n"
         )
-        daphne = subprocess.Popen(["daphne", "-b", "127.0.0.1", "-p", port, "portal.asgi:application"],
-                                  env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
-        children.append(daphne)
-        return daphne.wait()
+        # uvicorn, the production server the README recommends (2–4× daphne's throughput here, see Benchmarks).
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1", "--port", port,
+             "--ws", "websockets-sansio"],
+            env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+        )
+        children.append(server)
+        return server.wait()
     except KeyboardInterrupt:
         return 0
     except subprocess.CalledProcessError as exc:
