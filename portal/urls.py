@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from portal import views
 from portal.api import api
@@ -16,6 +16,8 @@ urlpatterns = [
     path("lending/", include("portal.lending.urls")),
     path("api/v1/", api.urls),
     path("api/v2/", include("portal.health.status_api_urls")),
+    # Any other /api/ address: the JSON 404, even with DEBUG on (Django's debug page is HTML; CONTRACT says never).
+    re_path(r"^api/", views.api_not_found),
     path("admin/", admin.site.urls),
 ]
 

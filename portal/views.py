@@ -1,5 +1,11 @@
 from django.template.response import TemplateResponse
+from portal.errors import handler404
 
 
 def home(request):
     return TemplateResponse(request, "home.html", {})
+
+
+def api_not_found(request):
+    """An address under /api/ that no route serves: `{"error"}` with 404, whatever DEBUG says."""
+    return handler404(request)
