@@ -200,3 +200,25 @@ def fund(node):
         node.w3.provider.make_request("anvil_setBalance", [address, hex(wei)])
 
     return give
+
+
+@pytest.fixture
+def run_effects(db):
+    """`run_effects()` runs every queued task that is due, in this process, exactly as `manage.py db_worker` runs
+    one (django-tasks-db's own Worker.run_task), until none is left; returns how many ran. Failed attempts stay
+    recorded (retries wait for their `run_after`)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+                    max_tasks=None, worker_id="test-worker", excluded_queue_names=[])
+
+    def run() -> int:
+        ran = 0
+        while (result := DBTaskResult.objects.ready().first()) is not None:
+            result.claim(worker.worker_id)
+            worker.run_task(result)
+            ran += 1
+        return ran
+
+    return run

@@ -1,5 +1,5 @@
 """The sampler's loop (`manage.py run_health_checks`): every tick it moves maintenance windows on, runs the checks
-that are due, sends queued webhooks and records proposals that closed; now and then it rolls samples up. Every write
+that are due, sends queued webhooks, sweeps effects a dead task worker left behind and records proposals that closed; now and then it rolls samples up. Every write
 is a health service (portal.health.services) or governance's; this module only keeps time."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from governance.services import proposals_close_due
+from portal.effects.services import effects_sweep
 from portal.lending.services import positions_tick
 
 from .models import Sample
@@ -45,6 +46,7 @@ class Sampler:
         maintenances_advance()
         samples = checks_run_due(force=force)
         deliver_due()
+        effects_sweep()  # tasks a killed worker left RUNNING are queued again
         # The one background process also records proposals that closed by the clock, so their voters are notified
         # promptly (the state itself never waits for this).
         proposals_close_due()

@@ -36,10 +36,16 @@ class Notification(models.Model):
     url = models.CharField(max_length=500)
     created = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The durable effect that delivered it (portal.effects): one notification per recipient and key, whatever re-ran.
+    key = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [models.Index(fields=["recipient", "read_at"]), models.Index(fields=["recipient", "-created"])]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], condition=~models.Q(key=""),
+                                    name="notifications_once_per_key"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.verb} for {self.recipient_id}: {self.text}"
