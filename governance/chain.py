@@ -13,7 +13,7 @@ from functools import cached_property
 import requests
 from eth_account import Account
 from web3 import Web3
-from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.exceptions import BlockNotFound, ContractLogicError, Web3RPCError
 from web3.providers.rpc import HTTPProvider
 
 from portal.conf import portal_settings
@@ -106,10 +106,19 @@ class Chain:
         return self.retrying("reading the head block", lambda: self.w3.eth.block_number)
 
     def get_block(self, block: int | str = "latest"):
-        return self.retrying(f"reading block {block}", self.w3.eth.get_block, block)
+        return self._answered(block, f"reading block {block}", self.w3.eth.get_block, block)
 
     def get_code(self, address: str, block: int | str = "latest") -> bytes:
-        return self.retrying("reading contract code", self.w3.eth.get_code, Web3.to_checksum_address(address), block)
+        return self._answered(
+            block, "reading contract code", self.w3.eth.get_code, Web3.to_checksum_address(address), block
+        )
+
+    def _answered(self, block, what: str, fn, *args):
+        """`retrying`, with the node's refusal of a past block as the archive-node sentence (ChainUnavailable)."""
+        try:
+            return self.retrying(what, fn, *args)
+        except (Web3RPCError, BlockNotFound) as exc:
+            raise ChainUnavailable(_node_error_sentence(str(exc), block=block)) from exc
 
     def call(self, tx: dict, block: int | str = "latest") -> bytes:
         return self.retrying("calling a contract", self.w3.eth.call, tx, block)

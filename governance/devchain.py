@@ -39,14 +39,18 @@ def rpc_ready(url: str) -> bool:
 
 
 def start_anvil(
-    *, port: int, state_file: Path | None = None, chain_id: int | None = None, quiet: bool = True
+    *, port: int, state_file: Path | None = None, chain_id: int | None = None, quiet: bool = True,
+    prune_history: bool = False,
 ) -> subprocess.Popen:
-    """Start anvil on 127.0.0.1:`port` and wait until it answers. With `state_file` its state survives restarts."""
+    """Start anvil on 127.0.0.1:`port` and wait until it answers. With `state_file` its state survives restarts;
+    `prune_history` keeps only the latest state, like a full node that is no archive node (for tests)."""
     if not ANVIL.exists():
         raise RuntimeError(f"anvil is not installed at {ANVIL.relative_to(ROOT)}: run `npm ci` (Node.js 20+).")
     args = [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--mnemonic", DEV_MNEMONIC, "--accounts", "10"]
     if chain_id is not None:
         args += ["--chain-id", str(chain_id)]
+    if prune_history:
+        args += ["--prune-history", "1"]
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True)
         # Historical states go into the file too, so a restarted chain still reads the snapshot blocks of the

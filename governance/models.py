@@ -131,6 +131,11 @@ class Vote(models.Model):
     weight = models.CharField(max_length=80, help_text="Token units at the snapshot block.")
     weight_sort = models.FloatField(default=0, help_text="For ordering only.")
     payload = models.JSONField(default=dict, help_text="The full EIP-712 typed data that was signed.")
+    signer_kind = models.CharField(max_length=10, blank=True, help_text="eoa, eip1271 or eip6492 (governance.signers).")
+    # A contract wallet's answer can change later (its owners rotate): the block it was asked at, so a recount asks
+    # it again there. None for an EOA, whose signature proves itself at any block.
+    verified_block = models.PositiveBigIntegerField(null=True, blank=True)
+    verified_block_hash = models.CharField(max_length=66, blank=True)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(default=timezone.now)
 

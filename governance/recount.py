@@ -17,6 +17,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
+from governance.chain import ChainUnavailable
 from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
 from governance.selectors import proposal_recount, results_from_scores, vote_list
 from governance.strategies import Strategy, voting_weights
@@ -71,6 +72,9 @@ def proposal_export(*, proposal) -> dict:
                 "signature": v.signature,
                 "receipt": v.receipt,
                 "weight": amount_text(v.weight),
+                "signer": v.signer_kind or None,
+                "verified_block": v.verified_block,
+                "verified_block_hash": v.verified_block_hash or None,
             }
             for v in vote_list(proposal=proposal).order_by("id").iterator(chunk_size=5000)
         ],
@@ -169,11 +173,21 @@ def _verified_ballots(file: RecountFile, report: RecountReport, tick: Progress) 
                 voter=raw["voter"], proposal=file.number, choice=raw["choice"], reason=raw.get("reason", ""),
                 timestamp=raw["timestamp"], signature=raw["signature"],
             )
-            receipt = signed.verify(domain=file.domain)
-        except (BadSignature, KeyError) as exc:
+            pinned = _pinned_block(raw)
+            receipt, proof = signed.check(domain=file.domain, at_block=pinned[0] if pinned else None)
+        except (BadSignature, KeyError, RecountFileError) as exc:
             report.differences.append(f"{where}: the signature does not verify ({exc}).")
             tick("signatures", i, len(file.votes))
             continue
+        except ChainUnavailable as exc:  # a node without that block's state: the sentence asks for an archive node
+            report.differences.append(f"{where}: the wallet's signature could not be checked again ({exc.message})")
+            tick("signatures", i, len(file.votes))
+            continue
+        if pinned and proof.block_hash != pinned[1]:
+            report.differences.append(
+                f"{where}: block {pinned[0]} on this node is {proof.block_hash}, but the wallet answered at "
+                f"{pinned[1]}: the node follows another chain, or that block was replaced."
+            )
         if receipt != raw.get("receipt"):
             report.differences.append(f"{where}: the receipt is {raw.get('receipt')}, the signed hash is {receipt}.")
         if signed.voter.lower() in seen:
@@ -186,6 +200,17 @@ def _verified_ballots(file: RecountFile, report: RecountReport, tick: Progress) 
             continue
         tick("signatures", i, len(file.votes))
         yield signed.voter, ballot
+
+
+def _pinned_block(raw: dict) -> tuple[int, str] | None:
+    """(number, hash) of the block a contract wallet's signature was verified at, or None (an EOA, or a file from
+    before the block was recorded: the wallet is asked at the head)."""
+    number, block_hash = raw.get("verified_block"), raw.get("verified_block_hash")
+    if number is None:
+        return None
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0 or not isinstance(block_hash, str):
+        raise RecountFileError("verified_block must be a block number with its verified_block_hash")
+    return number, block_hash.lower()
 
 
 def _chain_weights(file: RecountFile, voters: list[str], tick: Progress) -> dict[str, Decimal | None]:

@@ -114,8 +114,27 @@ class Eip712Out(Schema):
     primaryType: Literal["Vote"]
 
 
+class RecountVoteOut(Schema):
+    """One signed vote of the recount file; for a contract wallet the block (number and hash) its signature was
+    verified at, so a recount asks the wallet again there (docs/recount-format.md)."""
+
+    voter: str
+    choice: str
+    reason: str
+    timestamp: int
+    signature: str
+    receipt: str
+    weight: Amount
+    signer: Literal["eoa", "eip1271", "eip6492"] | None = Field(
+        None, description="How the signature was proven; null in votes recorded before the portal kept it"
+    )
+    verified_block: int | None = Field(None, description="Contract wallets: the block the wallet answered at")
+    verified_block_hash: str | None = Field(None, description="That block's hash")
+
+
 class RecountFileOut(Schema):
-    """docs/recount-format.md; the nested parts are free-form here so the file's own format stays the one truth."""
+    """docs/recount-format.md; the proposal, domain and result are free-form here so the file's own format stays the
+    one truth; the votes are typed."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -124,4 +143,4 @@ class RecountFileOut(Schema):
     proposal: dict[str, Any]
     eip712: dict[str, Any]
     result: dict[str, Any]
-    votes: list[dict[str, Any]]
+    votes: list[RecountVoteOut]

@@ -15,6 +15,7 @@ from governance import selectors
 from governance.eip712 import SignedBallot, eip712_domain, typed_data
 from governance.live import tally_broadcast
 from governance.models import Proposal, ProposalState, ProposalTally, Vote
+from governance.signers import SignerProof
 from governance.voting import TallyState, voting_method
 from portal.conf import portal_settings
 from portal.errors import Conflict, Forbidden, Refusal
@@ -69,7 +70,8 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
     if conf.refuse_dev_keys and conf.is_dev_account(ballot.voter):
         raise Forbidden("Votes from the public development keys are refused on this deployment.")
     domain = eip712_domain()
-    receipt = ballot.verify(domain=domain)  # BadSignature (400); a contract wallet may be asked (ChainUnavailable)
+    # BadSignature (400); a contract wallet may be asked (ChainUnavailable). The proof keeps the block it answered at.
+    receipt, proof = ballot.check(domain=domain)
     # Counted per proven signer, so nobody can use up someone else's budget with forged envelopes.
     Limit("vote-cast", conf.votes_per_minute, 60).hit(
         ballot.voter.lower(), message="Too many votes from this wallet. Please wait a minute and try again."
@@ -81,11 +83,13 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
             "cannot count. Weight comes from loyalty tokens delegated before the proposal opened.",
             HTTPStatus.UNPROCESSABLE_ENTITY,
         )
-    return _store_vote(proposal, ballot, parsed, weight, receipt, domain)
+    return _store_vote(proposal, ballot, parsed, weight, receipt, domain, proof)
 
 
 @transaction.atomic
-def _store_vote(proposal: Proposal, ballot: SignedBallot, parsed, weight: Decimal, receipt: str, domain: dict) -> Vote:
+def _store_vote(
+    proposal: Proposal, ballot: SignedBallot, parsed, weight: Decimal, receipt: str, domain: dict, proof: SignerProof
+) -> Vote:
     method, n = voting_method(proposal.voting_type), len(proposal.choice_names)
     running, _ = ProposalTally.objects.select_for_update().get_or_create(
         proposal=proposal, defaults={"state": method.empty(n).to_json()},
@@ -109,6 +113,9 @@ def _store_vote(proposal: Proposal, ballot: SignedBallot, parsed, weight: Decima
         "weight": format(weight, "f"),
         "weight_sort": float(weight),
         "payload": typed_data(domain=domain, message=ballot.message()),
+        "signer_kind": proof.kind,
+        "verified_block": proof.block_number,
+        "verified_block_hash": proof.block_hash or "",
         "updated": now,
     }
     if earlier is None:

@@ -38,7 +38,9 @@ def test_export_holds_the_proposal_domain_result_and_every_signed_vote(voted, cl
     assert export["proposal"]["strategies"][0]["address"].startswith("0x")
     assert set(export["eip712"]) == {"domain", "types", "primaryType"}
     assert len(export["votes"]) == 3
-    assert set(export["votes"][0]) == {"voter", "choice", "reason", "timestamp", "signature", "receipt", "weight"}
+    assert set(export["votes"][0]) == {"voter", "choice", "reason", "timestamp", "signature", "receipt", "weight",
+                                       "signer", "verified_block", "verified_block_hash"}
+    assert (export["votes"][0]["signer"], export["votes"][0]["verified_block"]) == ("eoa", None)
     assert export["result"]["voters"] == 3
 
 

@@ -6,9 +6,10 @@ import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 
 /// A minimal EIP-1271 contract wallet: a signature is valid when its owner signed the hash.
 /// Like a Safe with SignMessageLib, the owner may also approve a hash on-chain (`signMessage`); the wallet then accepts
-/// the empty signature `0x` for it. `setRefuse(true)` makes it say no to everything, to test the refusal path.
+/// the empty signature `0x` for it. `setRefuse(true)` makes it say no to everything, to test the refusal path, and
+/// `rotateOwner` hands the wallet to a new key (as a Safe's swapOwner does): the old key's signatures stop counting.
 contract OwnerWallet is IERC1271 {
-    address public immutable owner;
+    address public owner;
     bool public refuse;
     mapping(bytes32 => bool) public signedMessages;
 
@@ -21,6 +22,11 @@ contract OwnerWallet is IERC1271 {
     function setRefuse(bool refuse_) external {
         require(msg.sender == owner, "only owner");
         refuse = refuse_;
+    }
+
+    function rotateOwner(address newOwner) external {
+        require(msg.sender == owner, "only owner");
+        owner = newOwner;
     }
 
     function signMessage(bytes32 hash) external {
