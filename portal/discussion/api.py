@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from http import HTTPStatus
+from typing import Annotated
 
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 from ninja.security import django_auth
+from pydantic import WithJsonSchema
 
 from portal.errors import Error, NotFound
-from portal.markdown import render_markdown
+from portal.parsing import parse_page
 
 from . import services
 from .models import Thread
-from .selectors import Viewer, comment_list_visible, thread_visible
+from .selectors import Viewer, comment_list_visible, comment_list_visible_page, thread_visible
 
 router = Router()
+# Taken as text and parsed by portal.parsing, so "abc" or "0" answers CONTRACT's 400 sentence rather than a 422.
+PageNumber = Annotated[str | None, WithJsonSchema({"type": "integer", "minimum": 1, "default": 1})]
 
 
 class CommentOut(Schema):
@@ -39,7 +43,8 @@ class ThreadOut(Schema):
     pinned: bool
     slow_mode_seconds: int
     created: datetime
-    comments: list[CommentOut]
+    items: list[CommentOut]
+    count: int
 
 
 class CommentIn(Schema):
@@ -59,11 +64,12 @@ def _thread(request, thread_id: int) -> Thread:
     return thread
 
 
-@router.get("/threads/{thread_id}", response={200: ThreadOut, 404: Error})
-def thread_get(request, thread_id: int):
-    """A thread with its visible comments (hidden and deleted ones are left out), oldest first."""
+@router.get("/threads/{thread_id}", response={200: ThreadOut, 400: Error, 404: Error})
+def thread_get(request, thread_id: int, page: PageNumber = None):
+    """A thread with one page of its visible comments (`items`, oldest first, 100 a page; hidden and deleted ones
+    are left out) and `count`, how many visible comments it has in all. A page past the end has no items."""
+    page_number = parse_page(page)
     thread = _thread(request, thread_id)
-    comments = comment_list_visible(thread=thread).select_related("author")
     return {
         "id": thread.pk,
         "title": thread.title,
@@ -72,19 +78,20 @@ def thread_get(request, thread_id: int):
         "pinned": thread.pinned,
         "slow_mode_seconds": thread.slow_mode_seconds,
         "created": thread.created,
-        "comments": [
+        "items": [
             {
                 "id": c.pk,
                 "author": c.author.primary_address,
                 "author_name": str(c.author),
-                "html": str(render_markdown(c.body)),
+                "html": c.body_html,
                 "created": c.created,
                 "edited": c.edited,
                 "parent": c.parent_id,
                 "plus_ones": c.plus_ones,
             }
-            for c in comments
+            for c in comment_list_visible_page(thread=thread, page=page_number)
         ],
+        "count": comment_list_visible(thread=thread).count(),
     }
 
 
@@ -100,4 +107,4 @@ def comment_create(request, thread_id: int, payload: CommentIn):
     thread = _thread(request, thread_id)
     parent = services.comment_parent(parent_id=payload.parent)
     comment = services.comment_post(thread=thread, author=request.user, body=payload.body, parent=parent)
-    return Status(HTTPStatus.CREATED, {"id": comment.pk, "html": str(render_markdown(comment.body))})
+    return Status(HTTPStatus.CREATED, {"id": comment.pk, "html": comment.body_html})

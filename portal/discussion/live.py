@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from portal.conf import portal_settings
 from portal.live import broadcast, send_async
-from portal.markdown import render_markdown
 
 from .models import Comment, Thread
 from .rendering import comment_card, excerpt, render_comment_item
@@ -44,9 +43,10 @@ def cursor_fragment(when) -> str:
 
 
 def comment_variants(*, comment: Comment, append: bool) -> dict[str, str]:
-    """The comment as each kind of reader sees it; the markdown and the quote are rendered once for all of them."""
+    """The comment as each kind of reader sees it; the body (stored rendered) and the quote are shared by all of
+    them."""
     grace = portal_settings().discussion_edit_grace_seconds
-    body_html = render_markdown(comment.body)
+    body_html = comment.body_html
     quote = excerpt(comment.quoted) if comment.quoted_id and comment.quoted_id != comment.parent_id else ""
     viewers = {
         ANONYMOUS: Viewer(),

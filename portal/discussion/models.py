@@ -6,6 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from portal.markdown import RENDERER_VERSION, render_markdown
 
 
 class Category(models.Model):
@@ -58,6 +61,9 @@ class Comment(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
     quoted = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     body = models.TextField(max_length=10000)
+    # `body` rendered and sanitised by portal.markdown at write time, so reading a page renders nothing.
+    html = models.TextField(blank=True, default="", editable=False)
+    html_version = models.PositiveSmallIntegerField(default=0, editable=False)
     created = models.DateTimeField(default=timezone.now)
     edited = models.DateTimeField(null=True, blank=True)
     hidden = models.BooleanField(default=False)
@@ -69,10 +75,34 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["created", "id"]
-        indexes = [models.Index(fields=["thread", "id"])]
+        indexes = [
+            models.Index(fields=["thread", "id"]),
+            # a thread page: its latest top-level comments (parent IS NULL), newest first
+            models.Index(fields=["thread", "parent", "created"], name="discussion_thread_top_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Comment {self.pk} on {self.thread_id}"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        """Every write of `body` stores its rendering with it (whoever writes: services, moderation, the demo)."""
+        if update_fields is None or "body" in update_fields:
+            self.render_html()
+            if update_fields is not None:
+                update_fields = {*update_fields, "html", "html_version"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+    def render_html(self) -> None:
+        self.html = str(render_markdown(self.body)) if self.body else ""
+        self.html_version = RENDERER_VERSION
+
+    @property
+    def body_html(self) -> SafeString:
+        """The sanitised HTML of the body: the stored rendering, or a fresh one while a renderer change has not been
+        backfilled yet (a GET never writes)."""
+        if self.html_version != RENDERER_VERSION:
+            return render_markdown(self.body) if self.body else mark_safe("")
+        return mark_safe(self.html)  # noqa: S308 — written by render_markdown (nh3-sanitised) at save time
 
     @property
     def is_deleted(self) -> bool:

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from portal.markdown import render_markdown
+from portal.markdown import RENDERER_VERSION, render_markdown
 
 from .models import Comment, Thread
 from .selectors import Viewer
@@ -35,14 +35,14 @@ class CommentCard:
         if not self.show_body:
             return ""
         if self.body_html is None:
-            self.body_html = render_markdown(self.comment.body)
+            self.body_html = self.comment.body_html
         return self.body_html
 
 
 def excerpt(comment: Comment | None, length: int = 160) -> str:
     if comment is None or comment.is_deleted:
         return ""
-    text = " ".join(strip_tags(render_markdown(comment.body)).split())
+    text = " ".join(strip_tags(comment.body_html).split())
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
@@ -89,3 +89,16 @@ def render_comment_item(*, card: CommentCard, append: bool) -> str:
     # Live fragments reach many readers, so they carry no CSRF token: their forms post through htmx, which sends
     # the reader's own token from <body hx-headers>.
     return render_to_string("discussion/_comment_oob.html", {"card": card, "append": append, "live": True})
+
+
+def comment_html_backfill(*, model: type[Comment] = Comment, batch: int = 500) -> int:
+    """Store the current renderer's HTML for every comment rendered by another version (after a RENDERER_VERSION
+    bump, or rows older than the stored HTML); returns how many were re-rendered. Runs after every `migrate`."""
+    done = 0
+    while stale := list(model.objects.exclude(html_version=RENDERER_VERSION).order_by("pk").only("pk", "body")[:batch]):
+        for comment in stale:
+            comment.html = str(render_markdown(comment.body)) if comment.body else ""
+            comment.html_version = RENDERER_VERSION
+        model.objects.bulk_update(stale, ["html", "html_version"])
+        done += len(stale)
+    return done

@@ -11,10 +11,13 @@ from django.utils import timezone
 from portal.accounts.models import Sanction
 from portal.accounts.roles import is_moderator
 from portal.conf import portal_settings
+from portal.parsing import page_slice
 
 from .models import Category, Comment, Flag, ModerationAction, Thread
 
 CATCH_UP_OVERLAP = datetime.timedelta(seconds=30)
+COMMENTS_PER_PAGE = 50  # top-level comments on a thread page (each with its replies)
+API_COMMENTS_PER_PAGE = 100
 
 
 def edit_grace_seconds() -> int:
@@ -66,30 +69,72 @@ def comment_list_visible(*, thread: Thread) -> QuerySet[Comment]:
     return Comment.objects.filter(thread=thread, hidden=False, deleted__isnull=True)
 
 
+def comment_list_visible_page(*, thread: Thread, page: int, per_page: int = API_COMMENTS_PER_PAGE) -> QuerySet[Comment]:
+    """One page of `comment_list_visible`, oldest first (page 1 = the first comments), authors joined."""
+    return comment_list_visible(thread=thread).select_related("author").order_by("created", "id")[
+        page_slice(page=page, per_page=per_page)
+    ]
+
+
 def _comment_queryset() -> QuerySet[Comment]:
-    return Comment.objects.select_related("author", "parent__author")
+    return Comment.objects.select_related("author", "parent__author", "quoted__author")
 
 
-def comment_list(*, thread: Thread) -> list[Comment]:
-    """Top-level comments in order, each with `.reply_list` (one level of nesting)."""
-    comments = list(_comment_queryset().filter(thread=thread).order_by("created", "id"))
-    by_id = {c.pk: c for c in comments}
-    top = []
-    for c in comments:
+@dataclass(frozen=True)
+class CommentPage:
+    """A page of a thread: `comments` are top-level, oldest first, each with `.reply_list`."""
+
+    comments: list[Comment]
+    page: int
+    earlier: bool  # older top-level comments exist: page + 1
+
+    @property
+    def latest(self) -> bool:
+        return self.page == 1
+
+    @property
+    def first_id(self) -> int | None:
+        return self.comments[0].pk if self.comments else None
+
+
+def comment_page(*, thread: Thread, page: int = 1, per_page: int = COMMENTS_PER_PAGE) -> CommentPage:
+    """Page 1 holds the latest `per_page` top-level comments, page 2 the ones before them, and so on; each with all
+    its replies (one level of nesting). One query, whatever the thread's size; hidden and deleted comments are
+    included (the cards decide what each viewer sees of them)."""
+    window = page_slice(page=page, per_page=per_page)
+    # One more than a page, newest first: if it comes back, there are earlier comments.
+    top_ids = (
+        Comment.objects.filter(thread=thread, parent__isnull=True)
+        .order_by("-created", "-id")
+        .values("pk")[window.start : window.stop + 1]
+    )
+    rows = list(
+        _comment_queryset().filter(thread=thread).filter(Q(pk__in=top_ids) | Q(parent_id__in=top_ids))
+        .order_by("created", "id")
+    )
+    top = [c for c in rows if c.parent_id is None]
+    earlier = len(top) > per_page
+    top = top[1:] if earlier else top
+    by_id = {c.pk: c for c in top}
+    for c in top:
         c.reply_list = []
-    for c in comments:
-        if c.parent_id and c.parent_id in by_id:
+    for c in rows:
+        if c.parent_id in by_id:
             by_id[c.parent_id].reply_list.append(c)
-        else:
-            top.append(c)
-    return top
+    return CommentPage(comments=top, page=page, earlier=earlier)
 
 
-def comment_changes(*, thread: Thread, since: datetime.datetime | None) -> tuple[list[Comment], datetime.datetime]:
+def comment_changes(
+    *, thread: Thread, since: datetime.datetime | None, first_id: int | None = None
+) -> tuple[list[Comment], datetime.datetime]:
     """Comments created or changed since `since` (with an overlap, since commits and broadcasts may interleave
-    across processes; re-applying a fragment is harmless), parents before replies, and the new cursor."""
+    across processes; re-applying a fragment is harmless), parents before replies, and the new cursor. With
+    `first_id` (the oldest top-level comment on the reader's page) only that comment and later ones, with their
+    replies: an edit on an earlier page is not appended to the latest one."""
     now = timezone.now()
     qs = _comment_queryset().filter(thread=thread)
+    if first_id is not None:
+        qs = qs.filter(Q(parent__isnull=True, pk__gte=first_id) | Q(parent_id__gte=first_id))
     if since is not None:
         qs = qs.filter(changed__gte=since - CATCH_UP_OVERLAP)
     comments = sorted(qs, key=lambda c: (c.parent_id is not None, c.created, c.pk))

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.accounts.models import Sanction
 from portal.accounts.sanctions import sanction_list_active, user_posting_refusal
 from portal.errors import Refusal, SignInRequired, refusal_response
+from portal.parsing import parse_id, parse_page
 
 from . import moderation, selectors, services
 from .models import Category, Comment, Flag, Thread
@@ -82,9 +83,9 @@ def _thread_or_404(pk: int, viewer: Viewer) -> Thread:
 
 def _thread_context(request, thread: Thread, **extra) -> dict:
     viewer = Viewer.of(request.user)
+    comment_page = selectors.comment_page(thread=thread, page=parse_page(request.GET.get("page")))
     cards = comment_tree_cards(
-        comments=selectors.comment_list(thread=thread), viewer=viewer, thread=thread,
-        grace_seconds=edit_grace_seconds(),
+        comments=comment_page.comments, viewer=viewer, thread=thread, grace_seconds=edit_grace_seconds(),
     )
     reply_to = None
     reply_id = request.GET.get("reply") or request.POST.get("parent")
@@ -94,6 +95,7 @@ def _thread_context(request, thread: Thread, **extra) -> dict:
         "thread": thread,
         "viewer": viewer,
         "cards": cards,
+        "comment_page": comment_page,
         "cursor": timezone.now().isoformat(),
         "categories": Category.objects.all() if viewer.moderator else [],
         "posting_refusal": _refusal(request.user),
@@ -113,7 +115,11 @@ def thread_changes(request, pk):
     """Catch-up after a (re)connect: every comment changed since the client's cursor, as OOB fragments."""
     viewer = Viewer.of(request.user)
     thread = _thread_or_404(pk, viewer)
-    comments, cursor = selectors.comment_changes(thread=thread, since=selectors.parse_cursor(request.GET.get("since")))
+    first = request.GET.get("first")
+    comments, cursor = selectors.comment_changes(
+        thread=thread, since=selectors.parse_cursor(request.GET.get("since")),
+        first_id=parse_id(first, what="The first comment") if first else None,
+    )
     grace = edit_grace_seconds()
     fragments = [
         render_comment_item(card=comment_card(comment=c, viewer=viewer, thread=thread, grace_seconds=grace), append=True)

@@ -162,9 +162,9 @@ def test_api_thread_lists_visible_comments(client, thread, member, moderator):
     assert response.status_code == HTTPStatus.OK
     data = response.json()
     assert data["title"] == thread.title and data["category"] == "governance" and data["locked"] is False
-    assert [c["id"] for c in data["comments"]] == [shown.pk]
-    assert data["comments"][0]["html"] == "<p>visible <em>text</em></p>\n"
-    assert data["comments"][0]["author"] == member.username
+    assert [c["id"] for c in data["items"]] == [shown.pk] and data["count"] == 1
+    assert data["items"][0]["html"] == "<p>visible <em>text</em></p>\n"
+    assert data["items"][0]["author"] == member.username
 
 
 def test_api_unknown_thread(client):

@@ -57,7 +57,8 @@ def test_the_thread_api_costs_the_same_queries_for_any_number_of_comments(
     for n in range(more_comments):
         comment_post(thread=debate, author=other_member, body=f"Point {n}")
     client = _signed_in(member)
-    # session, user, suspension check, thread, groups (roles: may this viewer see it), comments with their authors
-    with django_assert_num_queries(6):
+    # session, user, suspension check, thread, groups (roles: may this viewer see it), a page of comments with
+    # their authors, the count of visible comments
+    with django_assert_num_queries(7):
         answer = client.get(f"/api/v1/threads/{debate.pk}")
-    assert answer.status_code == HTTPStatus.OK and len(answer.json()["comments"]) == 2 + more_comments
+    assert answer.status_code == HTTPStatus.OK and len(answer.json()["items"]) == 2 + more_comments
