@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 
 from governance import selectors
 from governance.models import Proposal
+from governance.tiers import standings_batch, standings_prefetch
 from portal.live import broadcast
 
 VOTERS_SHOWN = 50
@@ -29,6 +30,8 @@ def tally_context(*, proposal: Proposal) -> dict:
     queries however many votes."""
     results = selectors.proposal_results(proposal=proposal)
     voters = selectors.voters_shown(proposal=proposal, limit=VOTERS_SHOWN)
+    # the voters' and the author's tier badges: one batched lookup, not one per {% wallet %}
+    standings_prefetch([proposal.author_address, *(v.voter for v in voters)])
     return {
         "proposal": proposal, "results": results, "voters": voters,
         "voters_more": max(0, results.voters - len(voters)), "oob": False,
@@ -37,10 +40,11 @@ def tally_context(*, proposal: Proposal) -> dict:
 
 def tally_fragments(*, number: int) -> str:
     """The tally and voter list of LIP-`number` as out-of-band fragments."""
-    context = {**tally_context(proposal=selectors.proposal_get(number=number)), "oob": True}
-    return render_to_string("governance/detail.html#tally", context) + render_to_string(
-        "governance/detail.html#voters", context
-    )
+    with standings_batch():
+        context = {**tally_context(proposal=selectors.proposal_get(number=number)), "oob": True}
+        return render_to_string("governance/detail.html#tally", context) + render_to_string(
+            "governance/detail.html#voters", context
+        )
 
 
 def tally_broadcast(*, number: int) -> None:

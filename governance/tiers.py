@@ -4,12 +4,18 @@ Thresholds come from PORTAL["TIERS"] (a list of {"slug", "name", "threshold"}; d
 Gold 10,000 tokens). Weights are cached per address for PORTAL["TIER_CACHE_SECONDS"] (default 60), so a page full of
 addresses costs the chain nothing after the first view; a failed read is cached briefly so a dead node cannot slow
 every page down.
+
+A rendered page asks for its addresses once: inside `standings_batch()` (every request is one, through
+TierBatchMiddleware) a view or fragment builder hands the addresses it is about to show to `standings_prefetch`
+(one cache round trip, one multicall for the misses), and each `{% wallet %}` tag then reads from that batch.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,6 +30,8 @@ log = logging.getLogger(__name__)
 FAILURE_CACHE_SECONDS = 10
 _UNKNOWN = "?"
 _CHAIN_DOWN_KEY = "loyalty-weight:chain-down"
+# The standings a page has looked up so far (checksummed address → Standing); None outside standings_batch().
+_page_standings: ContextVar[dict[str, Standing] | None] = ContextVar("page_standings", default=None)
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,50 @@ def loyalty_tier(address: str) -> Tier | None:
 
 
 def loyalty_standing(address: str) -> Standing:
-    """Weight, tier and next tier of one address (cached)."""
-    return loyalty_standings([address]).get(_key_address(address)) or Standing(address, None, None, None)
+    """Weight, tier and next tier of one address (cached; from the page's batch inside standings_batch())."""
+    key = _key_address(address)
+    page = _page_standings.get()
+    if page is not None and key in page:
+        return page[key]
+    found = loyalty_standings([address])
+    if page is not None:
+        page.update(found)
+    return found.get(key) or Standing(address, None, None, None)
+
+
+@contextmanager
+def standings_batch(addresses: Iterable[str | None] = ()) -> Iterator[None]:
+    """Tier lookups inside share one batch per rendering; `addresses` are fetched up front. Nested batches join
+    the outer one."""
+    token = _page_standings.set({}) if _page_standings.get() is None else None
+    try:
+        standings_prefetch(addresses)
+        yield
+    finally:
+        if token is not None:
+            _page_standings.reset(token)
+
+
+def standings_prefetch(addresses: Iterable[str | None]) -> None:
+    """Look up, in one batch, the addresses a rendering is about to show (None and non-addresses are skipped);
+    a no-op outside standings_batch()."""
+    page = _page_standings.get()
+    if page is None:
+        return
+    wanted = [a for a in addresses if a and _key_address(a) not in page]
+    if wanted:
+        page.update(loyalty_standings(wanted))
+
+
+class TierBatchMiddleware:
+    """Each request renders inside one standings_batch(): the page's wallets share its lookups."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with standings_batch():
+            return self.get_response(request)
 
 
 def loyalty_standings(addresses: Iterable[str]) -> dict[str, Standing]:

@@ -21,6 +21,7 @@ from governance import selectors, services
 from governance.chain import ChainUnavailable
 from governance.forms import ProposalForm
 from governance.live import tally_context
+from governance.tiers import standings_prefetch
 from governance.models import Category, ProposalState
 from portal.errors import Refusal, refusal_response
 from portal.markdown import render_markdown
@@ -58,11 +59,13 @@ def proposal_context(*, proposal, request) -> dict:
     if my_vote is not None:
         my_vote.choice_words = selectors.vote_words(proposal=proposal, vote=my_vote)
     active = context["results"].state == ProposalState.ACTIVE
+    timeline = selectors.proposal_timeline(proposal=proposal)
+    standings_prefetch([e["who"] for e in timeline if str(e["who"] or "").startswith("0x")])
     context.update(
         {
             "my_vote": my_vote,
             "my_weight": _snapshot_weight(proposal, user) if active else None,
-            "timeline": selectors.proposal_timeline(proposal=proposal),
+            "timeline": timeline,
             "actions": services.proposal_actions(proposal=proposal, user=user, outcome=context["results"].outcome),
         }
     )

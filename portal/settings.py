@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.accounts.middleware.SuspendedAccountMiddleware",
     "portal.errors.RefusalMiddleware",
+    "governance.tiers.TierBatchMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

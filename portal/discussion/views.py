@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from governance.tiers import standings_prefetch
 from portal.accounts.models import Sanction
 from portal.accounts.sanctions import sanction_list_active, user_posting_refusal
 from portal.errors import Refusal, SignInRequired, refusal_response
@@ -87,6 +88,7 @@ def _thread_context(request, thread: Thread, **extra) -> dict:
     cards = comment_tree_cards(
         comments=comment_page.comments, viewer=viewer, thread=thread, grace_seconds=edit_grace_seconds(),
     )
+    standings_prefetch(_card_addresses(thread, cards, request.user))
     reply_to = None
     reply_id = request.GET.get("reply") or request.POST.get("parent")
     if reply_id and str(reply_id).isdigit():
@@ -102,6 +104,17 @@ def _thread_context(request, thread: Thread, **extra) -> dict:
         "reply_to": reply_to,
         **extra,
     }
+
+
+def _card_addresses(thread: Thread, cards, user) -> list[str | None]:
+    """Every wallet the thread page shows, so their tier badges are one batched lookup."""
+    addresses = [getattr(user, "primary_address", None), thread.author.primary_address if thread.author else None]
+    for card in cards:
+        for shown in (card, *card.replies):
+            addresses.append(shown.comment.author.primary_address)
+            if shown.quote:
+                addresses.append(shown.comment.quoted.author.primary_address)
+    return addresses
 
 
 @require_GET

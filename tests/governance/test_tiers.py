@@ -116,3 +116,52 @@ def test_weight_partial_when_the_chain_is_down(dev_accounts):
         "governance/_weight.html", {"standing": Standing(dev_accounts[0].address, None, None, None)}
     )
     assert "cannot be read right now" in html
+
+
+class _CountingCache:
+    """The real cache, counting the round trips the tier lookups make."""
+
+    def __init__(self, real):
+        self.real, self.round_trips = real, 0
+
+    def get_many(self, keys):
+        self.round_trips += 1
+        return self.real.get_many(keys)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_a_thread_page_reads_every_wallets_tier_in_one_batch(settings, contracts, dev_accounts, make_user, monkeypatch):
+    from datetime import timedelta
+    from http import HTTPStatus
+
+    from django.core.cache import cache
+    from django.test import Client
+
+    from governance import tiers as tier_module
+    from portal.discussion.services import comment_post, thread_create
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "one-batch"}}
+    thread = thread_create(title="Tiers on a busy thread", category_slug="general", author=None)
+    authors = [make_user(account.address, joined=timedelta(days=30)) for account in dev_accounts]
+    first = comment_post(thread=thread, author=authors[0], body="First")
+    for n, author in enumerate(authors[1:]):
+        comment_post(thread=thread, author=author, body=f"Reply {n}", parent=first if n % 2 else None)
+    reads: list[list[str]] = []
+    real_reads = tier_module.current_weights
+    monkeypatch.setattr(tier_module, "current_weights", lambda addresses: reads.append(addresses) or real_reads(addresses))
+    counting = _CountingCache(cache)
+    monkeypatch.setattr(tier_module, "cache", counting)
+
+    cold = Client().get(thread.get_absolute_url())
+    assert cold.status_code == HTTPStatus.OK
+    # one cache round trip and one chain read (a multicall per strategy) for all five wallets
+    assert counting.round_trips == 1 and len(reads) == 1 and set(reads[0]) == {a.address for a in dev_accounts}
+
+    counting.round_trips, reads[:] = 0, []
+    warm = Client().get(thread.get_absolute_url())
+    assert counting.round_trips == 1 and reads == []  # cached: one MGET, no chain
+    for page in (cold, warm):  # weights 50,300 / 12,200 / 3,100 / 800 / 150: two gold, a silver, two bronze
+        html = page.content.decode()
+        assert (html.count("tier--gold"), html.count("tier--silver"), html.count("tier--bronze")) == (2, 1, 2)
