@@ -140,6 +140,16 @@ class Chain:
             raise ChainUnavailable(_node_error_sentence(message, block=block))
         return bytes.fromhex(response["result"][2:])
 
+    def get_logs(self, *, address: str, topics: list, from_block: int, to_block: int) -> list[dict]:
+        """`eth_getLogs` of one contract between two blocks (inclusive), raw: each log's `topics`, `data`,
+        `blockNumber` as the node sent them. Raises ChainUnavailable when the node cannot answer."""
+        params = [{"address": address, "topics": topics, "fromBlock": hex(from_block), "toBlock": hex(to_block)}]
+        response = self.retrying("reading contract events", self.provider.make_request, "eth_getLogs", params)
+        if "error" in response:
+            message = str(response["error"].get("message", response["error"]))
+            raise ChainUnavailable(f"The blockchain node refused to list contract events: {message}")
+        return response["result"]
+
     def send_transaction(self, *, key: str, tx: dict, wait: bool = True) -> dict | str:
         """Sign `tx` (to, data, value …; nonce, gas and fees are filled in) with `key`, send it, and wait for the
         receipt. Raises TransactionFailed when it reverts. For the dev chain, scripts and tests."""

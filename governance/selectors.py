@@ -15,7 +15,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally, Vote
-from governance.strategies import Strategy, voting_weight
+from governance.chain import home_chain_id
+from governance.deploy import contract_address
+from governance.strategies import ERC20_VOTES, ERC721_BALANCE_OF, Strategy, voting_weight, weight_parts
 from governance.voting import InvalidChoice, Outcome, TallyResult, TallyState, VotingType, voting_method, wei
 from portal.errors import NotFound
 
@@ -190,6 +192,44 @@ def snapshot_weight(*, proposal: Proposal, address: str) -> Decimal:
         strategies=[Strategy.from_json(s) for s in proposal.strategies], snapshot_block=proposal.snapshot_block,
         snapshot_time=proposal.snapshot_time, address=address,
     )
+
+
+@dataclass(frozen=True)
+class WeightLine:
+    """One line of "your voting power explained": what was read, times what, adds how much."""
+
+    label: str
+    amount: Decimal | None
+    multiplier: Decimal
+    weight: Decimal | None
+    chain_id: int
+    other_chain: bool
+
+
+def snapshot_weight_lines(*, proposal: Proposal, address: str) -> list[WeightLine]:
+    """`address`'s weight at the proposal's snapshot, strategy by strategy, in words (the loyalty token's delegated
+    votes, badges, other tokens and chains). Raises ChainUnavailable."""
+    strategies = [Strategy.from_json(s) for s in proposal.strategies]
+    parts = weight_parts(
+        strategies=strategies, snapshot_block=proposal.snapshot_block, snapshot_time=proposal.snapshot_time,
+        address=address,
+    )
+    known = {contract_address("LoyaltyToken"): "loyalty-token votes", contract_address("AchievementBadge"): "badges"}
+    home = home_chain_id()
+    lines = []
+    for part in parts:
+        strategy = part.strategy
+        label = known.get(strategy.address) if strategy.chain_id == home else None
+        if label is None:
+            noun = {ERC20_VOTES: "votes", ERC721_BALANCE_OF: "tokens held"}.get(strategy.kind, "tokens held")
+            label = f"{noun} of {strategy.address[:6]}…{strategy.address[-4:]}"
+        lines.append(
+            WeightLine(
+                label=label, amount=part.amount, multiplier=strategy.multiplier, weight=part.weight,
+                chain_id=strategy.chain_id, other_chain=strategy.chain_id != home,
+            )
+        )
+    return lines
 
 
 def vote_list(*, proposal: Proposal) -> QuerySet:

@@ -375,6 +375,37 @@ def voting_weight(
     return weight
 
 
+@dataclass(frozen=True)
+class WeightPart:
+    """One strategy's share of a voter's weight: the amount read (token units, or badges) and what it adds."""
+
+    strategy: Strategy
+    amount: Decimal | None  # None where that strategy's read failed
+    weight: Decimal | None
+
+
+def weight_parts(
+    *, strategies: list[Strategy], snapshot_block: int, snapshot_time: datetime | None = None, address: str
+) -> list[WeightPart]:
+    """`address`'s weight strategy by strategy (the amounts `voting_weight` sums), read in the same batches.
+    Raises ChainUnavailable, ValueError for an address that is not one."""
+    lower = _lower(checksum(address))
+    if not strategies:
+        return []
+    amounts = _read_amounts(
+        strategies, [lower], snapshot_block=snapshot_block, snapshot_time=snapshot_time, chunk_size=None
+    )
+    parts = []
+    for strategy, raws in zip(strategies, amounts, strict=True):
+        raw = raws[0]
+        if raw is None:
+            parts.append(WeightPart(strategy, None, None))
+            continue
+        amount = to_units(raw, decimals=strategy.decimals)
+        parts.append(WeightPart(strategy, tidy(amount), tidy(EXACT.multiply(amount, strategy.multiplier))))
+    return parts
+
+
 def _read_amounts(
     strategies: list[Strategy], lowers: list[str], *, snapshot_block: int, snapshot_time, chunk_size
 ) -> list[list[int | None]]:

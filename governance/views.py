@@ -6,6 +6,7 @@ page actions, comes back as a message on the proposal page; any other Refusal is
 
 from __future__ import annotations
 
+from decimal import Decimal
 from http import HTTPStatus
 
 from django.contrib import messages
@@ -61,10 +62,12 @@ def proposal_context(*, proposal, request) -> dict:
     active = context["results"].state == ProposalState.ACTIVE
     timeline = selectors.proposal_timeline(proposal=proposal)
     standings_prefetch([e["who"] for e in timeline if str(e["who"] or "").startswith("0x")])
+    lines = _weight_lines(proposal, user) if active else None
     context.update(
         {
             "my_vote": my_vote,
-            "my_weight": _snapshot_weight(proposal, user) if active else None,
+            "my_weight": _total(lines),
+            "my_weight_lines": lines,
             "timeline": timeline,
             "actions": services.proposal_actions(proposal=proposal, user=user, outcome=context["results"].outcome),
         }
@@ -72,20 +75,26 @@ def proposal_context(*, proposal, request) -> dict:
     return context
 
 
-def _snapshot_weight(proposal, user):
-    """The signed-in wallet's weight at the snapshot (fixed, so cached); None when unknown."""
+def _weight_lines(proposal, user):
+    """The signed-in wallet's weight at the snapshot, per strategy (fixed, so cached); None when unknown."""
     address = getattr(user, "primary_address", None) if user.is_authenticated else None
     if not address or proposal.snapshot_block is None:
         return None
-    key = f"governance:weight:{proposal.pk}:{address}"
-    weight = cache.get(key)
-    if weight is None:
+    key = f"governance:weight-lines:{proposal.pk}:{address}"
+    lines = cache.get(key)
+    if lines is None:
         try:
-            weight = selectors.snapshot_weight(proposal=proposal, address=address)
+            lines = selectors.snapshot_weight_lines(proposal=proposal, address=address)
         except (ChainUnavailable, ValueError):  # the weight line is left out; the page still serves
             return None
-        cache.set(key, weight, 24 * 3600)
-    return weight
+        cache.set(key, lines, 24 * 3600)
+    return lines
+
+
+def _total(lines):
+    if lines is None or any(line.weight is None for line in lines):
+        return None
+    return sum((line.weight for line in lines), Decimal(0))
 
 
 def detail(request, number: int):

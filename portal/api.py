@@ -7,6 +7,7 @@ from portal.discussion.api import router as discussion_router
 from portal.errors import install_api_handlers
 from portal.feedback.api import router as feedback_router
 from portal.lending.api import router as lending_router
+from portal.people.api import router as people_router
 
 api = NinjaAPI(
     title="DAO Portal API",
@@ -23,3 +24,4 @@ api.add_router("", governance_router, tags=["governance"])
 api.add_router("", discussion_router, tags=["discussion"])
 api.add_router("", feedback_router, tags=["feedback"])
 api.add_router("", lending_router, tags=["lending"])
+api.add_router("", people_router, tags=["people"])

@@ -66,6 +66,8 @@ class PortalSettings:
     default_strategies: list | None = None
     tiers: list | None = None
     tier_cache_seconds: int = 60
+    delegation_from_block: int = 0  # where the loyalty token's delegation events start (its deployment block)
+    delegation_log_chunk: int = 10_000  # blocks per eth_getLogs request
 
     # Proposals and votes
     proposal_threshold: Decimal = Decimal(1)

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "portal.feedback",
     "portal.notifications",
     "portal.lending",
+    "portal.people",
 ]
 
 MIDDLEWARE = [
@@ -299,7 +300,7 @@ def _chain_rpc_urls(raw: str) -> dict[int, str]:
 _PORTAL_FROM_ENV = (
     "CHAIN_ID", "SIWE_DOMAIN", "GOVERNANCE_NAME", "SITE_NAME", "MULTICALL_ADDRESS", "SNAPSHOT_CONFIRMATIONS",
     "WEIGHT_CHUNK_SIZE", "WEIGHT_READ_WORKERS", "TIER_CACHE_SECONDS", "BADGE_WEIGHT", "PROPOSAL_THRESHOLD",
-    "HEALTH_REFERENCE_RPC_URL", "LENDING_POOL_ADDRESS", "LENDING_POOL_KIND",
+    "HEALTH_REFERENCE_RPC_URL", "LENDING_POOL_ADDRESS", "LENDING_POOL_KIND", "DELEGATION_FROM_BLOCK",
 )
 PORTAL = {
     "CHAIN_RPC_URL": os.environ.get("CHAIN_RPC_URL", "").strip()

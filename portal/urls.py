@@ -14,6 +14,7 @@ urlpatterns = [
     path("feedback/", include("portal.feedback.urls")),
     path("notifications/", include("portal.notifications.urls")),
     path("lending/", include("portal.lending.urls")),
+    path("", include("portal.people.urls")),
     path("api/v1/", api.urls),
     path("api/v2/", include("portal.health.status_api_urls")),
     # Any other /api/ address: the JSON 404, even with DEBUG on (Django's debug page is HTML; CONTRACT says never).

@@ -18,19 +18,28 @@ def short_address(address: str | None) -> str:
     return f"{address[:6]}…{address[-4:]}"
 
 
+@register.simple_tag(takes_context=True)
+def page_query(context, number: int) -> str:
+    """This page's query string with `page` set to `number` (the other filters kept)."""
+    query = context["request"].GET.copy()
+    query["page"] = str(number)
+    return "?" + query.urlencode()
+
+
 @register.filter
 def markdown(text: str):
     return render_markdown(text)
 
 
 @register.inclusion_tag("portal/_wallet.html")
-def wallet(who, *, link: bool = True):
-    """An author/voter as people see them: display name or short address, and their loyalty-tier badge.
+def wallet(who, *, link: bool = True, name: str | None = None):
+    """An author/voter as people see them: display name or short address, and their loyalty-tier badge; a link to
+    their profile unless `link=False` (inside another link or a form).
 
-    `who` is a User or an address string.
+    `who` is a User or an address string (with `name`, the display name when the caller knows it).
     """
     if isinstance(who, str):
-        address, name = who, None
+        address = who
     else:
         address = getattr(who, "primary_address", None)
         name = getattr(who, "display_name", "") or None

@@ -103,10 +103,19 @@ def settle(page) -> None:
     page.evaluate("() => new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve)))")
 
 
-def _sign(account, method: str, params_json: str) -> str:
+def _sign(account, method: str, params_json: str):
+    """What the test wallet does for a request the page made: sign with the key, or send a transaction to (and
+    read receipts from) the portal's chain, as a wallet extension's own node connection would."""
     from eth_account.messages import encode_defunct
 
+    from governance.chain import chain
+
     params = json.loads(params_json)
+    if method == "eth_sendTransaction":  # the wallet fills in nonce, gas and fees; a revert or no ETH throws
+        tx = {key: params[0][key] for key in ("to", "data") if key in params[0]}
+        return chain().send_transaction(key=account.key.to_0x_hex(), tx=tx, wait=False).to_0x_hex()
+    if method == "eth_getTransactionReceipt":
+        return chain().w3.provider.make_request("eth_getTransactionReceipt", params)["result"]
     if method == "personal_sign":
         message = params[0]
         if message.startswith("0x"):

@@ -12,7 +12,7 @@
     on(name, fn) { (listeners[name] ||= []).push(fn); },
     removeListener(name, fn) { listeners[name] = (listeners[name] || []).filter((f) => f !== fn); },
     async request({ method, params = [] }) {
-      if (config.reject && ["eth_requestAccounts", "personal_sign", "eth_signTypedData_v4"].includes(method)) {
+      if (config.reject && ["eth_requestAccounts", "personal_sign", "eth_signTypedData_v4", "eth_sendTransaction"].includes(method)) {
         throw rpcError(4001, "User rejected the request.");
       }
       switch (method) {
@@ -29,6 +29,8 @@
         }
         case "personal_sign":
         case "eth_signTypedData_v4":
+        case "eth_sendTransaction":
+        case "eth_getTransactionReceipt":
           return await window.__testWallet(method, JSON.stringify(params));
         default:
           throw rpcError(4200, `The test wallet does not support ${method}.`);

@@ -1,4 +1,4 @@
-// The browser wallet, once for every signature the portal asks for (sign-in and votes): EIP-6963 discovery with
+// The browser wallet, once for every signature and transaction the portal asks for (sign-in, votes, delegation): EIP-6963 discovery with
 // window.ethereum as the fallback, a picker when there are several, the account to sign with, chain switching,
 // personal_sign and eth_signTypedData_v4, and a sentence for every way it can fail. A plain ES module, no build step.
 // It knows no portal URL: callers read them from the page's data attributes.
@@ -16,6 +16,9 @@ export class WalletError extends Error {}
 /** The sentence for anything a wallet (or the portal, through `requestJSON`) threw. */
 export function errorSentence(error) {
   if (error instanceof WalletError) return error.message;
+  if (/insufficient funds/i.test(error?.message || "")) {
+    return "Your wallet has no ETH to pay the gas for this transaction. Add a little ETH to it and try again.";
+  }
   switch (error?.code) {
     case 4001:
       return "You cancelled the request in your wallet. Nothing was signed.";
@@ -127,6 +130,25 @@ export function personalSign(provider, address, message) {
 /** EIP-712 eth_signTypedData_v4 of `typed` ({types, domain, primaryType, message}) by `address`. */
 export function signTypedData(provider, address, typed) {
   return provider.request({ method: "eth_signTypedData_v4", params: [address, JSON.stringify(typed)] });
+}
+
+/** eth_sendTransaction of `{to, data}` from `address`: the transaction hash. The wallet fills in gas and fees. */
+export function sendTransaction(provider, address, { to, data }) {
+  return provider.request({ method: "eth_sendTransaction", params: [{ from: address, to, data }] });
+}
+
+/** Until the transaction `hash` is mined: its receipt; a WalletError when it reverted or is not mined in time. */
+export async function waitForReceipt(provider, hash, { timeoutSeconds = 180 } = {}) {
+  const until = Date.now() + timeoutSeconds * 1000;
+  while (Date.now() < until) {
+    const receipt = await provider.request({ method: "eth_getTransactionReceipt", params: [hash] });
+    if (receipt) {
+      if (parseInt(receipt.status, 16) !== 1) throw new WalletError("The transaction was mined but failed; nothing changed.");
+      return receipt;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new WalletError("The transaction is not mined yet. Check your wallet's activity; this page updates once it is.");
 }
 
 function csrfToken() {

@@ -1,0 +1,74 @@
+"""People over JSON: the delegate directory and public profiles (CONTRACT: JSON API). Thin: parse, call, answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from django.http import HttpRequest
+from ninja import Router
+from pydantic import WithJsonSchema
+
+from governance.voting import amount_text
+from portal.errors import Error, Refusal
+from portal.parsing import parse_page
+
+from . import selectors
+from .schemas import AccountOut, DelegateListOut
+
+router = Router()
+# Read as text and parsed by portal.parsing, so "?page=x" answers CONTRACT's 400 sentence rather than a 422.
+PageText = Annotated[str | None, WithJsonSchema({"type": "integer", "minimum": 1, "default": 1})]
+
+
+def _amount(value) -> str | None:
+    return None if value is None else amount_text(value)
+
+
+@router.get(
+    "/delegates", summary="Addresses that received delegation, by voting power or participation",
+    response={200: DelegateListOut, 400: Error, 503: Error},
+)
+def list_delegates(request: HttpRequest, sort: str = "power", page: PageText = None):
+    if sort not in selectors.SORTS:
+        raise Refusal(f"Unknown sort {sort[:40]!r}: use one of {', '.join(selectors.SORTS)}.")
+    found = selectors.delegate_list(sort=sort, page=parse_page(page))
+    items = [
+        {
+            "address": row.address,
+            "display_name": row.display_name,
+            "power": _amount(row.power),
+            "delegators": row.delegators,
+            "participation": row.participation,
+            "statement": row.statement.body if row.statement else "",
+        }
+        for row in found.rows
+    ]
+    return {"items": items, "count": found.count}
+
+
+@router.get(
+    "/accounts/{address}", summary="The public profile of an address", response={200: AccountOut, 400: Error},
+)
+def get_account(request: HttpRequest, address: str):
+    profile = selectors.profile_get(address=selectors.address_parse(address))
+    delegation = profile.delegates_to
+    return {
+        "address": profile.address,
+        "display_name": profile.display_name,
+        "tier": {"slug": profile.tier.slug, "name": profile.tier.name} if profile.tier else None,
+        "badges": profile.badges,
+        "voting_power": _amount(profile.voting_power),
+        "delegates_to": {"address": delegation.delegate, "since_block": delegation.since_block} if delegation else None,
+        "delegators": [{"address": d.delegator, "since_block": d.since_block} for d in profile.delegators],
+        "votes": [
+            {
+                "proposal": v.proposal.number, "title": v.proposal.title, "choice": v.choice,
+                "choice_words": v.choice_words, "reason": v.reason, "weight": amount_text(v.weight),
+                "timestamp": v.timestamp,
+            }
+            for v in profile.votes
+        ],
+        "proposals": profile.proposals,
+        "comments": profile.comments,
+        "feedback": profile.feedback,
+    }
