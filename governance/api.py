@@ -23,21 +23,15 @@ from governance.schemas import (
 from governance.voting import amount_text
 from portal.conf import portal_settings
 from portal.errors import Error, Refusal
+from portal.parsing import PageQuery, page_slice, parse_int, parse_page
 from portal.ratelimit import Limit, client_ip
 
 router = Router()
 VOTES_PAGE_MAX = 1000
-# Documented as a minimum, checked in _page so a page below 1 answers CONTRACT's 400 sentence, not a 422.
-PageNumber = Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})]
-PageSize = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": VOTES_PAGE_MAX, "default": 100})]
-
-
-def _page(value: int | None) -> int:
-    if value is None:
-        return 1
-    if value < 1:
-        raise Refusal("The page number must be 1 or more.")
-    return value
+# Text read by parse_int, so that a bad size is a 400 sentence like a bad page.
+PageSize = Annotated[
+    str | None, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": VOTES_PAGE_MAX, "default": 100})
+]
 
 
 def proposal_json(proposal: Proposal, *, outcome: str | None = None) -> dict:
@@ -79,18 +73,17 @@ def results_json(proposal: Proposal, results: selectors.Results) -> dict:
 @router.get("/proposals", summary="Proposals, newest first", response={200: ProposalListOut, 400: Error, 422: Error})
 def list_proposals(
     request: HttpRequest, state: str | None = None, category: str | None = None, q: str | None = None,
-    page: PageNumber = None,
+    page: PageQuery = None,
 ):
     if state and state not in ProposalState.values:
         raise Refusal(f"Unknown state {state!r}: use one of {', '.join(ProposalState.values)}.")
     if category and category not in Category.values:
         raise Refusal(f"Unknown category {category!r}: use one of {', '.join(Category.values)}.")
-    page = _page(page)
+    page = parse_page(page)
     qs = selectors.proposal_list(state=state, category=category, search=q)
     count = qs.count()
-    size = selectors.PAGE_SIZE
     items = []
-    for proposal in qs[(page - 1) * size : page * size]:
+    for proposal in qs[page_slice(page=page, per_page=selectors.PAGE_SIZE)]:
         outcome = None
         if selectors.effective_state(proposal=proposal) in (ProposalState.CLOSED, ProposalState.EXECUTED):
             outcome = selectors.proposal_results(proposal=proposal).outcome
@@ -118,13 +111,11 @@ def get_results(request: HttpRequest, number: int):
     response={200: VoteListOut, 400: Error, 404: Error, 422: Error},
 )
 def list_votes(
-    request: HttpRequest, number: int, page: PageNumber = None,
-    page_size: PageSize = 100,
+    request: HttpRequest, number: int, page: PageQuery = None, page_size: PageSize = None,
 ):
     proposal = selectors.proposal_get(number=number)
-    page = _page(page)
-    if not 1 <= page_size <= VOTES_PAGE_MAX:
-        raise Refusal(f"page_size must be between 1 and {VOTES_PAGE_MAX}.")
+    page = parse_page(page)
+    size = 100 if page_size in (None, "") else parse_int(page_size, what="page_size", minimum=1, maximum=VOTES_PAGE_MAX)
     qs = selectors.vote_list(proposal=proposal)
     items = [
         {
@@ -136,7 +127,7 @@ def list_votes(
             "signature": v.signature,
             "receipt": v.receipt,
         }
-        for v in qs[(page - 1) * page_size : page * page_size]
+        for v in qs[page_slice(page=page, per_page=size)]
     ]
     return {"items": items, "count": qs.count()}
 

@@ -26,6 +26,7 @@ from governance.tiers import standings_prefetch
 from governance.models import Category, ProposalState
 from portal.errors import Refusal, refusal_response
 from portal.markdown import render_markdown
+from portal.parsing import parse_page
 
 
 def index(request):
@@ -40,10 +41,12 @@ def index(request):
         category=category if category in Category.values else None,
         search=q or None,
     )
-    page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"proposal": p, "results": selectors.proposal_results(proposal=p)} for p in page.object_list]
+    number = parse_page(request.GET.get("page"))  # not a positive number: the 400 sentence (RefusalMiddleware)
+    paginator = Paginator(qs, selectors.PAGE_SIZE)
+    page = paginator.page(number) if number <= paginator.num_pages else None  # past the end: an empty list
+    rows = [{"proposal": p, "results": selectors.proposal_results(proposal=p)} for p in page.object_list] if page else []
     context = {
-        "page": page, "rows": rows, "state": state, "category": category, "q": q,
+        "page": page, "past_end": page is None and number > 1, "rows": rows, "state": state, "category": category, "q": q,
         "states": ProposalState.choices, "categories": Category.choices,
     }
     template = "governance/index.html#results" if request.htmx else "governance/index.html"

@@ -8,7 +8,9 @@ database overflows). Property tests in tests/portal/test_parsing.py throw random
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import WithJsonSchema
 
 from portal.errors import Refusal
 
@@ -138,6 +140,11 @@ def parse_page(raw: object) -> int:
     if len(significant) > len(str(MAX_PAGE)):
         return MAX_PAGE + 1
     return min(int(significant), MAX_PAGE + 1)
+
+
+# An API `?page=` parameter: taken as text and read by parse_page, so that every bad page answers PAGE_SENTENCE
+# with 400 (a typed int would be pydantic's 422); documented as what it must be, an integer from 1.
+PageQuery = Annotated[str | None, WithJsonSchema({"type": "integer", "minimum": 1, "default": 1})]
 
 
 def page_slice(*, page: int, per_page: int) -> slice:

@@ -4,7 +4,6 @@ services.comment_post like the HTTP path, and fragments and presence live in liv
 
 from __future__ import annotations
 
-import json
 from typing import TypedDict
 
 from channels.consumer import get_handler_name
@@ -13,6 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
 from portal.errors import Refusal
+from portal.parsing import parse_json_object
 
 from . import live
 from .models import Thread
@@ -20,9 +20,13 @@ from .selectors import Viewer, thread_visible
 from .services import comment_parent, comment_post
 
 
+# A comment (10,000 characters, even each written as a JSON-escaped surrogate pair) and its parent id fit in this.
+MAX_FRAME_BYTES = 128 * 1024
+
+
 class PostMessage(TypedDict, total=False):
     body: str
-    parent: str
+    parent: str | int
 
 
 @database_sync_to_async
@@ -35,7 +39,7 @@ def _thread_for(thread_id: int, user) -> tuple[Thread | None, bool]:
 
 
 @database_sync_to_async
-def _post(*, thread_id: int, user, body: str, parent_id: str | None) -> None:
+def _post(*, thread_id: int, user, body: object, parent_id: object) -> None:
     thread = Thread.objects.get(pk=thread_id)
     comment_post(thread=thread, author=user, body=body, parent=comment_parent(parent_id=parent_id))
 
@@ -84,18 +88,10 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             await self._composer_status("Please sign in with your wallet to take part in the discussion.")
             return
         try:
-            message: PostMessage = json.loads(text_data or "")
-            if not isinstance(message, dict):
-                raise ValueError
-        except ValueError:
-            await self._composer_status("The message was not understood.")
-            return
-        try:
+            message: PostMessage = parse_json_object(text_data, what="The message", max_bytes=MAX_FRAME_BYTES)
+            # Passed on as sent: comment_post refuses a body that is not text, comment_parent a parent not an id.
             await _post(
-                thread_id=self.thread_id,
-                user=self.user,
-                body=str(message.get("body", "")),
-                parent_id=str(message.get("parent") or "") or None,
+                thread_id=self.thread_id, user=self.user, body=message.get("body", ""), parent_id=message.get("parent"),
             )
         except Refusal as refused:
             await self._composer_status(refused.message)

@@ -14,6 +14,7 @@ from portal.accounts.roles import is_moderator
 from portal.accounts.sanctions import format_until
 from portal.conf import portal_settings
 from portal.errors import Conflict, Forbidden, Refusal, SignInRequired
+from portal.parsing import parse_int
 from portal.ratelimit import Limit
 
 from . import live
@@ -204,8 +205,8 @@ def sanction_impose(*, moderator, user, kind: str, hours: int, reason: str) -> S
     if not reason:
         raise Refusal("Give a reason: the member reads it.")
     try:
-        hours = int(hours)
-    except (TypeError, ValueError):
+        hours = parse_int(hours, what="The duration")
+    except Refusal:
         raise Refusal("The duration is a number of hours.") from None
     if not 1 <= hours <= MAX_SANCTION_DAYS * 24:
         raise Refusal(f"The duration is between 1 hour and {MAX_SANCTION_DAYS} days.")

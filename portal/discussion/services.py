@@ -16,6 +16,7 @@ from portal.accounts.sanctions import user_posting_refusal
 from portal.conf import portal_settings
 from portal.errors import Forbidden, NotFound, RateLimited, Refusal, SignInRequired
 from portal.notifications.services import notify
+from portal.parsing import parse_id
 from portal.ratelimit import Limit
 
 from . import live
@@ -43,6 +44,8 @@ def _require_poster(user) -> None:
 
 
 def _clean_body(body: str, *, what: str = "comment", max_length: int = COMMENT_MAX_LENGTH) -> str:
+    if body is not None and not isinstance(body, str):  # a socket frame's {"body": {"a": 1}}, a JSON number
+        raise Refusal(f"The {what} must be text: write something first.")
     body = (body or "").strip()
     if not body:
         raise Refusal(f"The {what} is empty: write something first.")
@@ -115,7 +118,7 @@ def comment_parent(*, parent_id: int | str | None) -> Comment | None:
     comment (comment_post checks that it is in the same thread)."""
     if parent_id is None or parent_id == "":
         return None
-    parent = Comment.objects.filter(pk=int(parent_id)).first() if str(parent_id).isdigit() else None
+    parent = Comment.objects.filter(pk=parse_id(parent_id, what="The comment you are replying to")).first()
     if parent is None:
         raise Refusal("The comment you are replying to does not exist.")
     return parent

@@ -19,7 +19,7 @@ from governance.tiers import standings_prefetch
 from portal.accounts.models import Sanction
 from portal.accounts.sanctions import sanction_list_active, user_posting_refusal
 from portal.errors import Refusal, SignInRequired, refusal_response
-from portal.parsing import parse_id, parse_page
+from portal.parsing import parse_id, parse_int, parse_page
 
 from . import moderation, selectors, services
 from .models import Category, Comment, Flag, Thread
@@ -28,6 +28,15 @@ from .selectors import Viewer, edit_grace_seconds
 
 # A button's refusal (delete, +1, hide, a queue decision) is the bare sentence: htmx shows it next to the button.
 BUTTON_REFUSAL = "discussion/_refusal.html"
+
+
+def _whole_or_none(raw: str) -> int | None:
+    """A form's whole number of seconds or hours; None when blank or not one (ASCII digits only, bounded), so the
+    service answers with its own sentence."""
+    try:
+        return parse_int(raw, minimum=0) if raw.strip() else None
+    except Refusal:
+        return None
 
 
 def _refusal(user) -> str | None:
@@ -91,8 +100,12 @@ def _thread_context(request, thread: Thread, **extra) -> dict:
     standings_prefetch(_card_addresses(thread, cards, request.user))
     reply_to = None
     reply_id = request.GET.get("reply") or request.POST.get("parent")
-    if reply_id and str(reply_id).isdigit():
-        reply_to = Comment.objects.select_related("author").filter(thread=thread, pk=int(reply_id)).first()
+    if reply_id:
+        try:
+            reply_id = parse_id(reply_id, what="The comment to reply to")
+        except Refusal:  # the thread() view refused a bad ?reply= already; a bad form value has its own sentence
+            reply_id = None
+        reply_to = Comment.objects.select_related("author").filter(thread=thread, pk=reply_id).first() if reply_id else None
     return {
         "thread": thread,
         "viewer": viewer,
@@ -120,6 +133,8 @@ def _card_addresses(thread: Thread, cards, user) -> list[str | None]:
 @require_GET
 def thread(request, pk):
     thread = _thread_or_404(pk, Viewer.of(request.user))
+    if request.GET.get("reply"):
+        parse_id(request.GET["reply"], what="The comment to reply to")  # a Refusal: the 400 page with its sentence
     return TemplateResponse(request, "discussion/thread.html", _thread_context(request, thread))
 
 
@@ -267,7 +282,7 @@ def thread_moderate(request, pk):
         moderation.thread_moderate(
             thread=thread, moderator=request.user, action=request.POST.get("action", ""),
             note=request.POST.get("note", ""), category_slug=request.POST.get("category"),
-            slow_mode_seconds=int(slow) if slow.strip().isdigit() else None,
+            slow_mode_seconds=_whole_or_none(slow),
         )
     except Refusal as refused:
         return refusal_response(request, refused, template=BUTTON_REFUSAL)
@@ -298,7 +313,7 @@ def review_decide(request, kind, pk):
     try:
         moderation.flags_decide(
             moderator=request.user, decision=request.POST.get("decision", ""), note=request.POST.get("note", ""),
-            silence_hours=int(hours) if hours.isdigit() else None, **{kind: item},
+            silence_hours=_whole_or_none(hours), **{kind: item},
         )
     except Refusal as refused:
         return refusal_response(request, refused, template=BUTTON_REFUSAL)

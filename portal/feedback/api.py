@@ -2,23 +2,20 @@
 Refusal becomes `{"error"}` with its status in the API's one handler (portal.errors)."""
 
 from http import HTTPStatus
-from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja import Status as Answer
 from ninja.security import django_auth
-from pydantic import WithJsonSchema
 
 from portal.errors import Error, NotFound, Refusal
+from portal.parsing import PageQuery, page_slice, parse_page
 
 from . import selectors, services
 from .models import Kind, Post, Status
 
 router = Router()
 PAGE_SIZE = 50
-# Documented as a minimum, checked in the view so a page below 1 answers a 400 sentence (CONTRACT), not a 422.
-PageNumber = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "default": 1})]
 
 
 class PostOut(Schema):
@@ -90,16 +87,14 @@ def _post(post_id: int) -> Post:
 
 
 @router.get("/feedback", response={200: PostListOut, 400: Error, 422: Error}, summary="List feedback posts")
-def feedback_list(request: HttpRequest, kind: str = "", status: str = "", sort: str = "new", page: PageNumber = 1):
+def feedback_list(request: HttpRequest, kind: str = "", status: str = "", sort: str = "new", page: PageQuery = None):
     if kind and kind not in Kind.values:
         raise Refusal(f"kind must be one of {', '.join(Kind.values)}.")
     if status and status not in Status.values:
         raise Refusal(f"status must be one of {', '.join(Status.values)}.")
-    if page < 1:
-        raise Refusal("page must be 1 or more.")
+    page = parse_page(page)
     qs = selectors.post_list(kind=kind, status=status, sort=sort if sort in selectors.SORTS else "new")
-    start = (page - 1) * PAGE_SIZE
-    return {"items": [_out(p) for p in qs[start : start + PAGE_SIZE]], "count": qs.count()}
+    return {"items": [_out(p) for p in qs[page_slice(page=page, per_page=PAGE_SIZE)]], "count": qs.count()}
 
 
 @router.get("/feedback/{post_id}", response={200: PostDetailOut, 404: Error}, summary="One feedback post")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.roles import is_moderator
 from portal.errors import NotFound, Refusal, refusal_response
+from portal.parsing import parse_id
 
 from . import selectors, services, support
 from .models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Kind, Post, Status, Tag
@@ -77,11 +78,19 @@ def new(request):
     return TemplateResponse(request, "feedback/new.html", _form_context(request))
 
 
+def _id_or_none(raw: str | None) -> int | None:
+    try:
+        return parse_id(raw) if raw else None
+    except Refusal:
+        return None
+
+
 @require_GET
 def similar(request):
     exclude = request.GET.get("exclude")
     posts = selectors.post_similar(
-        text=request.GET.get("title", "")[:TITLE_MAX_LENGTH], exclude_id=int(exclude) if exclude and exclude.isdecimal() else None
+        text=request.GET.get("title", "")[:TITLE_MAX_LENGTH],
+        exclude_id=_id_or_none(exclude),
     )
     return TemplateResponse(request, "feedback/_similar.html", {"similar": posts})
 
@@ -152,9 +161,10 @@ def status(request, pk: int):
 def merge(request, pk: int):
     def run(post):
         raw = request.POST.get("target", "").strip().lstrip("#")
-        if not raw.isdecimal():
+        if not (raw.isascii() and raw.isdigit()):
             raise Refusal("Give the number of the original post to merge into, e.g. 12.")
-        target = Post.objects.filter(pk=int(raw)).first()
+        target_id = _id_or_none(raw)  # None: more digits than any post number has
+        target = Post.objects.filter(pk=target_id).first() if target_id else None
         if target is None:
             raise NotFound(f"There is no post #{raw} to merge into.")
         services.post_merge(source=post, target=target, by=request.user, note=request.POST.get("note", ""))

@@ -4,7 +4,6 @@ Every answer is JSON, refusals included: `{"error": sentence}` through the kerne
 a missing CSRF token, a rate limit (with Retry-After), a body that is not a small flat JSON object.
 """
 
-import json
 from http import HTTPStatus
 
 from allauth.account.internal.decorators import login_not_required
@@ -21,6 +20,7 @@ from eth_utils import is_address, to_checksum_address
 from governance.chain import home_chain_id
 from portal.accounts.sanctions import wallet_sign_in_refusal
 from portal.errors import Conflict, Forbidden, Refusal, refusal_json
+from portal.parsing import parse_json_object
 from portal.ratelimit import Limit, client_ip
 
 from .provider import SiweProvider
@@ -57,15 +57,8 @@ def _login_body(request) -> dict:
         )
     if len(request.body) > MAX_LOGIN_BODY:
         raise Refusal("The sign-in request is too large.", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-    try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Refusal("The sign-in request is not valid JSON.") from None
-    except RecursionError:  # json nests by recursion: a deeply nested body exhausts the stack
-        raise Refusal("The sign-in request is nested too deeply; send a flat JSON object.") from None
-    if not isinstance(body, dict):
-        raise Refusal("The sign-in request must be a JSON object.")
-    return body
+    # A flat object of strings: two levels leave room for a client that nests its own extras, no more.
+    return parse_json_object(request.body or b"{}", what="The sign-in request", max_bytes=MAX_LOGIN_BODY, max_depth=2)
 
 
 @csrf_exempt  # no CSRF on a GET; answered JSON instead of Django's page for any other method

@@ -80,17 +80,37 @@ async def test_signed_in_post_reaches_every_reader(thread, member):
 @pytest.mark.parametrize(
     ("text_data", "sentence"),
     [
-        ("not json", "The message was not understood."),
-        ('["a list"]', "The message was not understood."),
+        ("not json", "The message is not valid JSON."),
+        ('["a list"]', "The message must be a JSON object."),
+        ('{"body": ' * 5000 + '"x"' + "}" * 5000, "The message is nested too deeply (at most 32 levels)."),
+        (json.dumps({"body": ["x"]}), "The comment must be text: write something first."),
+        (json.dumps({"body": 5}), "The comment must be text: write something first."),
+        (json.dumps({"body": "hi", "parent": "²"}), "The comment you are replying to must be a whole number."),
+        (json.dumps({"body": "hi", "parent": "9" * 5000}), "The comment you are replying to is too large."),
+        (json.dumps({"body": "hi", "parent": {"a": 1}}), "The comment you are replying to must be a whole number."),
         (json.dumps({"body": "  "}), "The comment is empty: write something first."),
         (json.dumps({"body": "x" * 10_001}), "The comment is too long"),
         (json.dumps({"body": "hi", "parent": "999999"}), "The comment you are replying to does not exist."),
-        (json.dumps({"body": "hi", "parent": "abc"}), "The comment you are replying to does not exist."),
+        (json.dumps({"body": "hi", "parent": "abc"}), "The comment you are replying to must be a whole number."),
     ],
 )
 async def test_bad_socket_message_is_refused_and_writes_nothing(thread, member, text_data, sentence):
     poster = await connect(thread.pk, await sync_to_async(session_headers)(member))
     await poster.send_to(text_data=text_data)
+    refusal = await receive_until(poster, "composer-status")
+    assert sentence in refusal and "composer__status--error" in refusal
+    assert await Comment.objects.acount() == 0
+    await poster.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("body", "sentence"),
+    [(None, "The comment is empty: write something first."), ({"a": 1}, "The comment must be text: write something first.")],
+)
+async def test_socket_body_null_or_an_object_is_refused_not_stored_as_none(thread, member, body, sentence):
+    """Issue 11: `{"body": null}` stored a comment reading "None", `{"body": {"a": 1}}` one reading "{'a': 1}"."""
+    poster = await connect(thread.pk, await sync_to_async(session_headers)(member))
+    await poster.send_to(text_data=json.dumps({"body": body}))
     refusal = await receive_until(poster, "composer-status")
     assert sentence in refusal and "composer__status--error" in refusal
     assert await Comment.objects.acount() == 0

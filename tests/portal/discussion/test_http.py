@@ -55,11 +55,14 @@ def test_bad_comment_over_http_keeps_the_draft(thread, member, body, status, sen
     assert Comment.objects.count() == 0
 
 
-@pytest.mark.parametrize("parent", ["999999", "abc"])
-def test_reply_to_a_missing_comment_over_http(thread, member, parent):
+@pytest.mark.parametrize(
+    ("parent", "sentence"),
+    [("999999", "does not exist."), ("abc", "must be a whole number.")],
+)
+def test_reply_to_a_missing_comment_over_http(thread, member, parent, sentence):
     response = signed_in(member).post(f"/discussion/t/{thread.pk}/comments/", {"body": "a reply", "parent": parent})
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "The comment you are replying to does not exist." in response.content.decode()
+    assert f"The comment you are replying to {sentence}" in response.content.decode()
     assert Comment.objects.count() == 0
 
 
