@@ -5,23 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from http import HTTPStatus
-from typing import Annotated
 
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 from ninja.security import django_auth
-from pydantic import WithJsonSchema
 
 from portal.errors import Error, NotFound
-from portal.parsing import parse_page
+from portal.parsing import PageQuery, parse_page
 
 from . import services
 from .models import Thread
 from .selectors import Viewer, comment_list_visible, comment_list_visible_page, thread_visible
 
 router = Router()
-# Taken as text and parsed by portal.parsing, so "abc" or "0" answers CONTRACT's 400 sentence rather than a 422.
-PageNumber = Annotated[str | None, WithJsonSchema({"type": "integer", "minimum": 1, "default": 1})]
 
 
 class CommentOut(Schema):
@@ -65,7 +61,7 @@ def _thread(request, thread_id: int) -> Thread:
 
 
 @router.get("/threads/{thread_id}", response={200: ThreadOut, 400: Error, 404: Error})
-def thread_get(request, thread_id: int, page: PageNumber = None):
+def thread_get(request, thread_id: int, page: PageQuery = None):
     """A thread with one page of its visible comments (`items`, oldest first, 100 a page; hidden and deleted ones
     are left out) and `count`, how many visible comments it has in all. A page past the end has no items."""
     page_number = parse_page(page)

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from django.http import HttpRequest
 from ninja import Router
-from pydantic import WithJsonSchema
 
 from governance.voting import amount_text
 from portal.errors import Error, Refusal
-from portal.parsing import parse_page
+from portal.parsing import PageQuery, parse_page
 
 from . import selectors
 from .schemas import AccountOut, DelegateListOut
 
 router = Router()
-# Read as text and parsed by portal.parsing, so "?page=x" answers CONTRACT's 400 sentence rather than a 422.
-PageText = Annotated[str | None, WithJsonSchema({"type": "integer", "minimum": 1, "default": 1})]
 
 
 def _amount(value) -> str | None:
@@ -28,7 +23,7 @@ def _amount(value) -> str | None:
     "/delegates", summary="Addresses that received delegation, by voting power or participation",
     response={200: DelegateListOut, 400: Error, 503: Error},
 )
-def list_delegates(request: HttpRequest, sort: str = "power", page: PageText = None):
+def list_delegates(request: HttpRequest, sort: str = "power", page: PageQuery = None):
     if sort not in selectors.SORTS:
         raise Refusal(f"Unknown sort {sort[:40]!r}: use one of {', '.join(selectors.SORTS)}.")
     found = selectors.delegate_list(sort=sort, page=parse_page(page))
