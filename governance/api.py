@@ -52,6 +52,7 @@ def proposal_json(proposal: Proposal, *, outcome: str | None = None) -> dict:
         "state": selectors.effective_state(proposal=proposal),
         "outcome": outcome,
         "thread": proposal.thread_id,
+        "risk_change": selectors.risk_change_json(proposal=proposal),
     }
 
 

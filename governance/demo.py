@@ -1,7 +1,8 @@
 """Demo proposals and votes for `seed_demo`: idempotent (a proposal whose title exists is left alone).
 
-Two proposals are open (basic, ranked-choice) and one is closed (weighted, passed), each with a discussion thread and
-votes signed by anvil's public dev keys through the same `vote_cast` as everyone else's.
+Three proposals are open (basic, ranked-choice, and a risk proposal whose WETH price-shock scenario the page previews
+on the demo loans) and one is closed (weighted, passed), each with a discussion thread and votes signed by anvil's
+public dev keys through the same `vote_cast` as everyone else's.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from portal.errors import Refusal
 LOWER_RESERVE = "Lower the USDC reserve factor from 15% to 10%"
 NEXT_COLLATERAL = "Which collateral should the pool list next?"
 GRANTS_SPLIT = "Split the Q1 community grants budget"
+WETH_STRESS = "Keep WETH's 80 % LTV through a 15 % price fall?"
 
 BODY_RESERVE = """## Summary
 Lower the USDC **reserve factor** from 15% to 10% for six months.
@@ -44,6 +46,16 @@ oracle quality and concentration. The winner goes to a parameter proposal next m
 
 BODY_GRANTS = """Split the 120,000 DUSD grants budget across the three tracks. Give each track a share:
 the tally splits your weight in the same proportions."""
+
+
+BODY_STRESS = """## Summary
+The risk team stress-tested the WETH market: what happens to today's loans if WETH falls **15 %**?
+The preview on this page answers from the loans on-chain, at the snapshot block and now.
+
+## The vote
+- **For**: keep WETH's LTV at 80 % and its liquidation threshold at 82.5 %.
+- **Against**: ask the risk team for a lower LTV in a follow-up proposal.
+"""
 
 
 def seed(*, stdout) -> None:
@@ -84,6 +96,14 @@ def seed(*, stdout) -> None:
             _votes(ranked, [(accounts[1], [2, 1, 3, 4], ""), (accounts[2], [1, 2, 4, 3], "Deepest liquidity."),
                             (accounts[3], [3, 1, 2, 4], ""), (accounts[4], [1, 3, 2, 4], "")])
             stdout.write(f"  {ranked.label}: ranked-choice vote, open\n")
+        stress = ensure(
+            WETH_STRESS, body=BODY_STRESS, category="risk", voting_type=VotingType.BASIC, start=now,
+            end=now + timedelta(days=5), quorum_value="1000",
+            risk_change={"asset": "WETH", "parameter": "price_shock", "value": "-0.15"},
+        )
+        if stress:
+            _votes(stress, [(accounts[2], 1, "My loan holds."), (accounts[3], 2, "Mine would not.")])
+            stdout.write(f"  {stress.label}: risk proposal with an impact preview (WETH -15 %), open\n")
         closed = ensure(
             GRANTS_SPLIT, body=BODY_GRANTS, category="treasury", voting_type=VotingType.WEIGHTED,
             choices=["Developer tooling", "Education", "Security audits"], start=now,

@@ -1,9 +1,10 @@
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
-from governance.models import Category, QuorumKind
+from governance.models import Category, QuorumKind, RiskParameterChange
 from governance.voting import VotingType
 
 
@@ -34,6 +35,20 @@ class ProposalForm(forms.Form):
         help_text="Tokens, or a percent of the total supply at the snapshot block.",
     )
 
+    change_parameter = forms.ChoiceField(
+        required=False, label="Parameter",
+        choices=[("", "No parameter change"), *RiskParameterChange.Parameter.choices],
+        help_text="Risk proposals only. The page then shows which loans the change would make liquidatable.",
+    )
+    change_asset = forms.CharField(
+        required=False, max_length=42, label="Collateral", widget=forms.TextInput(attrs={"list": "collaterals"}),
+        help_text="The collateral's symbol (WETH) or token address.",
+    )
+    change_value = forms.DecimalField(
+        required=False, max_digits=12, decimal_places=4, label="New value (%)",
+        help_text="In percent: 78 for a 78 % liquidation threshold or LTV; -30 for a price shock of a 30 % fall.",
+    )
+
     @classmethod
     def initial_for_new(cls) -> dict:
         now = timezone.now().replace(second=0, microsecond=0)
@@ -46,8 +61,16 @@ class ProposalForm(forms.Form):
             "voting_type": proposal.voting_type,
             "choices": "\n".join(proposal.choices) if proposal.voting_type != VotingType.BASIC else "",
             "start": proposal.start, "end": proposal.end, "quorum_kind": proposal.quorum_kind,
-            "quorum_value": proposal.quorum_value,
+            "quorum_value": proposal.quorum_value, **cls._change_initial(proposal),
         }
+
+    @staticmethod
+    def _change_initial(proposal) -> dict:
+        row = RiskParameterChange.objects.filter(proposal=proposal).first()
+        if row is None:
+            return {}
+        return {"change_parameter": row.parameter, "change_asset": row.symbol,
+                "change_value": (row.new_amount * 100).normalize()}
 
     def service_fields(self) -> dict:
         data = self.cleaned_data
@@ -57,4 +80,14 @@ class ProposalForm(forms.Form):
             "choices": [line.strip() for line in data["choices"].splitlines() if line.strip()],
             "start": data["start"], "end": data["end"], "quorum_kind": data["quorum_kind"],
             "quorum_value": format(data["quorum_value"].normalize(), "f"),
+            "risk_change": self._risk_change(),
         }
+
+    def _risk_change(self) -> dict | None:
+        """The change as the service takes it (the value as a fraction), or None when the three fields are empty."""
+        data = self.cleaned_data
+        value = data.get("change_value")
+        if not (data.get("change_parameter") or data.get("change_asset") or value is not None):
+            return None
+        return {"parameter": data.get("change_parameter") or "", "asset": data.get("change_asset") or "",
+                "value": "" if value is None else format((value / Decimal(100)).normalize(), "f")}

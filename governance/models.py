@@ -152,6 +152,36 @@ class Vote(models.Model):
         return Decimal(self.weight)
 
 
+class RiskParameterChange(models.Model):
+    """The structured change a risk proposal votes on: one collateral's LTV or liquidation threshold in a lending
+    market, old and new value (fractions as decimal strings), or a price-shock scenario for that collateral. After
+    the proposal is executed the portal reads the parameter on-chain and records what it found."""
+
+    class Parameter(models.TextChoices):
+        LIQUIDATION_THRESHOLD = "liquidation_threshold", "Liquidation threshold"
+        LTV = "ltv", "Loan-to-value (LTV)"
+        PRICE_SHOCK = "price_shock", "Price shock (a scenario)"
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="risk_change")
+    market = models.CharField(max_length=42, help_text="The lending pool's checksummed address.")
+    asset = models.CharField(max_length=42, help_text="The collateral's checksummed address.")
+    symbol = models.CharField(max_length=16)
+    parameter = models.CharField(max_length=24, choices=Parameter.choices)
+    old_value = models.CharField(max_length=40, help_text="A fraction (0.825 = 82.5 %) when the draft was saved.")
+    new_value = models.CharField(max_length=40, help_text="A fraction; for a price shock the relative change.")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_block = models.PositiveBigIntegerField(null=True, blank=True)
+    onchain_value = models.CharField(max_length=40, blank=True, help_text="What the pool answered at checked_block.")
+    onchain_matches = models.BooleanField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.symbol} {self.parameter} → {self.new_value}"
+
+    @property
+    def new_amount(self) -> Decimal:
+        return Decimal(self.new_value)
+
+
 class ProposalEvent(models.Model):
     """One lifecycle transition: who, when, why."""
 
@@ -161,6 +191,7 @@ class ProposalEvent(models.Model):
         ACTIVATED = "activated", "Voting scheduled"
         CLOSED = "closed", "Voting closed"
         EXECUTED = "executed", "Executed"
+        CHECKED = "checked", "Checked on-chain"
         CANCELLED = "cancelled", "Cancelled"
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from governance.chain import ChainUnavailable
 from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
-from governance.selectors import proposal_recount, results_from_scores, vote_list
+from governance.selectors import proposal_recount, results_from_scores, risk_change_json, vote_list
 from governance.strategies import Strategy, voting_weights
 from governance.voting import Ballot, InvalidChoice, TallyResult, VotingMethod, amount_text, voting_method
 from portal.errors import Refusal
@@ -52,6 +52,7 @@ def proposal_export(*, proposal) -> dict:
             "strategies": proposal.strategies,
             "quorum": amount_text(proposal.quorum_amount),
             "state": proposal.state,
+            "risk_change": risk_change_json(proposal=proposal),
         },
         "eip712": typed_data(domain=domain),
         "result": {

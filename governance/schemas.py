@@ -22,6 +22,20 @@ class StrategyOut(Schema):
     decimals: int | None = None
 
 
+class RiskChangeOut(Schema):
+    """A risk proposal's structured change (docs/recount-format.md): one collateral's parameter in one market."""
+
+    market: str = Field(..., description="The lending pool's address")
+    asset: str = Field(..., description="The collateral's address")
+    symbol: str
+    parameter: Literal["liquidation_threshold", "ltv", "price_shock"]
+    old: Amount = Field(..., description="A fraction (0.825 = 82.5 %) when the draft was saved; 0 for a price shock")
+    new: Amount = Field(..., description="A fraction; for a price shock the relative change (-0.3 = a 30 % fall)")
+    checked_block: int | None = Field(None, description="Once executed: the block the pool was read at")
+    onchain_value: Amount | None = Field(None, description="What the pool answered there")
+    onchain_matches: bool | None = Field(None, description="Whether that is the voted value")
+
+
 class ProposalOut(Schema):
     number: int
     label: str
@@ -39,6 +53,7 @@ class ProposalOut(Schema):
     state: str
     outcome: str | None
     thread: int | None
+    risk_change: RiskChangeOut | None = Field(None, description="Risk proposals only: the change voted on")
 
 
 class ProposalListOut(Schema):

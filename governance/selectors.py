@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally, Vote
+from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally, RiskParameterChange, Vote
 from governance.chain import home_chain_id
 from governance.deploy import contract_address
 from governance.strategies import ERC20_VOTES, ERC721_BALANCE_OF, Strategy, voting_weight, weight_parts
@@ -68,7 +68,7 @@ def state_filter(state: str, *, now=None) -> Q:
 
 def proposal_list(*, state: str | None = None, category: str | None = None, search: str | None = None) -> QuerySet:
     """Proposals newest first, filtered by state, category and a title search."""
-    qs = Proposal.objects.select_related("tally")
+    qs = Proposal.objects.select_related("tally", "risk_change")
     if state:
         qs = qs.filter(state_filter(state))
     if category:
@@ -80,10 +80,34 @@ def proposal_list(*, state: str | None = None, category: str | None = None, sear
 
 def proposal_get(*, number: int) -> Proposal:
     """LIP-`number` with its author, thread and running tally; NotFound (404) when there is none."""
-    proposal = Proposal.objects.select_related("author", "thread", "tally").filter(number=number).first()
+    proposal = (
+        Proposal.objects.select_related("author", "thread", "tally", "risk_change").filter(number=number).first()
+    )
     if proposal is None:
         raise NotFound(f"There is no proposal LIP-{number}.")
     return proposal
+
+
+def risk_change_get(*, proposal: Proposal) -> RiskParameterChange | None:
+    """The risk proposal's structured change, or None (select_related by proposal_get and proposal_list)."""
+    try:
+        return proposal.risk_change
+    except RiskParameterChange.DoesNotExist:
+        return None
+
+
+def risk_change_json(*, proposal: Proposal) -> dict | None:
+    """The change as the API and the recount file carry it: market, asset, symbol, parameter, old and new value
+    (fractions as decimal strings; a price shock's new value is the relative change) and, once executed, what the
+    pool answered on-chain (checked_block, onchain_value, onchain_matches)."""
+    row = risk_change_get(proposal=proposal)
+    if row is None:
+        return None
+    return {
+        "market": row.market, "asset": row.asset, "symbol": row.symbol, "parameter": row.parameter,
+        "old": row.old_value, "new": row.new_value, "checked_block": row.checked_block,
+        "onchain_value": row.onchain_value or None, "onchain_matches": row.onchain_matches,
+    }
 
 
 def effective_state(*, proposal: Proposal, now: datetime | None = None) -> str:

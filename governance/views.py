@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
+from governance import impact as impact_view
 from governance import selectors, services
 from governance.chain import ChainUnavailable
 from governance.forms import ProposalForm
@@ -66,6 +67,7 @@ def proposal_context(*, proposal, request) -> dict:
     timeline = selectors.proposal_timeline(proposal=proposal)
     standings_prefetch([e["who"] for e in timeline if str(e["who"] or "").startswith("0x")])
     lines = _weight_lines(proposal, user) if active else None
+    change = selectors.risk_change_get(proposal=proposal)
     context.update(
         {
             "my_vote": my_vote,
@@ -73,6 +75,8 @@ def proposal_context(*, proposal, request) -> dict:
             "my_weight_lines": lines,
             "timeline": timeline,
             "actions": services.proposal_actions(proposal=proposal, user=user, outcome=context["results"].outcome),
+            "risk_change": change,
+            "risk_change_sentence": services.risk_change_of(change).sentence() if change else "",
         }
     )
     return context
@@ -102,14 +106,22 @@ def _total(lines):
 
 def detail(request, number: int):
     proposal = selectors.proposal_get(number=number)
+    if request.GET.get("fragment") == "impact":  # loaded after the page: it reads the chain at two blocks
+        context = {"proposal": proposal, "impact": impact_view.proposal_impact(proposal=proposal)}
+        return TemplateResponse(request, "governance/_impact.html", context)
     context = proposal_context(proposal=proposal, request=request)
     if request.htmx and request.GET.get("fragment") == "tally":
         return TemplateResponse(request, "governance/detail.html#tally", context)
     return TemplateResponse(request, "governance/detail.html", context)
 
 
+def _form_context(form, proposal=None) -> dict:
+    """The form and, when the market can be read, its collaterals with today's parameters (for the change fields)."""
+    return {"form": form, "proposal": proposal, **impact_view.market_choices()}
+
+
 def _form_page(request, form, *, proposal=None, status=HTTPStatus.OK):
-    return TemplateResponse(request, "governance/form.html", {"form": form, "proposal": proposal}, status=status)
+    return TemplateResponse(request, "governance/form.html", _form_context(form, proposal), status=status)
 
 
 def _save(request, form, *, proposal=None):
@@ -120,9 +132,7 @@ def _save(request, form, *, proposal=None):
             saved = services.proposal_update(proposal=proposal, editor=request.user, **form.service_fields())
     except Refusal as refusal:  # the form again, with the sentence above it and the fields kept
         form.add_error(None, refusal.message)
-        return refusal_response(
-            request, refusal, template="governance/form.html", context={"form": form, "proposal": proposal}
-        )
+        return refusal_response(request, refusal, template="governance/form.html", context=_form_context(form, proposal))
     messages.success(request, f"{saved.label} saved as a draft. Open it for voting when it is ready.")
     return redirect(saved.get_absolute_url())
 

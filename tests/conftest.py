@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
@@ -25,6 +26,7 @@ from eth_utils import to_checksum_address
 
 from governance import chain as chain_module
 from governance.demo_chain import seed_chain
+from governance.deploy import contract
 from governance.devchain import DEV_KEYS, free_port, start_anvil, stop_anvil
 from portal.accounts.models import User
 
@@ -222,3 +224,25 @@ def run_effects(db):
         return ran
 
     return run
+
+
+@pytest.fixture
+def pool(node, contracts):
+    """The demo lending pool as a web3 contract."""
+    return contract(node, "LendingPool", contracts["LendingPool"])
+
+
+@pytest.fixture
+def weth_feed(node, contracts):
+    """The demo WETH/USD feed (DemoPriceOracle, 8 decimals)."""
+    return contract(node, "DemoPriceOracle", contracts["DemoPriceOracle"])
+
+
+@pytest.fixture
+def set_price(minter, transact):
+    """`set_price(feed, usd)`: a new round on a demo feed (8 decimals)."""
+
+    def set_(feed, usd):
+        transact(minter, feed, "setPrice", int(Decimal(str(usd)) * 10**8))
+
+    return set_

@@ -2,7 +2,9 @@
 
 - proposals.py: drafts — create, edit, open for voting, and which of those a person may do now;
 - votes.py: counting a signed vote;
-- closing.py: recording a close, cancelling, marking executed.
+- closing.py: recording a close, cancelling, marking executed;
+- risk.py: a risk proposal's parameter change, checked against the market and, once executed, on-chain;
+- timeline.py: the lifecycle log every write above adds to.
 
 Every check lives in them, so pages, the API and the demo refuse the same things with the same sentence (a
 portal.errors.Refusal), and live events leave only after commit (governance/live.py). The public services are
@@ -22,6 +24,7 @@ from governance.services.proposals import (
     proposal_create,
     proposal_update,
 )
+from governance.services.risk import risk_change_check, risk_change_of, risk_changes_check_due
 from governance.services.votes import vote_cast
 
 __all__ = [
@@ -34,5 +37,8 @@ __all__ = [
     "proposal_mark_executed",
     "proposal_update",
     "proposals_close_due",
+    "risk_change_check",
+    "risk_change_of",
+    "risk_changes_check_due",
     "vote_cast",
 ]

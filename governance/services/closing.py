@@ -16,7 +16,8 @@ from django.utils import timezone
 from governance import selectors
 from governance.live import tally_broadcast
 from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally
-from governance.services.proposals import timeline_record
+from governance.services.risk import risk_change_check
+from governance.services.timeline import timeline_record
 from governance.voting import Outcome
 from portal.accounts.roles import is_admin
 from portal.errors import Conflict, Forbidden, Refusal
@@ -49,7 +50,8 @@ def proposal_mark_executed(*, proposal: Proposal, actor, tx_hash: str) -> Propos
     """An admin records that a passed proposal was carried out on-chain (transaction hash); watchers see it live.
 
     A close the sampler has not recorded yet is recorded first, so the outcome checked is the frozen exact one and
-    the timeline reads closed → executed. Refused (nothing written) unless closed and passed."""
+    the timeline reads closed → executed; a risk change is then checked on-chain (services.risk). Refused (nothing
+    written) unless closed and passed."""
     if not is_admin(actor):
         raise Forbidden("Only an admin can mark a proposal executed.")
     tx_hash = (tx_hash or "").strip()
@@ -67,6 +69,8 @@ def proposal_mark_executed(*, proposal: Proposal, actor, tx_hash: str) -> Propos
     proposal.save(update_fields=["executed_at", "execution_tx"])
     timeline_record(proposal, ProposalEvent.Kind.EXECUTED, actor=actor, note=f"Transaction {tx_hash.lower()}.")
     tally_broadcast(number=proposal.number)
+    # A risk proposal's parameter is read on-chain once the execution is saved (the sampler retries if the node is down).
+    transaction.on_commit(lambda: risk_change_check(proposal=proposal))
     return proposal
 
 

@@ -13,7 +13,11 @@ from django.utils import timezone
 
 from governance import selectors
 from governance.chain import chain
-from governance.models import Category, Proposal, ProposalEvent, ProposalState, ProposalTally, QuorumKind
+from governance.models import (
+    Category, Proposal, ProposalEvent, ProposalState, ProposalTally, QuorumKind, RiskParameterChange,
+)
+from governance.services.risk import NOT_RISK, risk_change_clean, risk_change_store
+from governance.services.timeline import timeline_record
 from governance.strategies import default_strategies, snapshot_fix, total_supply_at, voting_weight
 from governance.voting import BASIC_CHOICES, WEI, Outcome, VotingType, voting_method
 from portal.accounts.roles import is_admin
@@ -21,6 +25,9 @@ from portal.conf import portal_settings
 from portal.discussion.services import thread_create
 from portal.errors import Conflict, Forbidden, Refusal, SignInRequired
 from portal.ratelimit import Limit
+
+
+KEEP = object()  # proposal_update: leave the risk change as it is
 
 
 def is_author(user, proposal: Proposal) -> bool:
@@ -49,24 +56,6 @@ def proposal_actions(*, proposal: Proposal, user, outcome: str | None) -> Propos
         activate=draft and (admin or is_author(user, proposal)),
         cancel=admin and state not in (ProposalState.EXECUTED, ProposalState.CANCELLED),
         execute=admin and state == ProposalState.CLOSED and outcome == Outcome.PASSED,
-    )
-
-
-def _actor_label(user) -> str:
-    if user is None:
-        return "the portal"
-    return getattr(user, "primary_address", None) or str(user)
-
-
-def timeline_record(proposal: Proposal, kind: str, *, actor=None, note: str = "", at: datetime | None = None) -> None:
-    """One lifecycle transition on the proposal's timeline (a close is the clock's, not a person's)."""
-    ProposalEvent.objects.create(
-        proposal=proposal,
-        kind=kind,
-        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
-        actor_label=_actor_label(actor) if kind != ProposalEvent.Kind.CLOSED else "the clock",
-        note=note,
-        at=at or timezone.now(),
     )
 
 
@@ -164,19 +153,21 @@ def _require_author(author) -> None:
 def proposal_create(
     *, author, title: str, body: str, category: str = Category.PROTOCOL, voting_type: str = VotingType.BASIC,
     choices: list[str] | None = None, start: datetime, end: datetime, quorum_kind: str = QuorumKind.AMOUNT,
-    quorum_value: str = "0", with_thread: bool = True,
+    quorum_value: str = "0", with_thread: bool = True, risk_change: dict | None = None,
 ) -> Proposal:
-    """Create a draft proposal (numbered LIP-N) and its discussion thread.
+    """Create a draft proposal (numbered LIP-N) and its discussion thread; a risk proposal may carry `risk_change`
+    ({"asset", "parameter", "value"}, see services.risk.risk_change_clean).
 
     Raises a Refusal, writing nothing, when the author is not signed in, is below the proposal threshold (admins
-    exempt), has too many open proposals, posts too fast, or a field is out of bounds. Raises ChainUnavailable when
-    the threshold cannot be read.
+    exempt), has too many open proposals, posts too fast, a field is out of bounds or the change is not one the
+    market allows. Raises ChainUnavailable when the threshold or the market cannot be read.
     """
     _require_author(author)
     fields = _clean_fields(
         title=title, body=body, category=category, voting_type=voting_type, choices=choices or [], start=start,
         end=end, quorum_kind=quorum_kind, quorum_value=quorum_value,
     )
+    change = risk_change_clean(category=fields["category"], change=risk_change)
     if not is_admin(author):
         _check_open_count(author)
         Limit("proposal-create", portal_settings().proposals_per_hour, 3600).hit(
@@ -193,6 +184,7 @@ def proposal_create(
                 if with_thread:
                     proposal.thread = _thread_for(proposal)
                     proposal.save(update_fields=["thread"])
+                risk_change_store(proposal=proposal, change=change)
                 timeline_record(proposal, ProposalEvent.Kind.CREATED, actor=author, note="Draft created.")
                 return proposal
         except IntegrityError:  # two drafts took the same number at once: take the next one
@@ -211,8 +203,9 @@ def _thread_for(proposal: Proposal):
 
 
 @transaction.atomic
-def proposal_update(*, proposal: Proposal, editor, **changes) -> Proposal:
-    """Edit a draft: only its author, only while it is a draft. `changes` are the create fields."""
+def proposal_update(*, proposal: Proposal, editor, risk_change=KEEP, **changes) -> Proposal:
+    """Edit a draft: only its author, only while it is a draft. `changes` are the create fields; `risk_change`
+    replaces the change (None or empty removes it; left out, the change stays)."""
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if not is_author(editor, proposal):
         raise Forbidden("Only the author can edit this proposal.")
@@ -227,11 +220,19 @@ def proposal_update(*, proposal: Proposal, editor, **changes) -> Proposal:
     if unknown:
         raise Refusal(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
     fields = _clean_fields(**{**current, **changes})
+    if risk_change is KEEP:
+        keep = RiskParameterChange.objects.filter(proposal=proposal).exists()
+        if keep and fields["category"] != Category.RISK:
+            raise Refusal(NOT_RISK)
+    else:
+        change = risk_change_clean(category=fields["category"], change=risk_change)
     for name, value in fields.items():
         setattr(proposal, name, value)
     proposal.updated = timezone.now()
     proposal.full_clean(exclude=["thread", "author"])
     proposal.save()
+    if risk_change is not KEEP:
+        risk_change_store(proposal=proposal, change=change)
     timeline_record(proposal, ProposalEvent.Kind.UPDATED, actor=editor)
     return proposal
 

@@ -11,7 +11,7 @@ import threading
 from django.db import close_old_connections
 from django.utils import timezone
 
-from governance.services import proposals_close_due
+from governance.services import proposals_close_due, risk_changes_check_due
 from portal.effects.services import effects_sweep
 from portal.lending.services import positions_tick
 
@@ -50,6 +50,7 @@ class Sampler:
         # The one background process also records proposals that closed by the clock, so their voters are notified
         # promptly (the state itself never waits for this).
         proposals_close_due()
+        risk_changes_check_due()  # executed risk proposals: does the pool now have the voted value?
         positions_tick(force=force)  # watched loans: alerts and liquidations (portal.lending)
         return samples
 

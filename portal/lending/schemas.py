@@ -52,6 +52,7 @@ class RiskOut(Schema):
 
 
 class RiskChangeOut(Schema):
+    market: str
     asset: str
     symbol: str
     parameter: str
@@ -67,6 +68,7 @@ class ImpactOut(Schema):
     liquidatable_after: int
     debt_liquidatable_before: Decimal
     debt_liquidatable_after: Decimal
+    debt_newly_liquidatable: Decimal
     newly_liquidatable: list[str]
     health_factor_buckets: list[str]
     histogram_before: list[int]

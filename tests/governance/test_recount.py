@@ -91,10 +91,12 @@ def test_demo_seed_is_idempotent_and_its_closed_proposal_recounts(contracts, db)
     demo.seed(stdout=io.StringIO())
     demo.seed(stdout=io.StringIO())
     proposals = {p.title: p for p in Proposal.objects.all()}
-    assert len(proposals) == 3
+    assert len(proposals) == 4
     states = sorted((p.voting_type, p.state) for p in proposals.values())
-    assert states == [("basic", "active"), ("ranked-choice", "active"), ("weighted", "closed")]
-    assert all(p.thread_id and p.votes.count() >= 3 for p in proposals.values())
+    assert states == [("basic", "active"), ("basic", "active"), ("ranked-choice", "active"), ("weighted", "closed")]
+    assert all(p.thread_id and p.votes.count() >= 2 for p in proposals.values())
+    stress = proposals[demo.WETH_STRESS].risk_change
+    assert (stress.symbol, stress.parameter, stress.new_value) == ("WETH", "price_shock", "-0.15")
     closed = proposals[demo.GRANTS_SPLIT]
     out = io.StringIO()
     call_command("verify_proposal", str(closed.number), stdout=out)

@@ -27,7 +27,7 @@ CONTRACT_PAGE = {"items", "count"}
 
 # Fields the API has always written beyond CONTRACT's lists; named here so a new one is a decision, not an accident.
 EXTRA = {
-    "proposal": {"label"},
+    "proposal": {"label", "risk_change"},
     "strategy": {"decimals"},
     "results": {"number", "winner", "quorum", "quorum_weight"},
     "thread": {"id", "pinned", "slow_mode_seconds", "created"},

@@ -18,11 +18,6 @@ BPS = 10_000
 NO_DEBT = 2**256 - 1
 
 
-@pytest.fixture
-def pool(node, contracts):
-    return contract(node, "LendingPool", contracts["LendingPool"])
-
-
 def custom_error(signature: str) -> str:
     return "0x" + keccak(text=signature)[:4].hex()
 
