@@ -203,3 +203,16 @@ class ProposalEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class SnapshotWeight(models.Model):
+    """A voter's weight at the proposal's snapshot block, read once: in one batch for the token's holders and
+    delegates when voting opens, or at the voter's first vote. The snapshot block is fixed, so it never changes."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="snapshot_weights")
+    voter = models.CharField(max_length=42, help_text="Checksummed address.")
+    weight = models.CharField(max_length=80, help_text="Token units at the snapshot block.")
+    read = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["proposal", "voter"], name="governance_one_weight_per_voter")]

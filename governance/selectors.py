@@ -14,10 +14,12 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally, RiskParameterChange, Vote
 from governance.chain import home_chain_id
 from governance.deploy import contract_address
-from governance.strategies import ERC20_VOTES, ERC721_BALANCE_OF, Strategy, voting_weight, weight_parts
+from governance.models import (
+    Proposal, ProposalEvent, ProposalState, ProposalTally, RiskParameterChange, SnapshotWeight, Vote,
+)
+from governance.strategies import ERC20_VOTES, ERC721_BALANCE_OF, Strategy, checksum, voting_weight, weight_parts
 from governance.voting import InvalidChoice, Outcome, TallyResult, TallyState, VotingType, voting_method, wei
 from portal.errors import NotFound
 
@@ -211,7 +213,11 @@ def proposal_recount(*, proposal: Proposal) -> TallyResult:
 
 
 def snapshot_weight(*, proposal: Proposal, address: str) -> Decimal:
-    """`address`'s voting weight through the proposal's strategies at its snapshot. Raises ChainUnavailable."""
+    """`address`'s voting weight through the proposal's strategies at its snapshot: the stored weight when it was
+    read before (governance.services.weights), otherwise read now. Raises ChainUnavailable."""
+    stored = stored_snapshot_weight(proposal=proposal, address=address)
+    if stored is not None:
+        return stored
     return voting_weight(
         strategies=[Strategy.from_json(s) for s in proposal.strategies], snapshot_block=proposal.snapshot_block,
         snapshot_time=proposal.snapshot_time, address=address,
@@ -254,6 +260,14 @@ def snapshot_weight_lines(*, proposal: Proposal, address: str) -> list[WeightLin
             )
         )
     return lines
+
+
+def stored_snapshot_weight(*, proposal: Proposal, address: str) -> Decimal | None:
+    """The weight read earlier at the proposal's snapshot block, or None. Raises ValueError for a non-address."""
+    weight = (
+        SnapshotWeight.objects.filter(proposal=proposal, voter=checksum(address)).values_list("weight", flat=True).first()
+    )
+    return None if weight is None else Decimal(weight)
 
 
 def vote_list(*, proposal: Proposal) -> QuerySet:

@@ -18,6 +18,7 @@ from governance.models import (
 )
 from governance.services.risk import NOT_RISK, risk_change_clean, risk_change_store
 from governance.services.timeline import timeline_record
+from governance.services.weights import snapshot_weights_preread_later
 from governance.strategies import default_strategies, snapshot_fix, total_supply_at, voting_weight
 from governance.voting import BASIC_CHOICES, WEI, Outcome, VotingType, voting_method
 from portal.accounts.roles import is_admin
@@ -271,6 +272,7 @@ def proposal_activate(*, proposal: Proposal, actor) -> Proposal:
         locked.updated = now
         locked.full_clean(exclude=["thread", "author"])
         locked.save()
+        snapshot_weights_preread_later(proposal=locked)
         ProposalTally.objects.get_or_create(
             proposal=locked,
             defaults={"state": voting_method(locked.voting_type).empty(len(locked.choice_names)).to_json()},

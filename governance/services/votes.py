@@ -15,6 +15,7 @@ from governance import selectors
 from governance.eip712 import SignedBallot, eip712_domain, typed_data
 from governance.live import tally_broadcast
 from governance.models import Proposal, ProposalState, ProposalTally, Vote
+from governance.services.weights import voter_weight
 from governance.signers import SignerProof
 from governance.voting import TallyState, voting_method
 from portal.conf import portal_settings
@@ -76,7 +77,7 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
     Limit("vote-cast", conf.votes_per_minute, 60).hit(
         ballot.voter.lower(), message="Too many votes from this wallet. Please wait a minute and try again."
     )
-    weight = selectors.snapshot_weight(proposal=proposal, address=ballot.voter)
+    weight = voter_weight(proposal=proposal, address=ballot.voter)  # stored when read ahead: no RPC
     if weight <= 0:
         raise Refusal(
             f"{ballot.voter} had no voting weight at the snapshot block {proposal.snapshot_block}, so the vote "

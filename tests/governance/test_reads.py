@@ -15,6 +15,7 @@ from governance import services
 from governance.eip712 import SignedBallot
 from governance.models import Proposal, ProposalEvent, ProposalTally, Vote
 from governance.selectors import proposal_recount
+from governance.services.weights import snapshot_weights_preread
 from portal.notifications.models import Notification
 
 pytestmark = [pytest.mark.django_db, pytest.mark.chain]
@@ -67,8 +68,9 @@ def test_the_proposal_page_query_count_is_pinned(
     with django_assert_num_queries(5):
         assert client.get(proposal.get_absolute_url()).status_code == HTTPStatus.OK
     client.force_login(make_user(dev_accounts[2].address))
-    # + the session, the user, their sanctions, wallets, own vote, groups (the actions) and unread notifications
-    with django_assert_num_queries(12):
+    # + the session, the user, their sanctions, wallets, own vote, groups (the actions), unread notifications and
+    # their stored snapshot weight (read ahead when voting opened: no RPC)
+    with django_assert_num_queries(13):
         assert client.get(proposal.get_absolute_url()).status_code == HTTPStatus.OK
 
 
@@ -95,12 +97,14 @@ def test_the_vote_list_api_query_count_is_pinned(make_proposal, client, django_a
 
 def test_vote_cast_query_count_is_pinned(make_proposal, ballot, dev_accounts, django_assert_num_queries):
     proposal = make_proposal("approval", ["A", "B", "C"])
+    snapshot_weights_preread(proposal_id=proposal.pk)  # the task queued when voting opened
     first = SignedBallot.from_fields(proposal=proposal.number, **ballot(dev_accounts[1], proposal, [1, 2]))
-    with django_assert_num_queries(6):
+    # the stored snapshot weight, savepoint, the tally FOR UPDATE, the earlier vote, insert, tally update, release
+    with django_assert_num_queries(7):
         services.vote_cast(proposal=proposal, ballot=first)
     again = SignedBallot.from_fields(
         proposal=proposal.number, **ballot(dev_accounts[1], proposal, [3], timestamp=first.timestamp + 1)
     )
-    with django_assert_num_queries(6):  # a replacement costs the same
+    with django_assert_num_queries(7):  # a replacement costs the same
         services.vote_cast(proposal=proposal, ballot=again)
     assert Vote.objects.get(proposal=proposal).choice == "[3]"
