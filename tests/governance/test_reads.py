@@ -68,9 +68,8 @@ def test_the_proposal_page_query_count_is_pinned(
     with django_assert_num_queries(5):
         assert client.get(proposal.get_absolute_url()).status_code == HTTPStatus.OK
     client.force_login(make_user(dev_accounts[2].address))
-    # + the session, the user, their sanctions, wallets, own vote, groups (the actions), unread notifications and
-    # their stored snapshot weight (read ahead when voting opened: no RPC)
-    with django_assert_num_queries(13):
+    # + the session, the user, their sanctions, wallets, own vote, groups (the actions) and unread notifications
+    with django_assert_num_queries(12):
         assert client.get(proposal.get_absolute_url()).status_code == HTTPStatus.OK
 
 
