@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0002_vote_signer_block'),
+        ('governance', '0003_risk_parameter_change'),
     ]
 
     operations = [
