@@ -21,7 +21,7 @@ from governance.services.timeline import timeline_record
 from governance.voting import Outcome
 from portal.accounts.roles import is_admin
 from portal.errors import Conflict, Forbidden, Refusal
-from portal.notifications.services import notify
+from portal.notifications.services import notify_later
 
 TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
@@ -119,7 +119,7 @@ def _notify_voters(proposal: Proposal, sentence: str) -> None:
     if not voters:
         return
     users = get_user_model().objects.filter(socialaccount__provider="siwe", socialaccount__uid__in=voters).distinct()
-    notify(
+    notify_later(
         recipients=list(users), verb="proposal_closed", text=f"{proposal.label} closed: {sentence}",
-        url=proposal.get_absolute_url(),
+        url=proposal.get_absolute_url(), key=f"proposal-closed:{proposal.pk}",
     )

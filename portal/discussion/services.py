@@ -14,6 +14,7 @@ from django.utils import timezone
 from portal.accounts.roles import is_moderator
 from portal.accounts.sanctions import user_posting_refusal
 from portal.conf import portal_settings
+from portal.effects.services import durable, effect_enqueue
 from portal.errors import Forbidden, NotFound, RateLimited, Refusal, SignInRequired
 from portal.notifications.services import notify
 from portal.parsing import parse_id
@@ -164,12 +165,14 @@ def comment_post(*, thread: Thread, author, body: str, parent: Comment | None = 
     comment.save()
     Thread.objects.filter(pk=thread.pk).update(last_activity=comment.created)
     live.comment_broadcast(comment=comment, event="created")
-    transaction.on_commit(lambda: _notify_reply(comment_id=comment.pk), robust=True)
+    effect_enqueue(comment_reply_notify, comment_id=comment.pk)  # its notifications are keyed by the comment
     return comment
 
 
-def _notify_reply(*, comment_id: int) -> None:
-    """Tell the quoted comment's author, and the thread's author (a feedback post's, a proposal's), about a reply."""
+@durable(eager=True)
+def comment_reply_notify(*, comment_id: int) -> None:
+    """A durable effect of `comment_create`: tell the quoted comment's author, and the thread's author (a feedback
+    post's, a proposal's), about a reply — once each."""
     comment = Comment.objects.select_related("quoted__author", "author", "thread__author").get(pk=comment_id)
     thread = comment.thread
     if comment.quoted is not None:
@@ -179,6 +182,7 @@ def _notify_reply(*, comment_id: int) -> None:
             text=f"{comment.author} replied to your comment in “{thread.title}”",
             url=comment.get_absolute_url(),
             actor=comment.author,
+            key=f"comment-reply:{comment_id}",
         )
     if thread.author_id and thread.author_id != getattr(comment.quoted, "author_id", None):
         notify(
@@ -187,6 +191,7 @@ def _notify_reply(*, comment_id: int) -> None:
             text=f"{comment.author} commented on “{thread.title}”",
             url=comment.get_absolute_url(),
             actor=comment.author,
+            key=f"comment-reply:{comment_id}",
         )
 
 

@@ -40,10 +40,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import TaskContext, TaskResultStatus, task
@@ -89,12 +90,16 @@ def effect_enqueue(handler: Callable, *, key: str | None = None, **kwargs) -> bo
     @durable (a programming error)."""
     spec = _spec(handler)
     path = f"{handler.__module__}.{handler.__qualname__}"
-    if key is not None and Effect.objects.filter(key=key).exists():
-        return False
-    key = key or f"{handler.__name__}:{uuid.uuid4().hex}"
-    with transaction.atomic():  # the task and its ledger row commit together (a savepoint inside the caller's)
-        result = effect_run.enqueue(key=key)
-        Effect.objects.create(key=key, handler=path, kwargs=kwargs, task_id=result.id)
+    if key is None:  # a fresh key cannot clash: the caller's transaction (or one of ours) is enough
+        key = f"{handler.__name__}:{uuid.uuid4().hex}"
+        with nullcontext() if connection.in_atomic_block else transaction.atomic():
+            _enqueue(key=key, path=path, kwargs=kwargs)
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: a key already queued undoes only this
+                _enqueue(key=key, path=path, kwargs=kwargs)
+        except IntegrityError:
+            return False
     if spec.eager:
         transaction.on_commit(lambda: effect_attempt(key=key, eager=True), robust=True)
     return True
@@ -224,6 +229,11 @@ def _record_failure(*, key: str, task_id: str | None, error: Exception, locked: 
         effect.save(update_fields=["attempts", "last_error", "state", "finished_at", "next_attempt_at", "task_id"])
         if spec.on_error is not None:
             spec.on_error(effect=effect, error=error, final=final)
+
+
+def _enqueue(*, key: str, path: str, kwargs: dict) -> None:
+    result = effect_run.enqueue(key=key)  # the task and its ledger row commit together
+    Effect.objects.create(key=key, handler=path, kwargs=kwargs, task_id=result.id)
 
 
 def _finish(effect: Effect) -> None:

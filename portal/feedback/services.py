@@ -19,7 +19,7 @@ from portal.accounts.roles import is_moderator
 from portal.conf import portal_settings
 from portal.discussion.services import thread_create
 from portal.errors import Conflict, Forbidden, NotFound, Refusal, SignInRequired
-from portal.notifications.services import notify
+from portal.notifications.services import notify_later
 from portal.ratelimit import Limit
 
 from .models import (
@@ -209,9 +209,8 @@ def post_status_set(*, post: Post, by, status: str, note: str) -> StatusChange:
     recipients = _followers(post)
     url = post.get_absolute_url()
     text = f"“{post.title}” is now {label}: {note[:120]}"
-    transaction.on_commit(
-        lambda: notify(recipients=recipients, verb="post_status", text=text, url=url, actor=by), robust=True
-    )
+    notify_later(recipients=recipients, verb="post_status", text=text, url=url, actor=by,
+                 key=f"post-status:{change.pk}")
     return change
 
 
@@ -244,9 +243,8 @@ def post_merge(*, source: Post, target: Post, by, note: str = "") -> Post:
     _recount([source.pk, target.pk])
     url = target.get_absolute_url()
     text = f"“{source.title}” was merged into “{target.title}”; your vote moved with it"
-    transaction.on_commit(
-        lambda: notify(recipients=recipients, verb="post_status", text=text, url=url, actor=by), robust=True
-    )
+    notify_later(recipients=recipients, verb="post_status", text=text, url=url, actor=by,
+                 key=f"post-merged:{source.pk}")
     target.refresh_from_db()
     return target
 

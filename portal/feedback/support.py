@@ -1,6 +1,6 @@
 """The support queue's writes: staff claim, answer and solve questions; the asker accepts the answer or reopens the
 question. Same rules as services.py: refusals are portal.errors.Refusal raised before anything is written,
-notifications leave after commit."""
+notifications are durable effects queued with the write."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.errors import Conflict, Forbidden, Refusal
-from portal.notifications.services import notify
+from portal.notifications.services import notify_later
 
 from .models import BODY_MAX_LENGTH, Kind, Post, Status
 from .services import _clean_text, _locked, _require_staff, _require_user
@@ -49,9 +49,7 @@ def question_answer(*, post: Post, by, body: str) -> Post:
     post.full_clean()
     post.save()
     asker, url, text = post.author, post.get_absolute_url(), f"Staff answered your question “{post.title}”"
-    transaction.on_commit(
-        lambda: notify(recipients=[asker], verb="question_answered", text=text, url=url, actor=by), robust=True
-    )
+    notify_later(recipients=[asker], verb="question_answered", text=text, url=url, actor=by)
     return post
 
 
@@ -92,7 +90,5 @@ def question_reopen(*, post: Post, by) -> Post:
     post.save(update_fields=["accepted_at", "solved_at", "status"])
     staff = [u for u in (post.claimed_by, post.answered_by) if u is not None]
     url, text = post.get_absolute_url(), f"{by} reopened the question “{post.title}”"
-    transaction.on_commit(
-        lambda: notify(recipients=staff, verb="question_answered", text=text, url=url, actor=by), robust=True
-    )
+    notify_later(recipients=staff, verb="question_answered", text=text, url=url, actor=by)
     return post

@@ -19,7 +19,7 @@ from web3 import Web3
 from governance.chain import ChainUnavailable, chain
 from portal.conf import portal_settings
 from portal.errors import Forbidden, Refusal
-from portal.notifications.services import notify
+from portal.notifications.services import notify_later
 
 from . import live, reader, selectors
 from .models import Band, EventCursor, Liquidation, Position
@@ -141,7 +141,7 @@ def positions_tick(*, now: datetime | None = None, force: bool = False) -> TickR
         log.info("lending tick skipped: %s", exc.message)
         return report
     at = now or timezone.now()
-    changed = []
+    changed, alerts = [], []
     for position, loan in zip(positions, loans, strict=True):
         if loan is None:
             report.unreadable += 1
@@ -153,16 +153,20 @@ def positions_tick(*, now: datetime | None = None, force: bool = False) -> TickR
                  or position.debt_base != loan.data.debt_base or position.collateral_base != loan.data.collateral_base)
         band = settle_band(position.band, hf, close_at=position.close_at, near_at=position.near_at)
         if position.user_id and SEVERITY[band] > SEVERITY.get(position.band, 0) and band != Band.NO_DEBT:
-            report.alerts += notify(recipients=[position.user], verb="loan_risk", url=reverse("lending:loan"),
-                                    text=_alert_text(loan, band, position))
+            key = f"loan-risk:{position.pk}:{band}:{loan.block}"
+            alerts.append((position, key, _alert_text(loan, band, position)))
         position.band, position.health_factor = band, stored
         position.collateral_base, position.debt_base = loan.data.collateral_base, loan.data.debt_base
         position.read_block, position.read_at = loan.block, at
         if moved and position.user_id:
             live.loan_broadcast(loan=loan)
         changed.append(position)
-    Position.objects.bulk_update(changed, ["band", "health_factor", "collateral_base", "debt_base", "read_block",
-                                           "read_at"], batch_size=500)
+    with transaction.atomic():  # a band and its alert are saved together: no alert lost, none sent twice
+        for position, key, text in alerts:
+            report.alerts += notify_later(recipients=[position.user], verb="loan_risk", url=reverse("lending:loan"),
+                                          text=text, key=key)
+        Position.objects.bulk_update(changed, ["band", "health_factor", "collateral_base", "debt_base",
+                                               "read_block", "read_at"], batch_size=500)
     return report
 
 
@@ -207,7 +211,7 @@ def liquidations_record() -> int:
         # Every borrower is watched, so the market's risk covers positions nobody signed in for.
         Position.objects.bulk_create([Position(address=a) for a in sorted(borrowers)], ignore_conflicts=True)
         EventCursor.objects.update_or_create(pool=pool, defaults={"block": head})
-        for liquidation in new:  # written with the record; notify() pushes to the bell after commit
+        for liquidation in new:  # queued with the record: told once, even if this process dies now
             if liquidation.user_id:
                 _tell_liquidated(liquidation, market)
     return len(new)
@@ -224,4 +228,5 @@ def _tell_liquidated(liquidation: Liquidation, market) -> None:
         f"{liquidation.collateral_symbol} of your collateral in exchange, bonus included. Your next support "
         "question goes to the front of the queue."
     )
-    notify(recipients=[liquidation.user], verb="liquidated", url=reverse("lending:loan"), text=text)
+    notify_later(recipients=[liquidation.user], verb="liquidated", url=reverse("lending:loan"), text=text,
+                 key=f"liquidated:{liquidation.tx_hash}:{liquidation.log_index}")

@@ -23,9 +23,10 @@ def notify_later(*, recipients: Iterable, verb: str, text: str, url: str, actor=
     recipient_ids = sorted({user.pk for user in recipients if user is not None and getattr(user, "pk", None)})
     if not recipient_ids:
         return False
-    key = f"notify:{key or uuid.uuid4().hex}"
-    return effect_enqueue(notification_deliver, key=key, recipient_ids=recipient_ids, verb=verb, text=text[:300],
-                          url=url[:500], actor_id=getattr(actor, "pk", None), delivery_key=key)
+    effect_key = f"notify:{key}" if key else None  # None: a fresh one, no clash possible (no savepoint needed)
+    return effect_enqueue(notification_deliver, key=effect_key, recipient_ids=recipient_ids, verb=verb,
+                          text=text[:300], url=url[:500], actor_id=getattr(actor, "pk", None),
+                          delivery_key=effect_key or f"notify:{uuid.uuid4().hex}")
 
 
 @durable(eager=True)

@@ -233,7 +233,8 @@ def test_draft_form_creates_and_previews(settled_chain, admin_user, client):
     assert refused.status_code == HTTPStatus.BAD_REQUEST and "at least two choices" in refused.content.decode()
 
 
-def test_voters_are_notified_once_when_a_proposal_closes(make_proposal, ballot, post_vote, dev_accounts, client, make_user):
+def test_voters_are_notified_once_when_a_proposal_closes(make_proposal, ballot, post_vote, dev_accounts, client, make_user,
+                                                        run_effects):
     from portal.notifications.models import Notification
 
     voter = make_user(dev_accounts[1].address)
@@ -243,6 +244,7 @@ def test_voters_are_notified_once_when_a_proposal_closes(make_proposal, ballot, 
         assert services.proposals_close_due() == 1
         assert services.proposals_close_due() == 0
         client.get(proposal.get_absolute_url())
+        run_effects()
     notes = Notification.objects.filter(recipient=voter, verb="proposal_closed")
     assert notes.count() == 1 and proposal.label in notes.get().text
 
@@ -328,7 +330,8 @@ def test_the_home_page_card_loads_the_open_proposals(db, client):
     assert "No vote is open right now" in client.get("/proposals/?fragment=home").content.decode()
 
 
-def test_the_health_sampler_records_closes_and_notifies_voters(make_proposal, ballot, post_vote, dev_accounts, make_user):
+def test_the_health_sampler_records_closes_and_notifies_voters(make_proposal, ballot, post_vote, dev_accounts, make_user,
+                                                              run_effects):
     from portal.health.sampler import Sampler
     from portal.notifications.models import Notification
 
@@ -338,6 +341,7 @@ def test_the_health_sampler_records_closes_and_notifies_voters(make_proposal, ba
     with time_machine.travel(proposal.end + timedelta(minutes=1), tick=False):
         Sampler().run_once(force=False)
     assert Proposal.objects.get(pk=proposal.pk).close_recorded_at is not None
+    assert run_effects() == 1  # the voters' notice, queued with the close
     assert Notification.objects.filter(recipient=voter, verb="proposal_closed").count() == 1
 
 

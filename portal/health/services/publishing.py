@@ -6,13 +6,16 @@ costs that one effect, never the saved write."""
 from __future__ import annotations
 
 import json
+import uuid
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.accounts.roles import status_staff
-from portal.notifications.services import notify
+from portal.effects.services import durable, effect_enqueue
+from portal.notifications.services import notify, notify_later
 
 from .. import live, selectors
 from ..models import Component, Incident, StatusFollower, Webhook, WebhookDelivery
@@ -24,7 +27,8 @@ def incident_publish(*, incident: Incident, event: str, actor=None) -> None:
     for the webhooks. A draft at commit time sends nothing."""
     incident_id = incident.pk
     live.incident_broadcast(incident_id=incident_id)
-    transaction.on_commit(lambda: _followers_notify(incident_id=incident_id, actor=actor), robust=True)
+    effect_enqueue(incident_followers_notify, incident_id=incident_id, actor_id=getattr(actor, "pk", None),
+                   delivery_key=f"incident-followers:{incident_id}:{uuid.uuid4().hex}")
     transaction.on_commit(lambda: _incident_webhooks(incident_id=incident_id, event=event), robust=True)
 
 
@@ -37,10 +41,10 @@ def component_publish(*, component: Component, old: str) -> None:
 
 def draft_announce(*, incident: Incident) -> None:
     """After commit: staff learn of a draft the health checks opened, so someone publishes or dismisses it."""
-    transaction.on_commit(lambda: notify(
+    notify_later(
         recipients=list(status_staff()), verb="incident_update", url=reverse("health:incident", args=[incident.code]),
         text=f"Draft incident from the health checks: {incident.name}. Publish or dismiss it.",
-    ), robust=True)
+    )
 
 
 def webhooks_enqueue(*, event: str, payload: dict) -> int:
@@ -61,7 +65,10 @@ def webhooks_enqueue(*, event: str, payload: dict) -> int:
     return len(hooks)
 
 
-def _followers_notify(*, incident_id: int, actor=None) -> None:
+@durable(eager=True)
+def incident_followers_notify(*, incident_id: int, actor_id: int | None, delivery_key: str) -> None:
+    """A durable effect of `incident_publish`: the incident's and the page's followers hear of it, as it stands
+    when the effect runs (a draft by then tells nobody)."""
     incident = selectors.published_incident(incident_id)
     if incident is None:
         return
@@ -73,8 +80,9 @@ def _followers_notify(*, incident_id: int, actor=None) -> None:
     text = f"{incident.name}: {incident.status.replace('_', ' ')}"
     if latest:
         text += f" — {latest.body[:140]}"
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     notify(recipients=recipients, verb="incident_update", text=text,
-           url=reverse("health:incident", args=[incident.code]), actor=actor)
+           url=reverse("health:incident", args=[incident.code]), actor=actor, key=delivery_key)
 
 
 def _incident_webhooks(*, incident_id: int, event: str) -> None:

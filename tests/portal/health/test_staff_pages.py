@@ -270,17 +270,19 @@ def test_an_incident_update_writes_a_fixed_number_of_queries(client, staff, memb
     IncidentFollower.objects.create(incident=incident, user=member)
     Webhook.objects.create(url="https://ops.example/hook")
     client.force_login(staff)
-    # The write: session, user, sanctions; the incident, then locked; its save, components, the update; a savepoint.
-    with django_assert_num_queries(10):
+    # The write: session, user, sanctions; the incident, then locked; its save, components, the update; a savepoint;
+    # the followers' notice queued (task and ledger row, portal.effects).
+    with django_assert_num_queries(12):
         response = client.post(f"/status/incidents/{incident.code}/updates/", {"status": "identified", "body": "A"})
     assert response.status_code == HTTPStatus.FOUND
-    # With what follows the commit: the live fragments, the followers' notifications, the webhook delivery.
-    with django_assert_num_queries(39), django_capture_on_commit_callbacks(execute=True):
+    # With what follows the commit: the live fragments, the followers' notifications (tried at once after commit
+    # through the effects ledger), the webhook delivery.
+    with django_assert_num_queries(49), django_capture_on_commit_callbacks(execute=True):
         client.post(f"/status/incidents/{incident.code}/updates/", {"status": "monitoring", "body": "B"})
     follower = make_user()
     StatusFollower.objects.create(user=follower)
     Webhook.objects.create(url="https://ops.example/second-hook")
-    with django_assert_num_queries(39), django_capture_on_commit_callbacks(execute=True):  # however many listen
+    with django_assert_num_queries(49), django_capture_on_commit_callbacks(execute=True):  # however many listen
         client.post(f"/status/incidents/{incident.code}/updates/", {"status": "monitoring", "body": "C"})
     assert incident.updates.count() == 4
     assert Notification.objects.filter(recipient=member).count() == 2 and Notification.objects.filter(

@@ -69,9 +69,10 @@ def test_levels_are_saved(client, comfortable, dev_accounts, django_assert_num_q
     assert (position.close_at, position.near_at, position.user) == (Decimal("2.5"), Decimal("1.25"), comfortable)
 
 
-def test_tick_alerts_once_per_crossing_with_hysteresis(comfortable, weth_feed, set_price, chain_snapshot):
+def test_tick_alerts_once_per_crossing_with_hysteresis(comfortable, weth_feed, set_price, chain_snapshot, run_effects):
     def tick_and_count():
         positions_tick(force=True)
+        run_effects()
         return Notification.objects.filter(recipient=comfortable, verb="loan_risk").count()
 
     assert tick_and_count() == 0
@@ -101,7 +102,8 @@ def test_tick_reads_every_watched_wallet_and_borrower_in_one_go(comfortable, bor
 
 
 def test_a_liquidation_tells_the_user_and_queues_their_question_first(
-    node, borrower, contracts, dev_accounts, minter, transact, weth_feed, set_price, pool, chain_snapshot, make_user
+    node, borrower, contracts, dev_accounts, minter, transact, weth_feed, set_price, pool, chain_snapshot, make_user,
+    run_effects,
 ):
     positions_tick(force=True)
     gold_user = make_user(dev_accounts[1].address)
@@ -118,6 +120,7 @@ def test_a_liquidation_tells_the_user_and_queues_their_question_first(
     assert (liquidation.account, liquidation.user, liquidation.collateral_symbol) == (
         dev_accounts[3].address, borrower, "WETH")
     assert liquidation.debt_covered == 1_000 * TOKEN
+    run_effects()
     text = Notification.objects.get(recipient=borrower, verb="liquidated").text
     assert text.startswith(f"Your loan was liquidated at block {liquidation.block}: the health factor fell under 1, "
                            "so a liquidator repaid 1,000.00 DUSD of your debt and took 0.42 WETH")
