@@ -246,3 +246,13 @@ def set_price(minter, transact):
         transact(minter, feed, "setPrice", int(Decimal(str(usd)) * 10**8))
 
     return set_
+
+
+@pytest.fixture
+def receiver():
+    """A real webhook receiver on 127.0.0.1 (tests/webhook_receiver.py)."""
+    from tests.webhook_receiver import Receiver
+
+    r = Receiver()
+    yield r
+    r.close()

@@ -84,23 +84,23 @@ def durable(*, max_attempts: int = 6, first_retry_seconds: float = 10, lease_sec
     return mark
 
 
-def effect_enqueue(handler: Callable, *, key: str | None = None, **kwargs) -> bool:
-    """Queue `handler(**kwargs)` as a task in the current transaction (one of its own when there is none). Returns
-    False when `key` is already in the ledger (nothing queued). Raises ValueError for a function that is not
-    @durable (a programming error)."""
+def effect_enqueue(handler: Callable, *, key: str | None = None, run_after: datetime | None = None, **kwargs) -> bool:
+    """Queue `handler(**kwargs)` as a task in the current transaction (one of its own when there is none), to run
+    as soon as a worker is free or not before `run_after`. Returns False when `key` is already in the ledger
+    (nothing queued). Raises ValueError for a function that is not @durable (a programming error)."""
     spec = _spec(handler)
     path = f"{handler.__module__}.{handler.__qualname__}"
     if key is None:  # a fresh key cannot clash: the caller's transaction (or one of ours) is enough
         key = f"{handler.__name__}:{uuid.uuid4().hex}"
         with nullcontext() if connection.in_atomic_block else transaction.atomic():
-            _enqueue(key=key, path=path, kwargs=kwargs)
+            _enqueue(key=key, path=path, kwargs=kwargs, run_after=run_after)
     else:
         try:
             with transaction.atomic():  # a savepoint: a key already queued undoes only this
-                _enqueue(key=key, path=path, kwargs=kwargs)
+                _enqueue(key=key, path=path, kwargs=kwargs, run_after=run_after)
         except IntegrityError:
             return False
-    if spec.eager:
+    if spec.eager and run_after is None:
         transaction.on_commit(lambda: effect_attempt(key=key, eager=True), robust=True)
     return True
 
@@ -231,9 +231,11 @@ def _record_failure(*, key: str, task_id: str | None, error: Exception, locked: 
             spec.on_error(effect=effect, error=error, final=final)
 
 
-def _enqueue(*, key: str, path: str, kwargs: dict) -> None:
-    result = effect_run.enqueue(key=key)  # the task and its ledger row commit together
-    Effect.objects.create(key=key, handler=path, kwargs=kwargs, task_id=result.id)
+def _enqueue(*, key: str, path: str, kwargs: dict, run_after: datetime | None) -> None:
+    run = effect_run.using(run_after=run_after) if run_after else effect_run
+    result = run.enqueue(key=key)  # the task and its ledger row commit together
+    Effect.objects.create(key=key, handler=path, kwargs=kwargs, task_id=result.id,
+                          next_attempt_at=run_after or timezone.now())
 
 
 def _finish(effect: Effect) -> None:

@@ -288,14 +288,20 @@ class StatusFollower(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
 
+def default_topics() -> list[str]:
+    return ["status"]
+
+
 class Webhook(models.Model):
-    """An operator's endpoint: every incident update and component status change is POSTed to it as JSON, signed
-    with HMAC-SHA256 of the body under `secret` (header `X-Portal-Signature-256: sha256=<hex>`)."""
+    """An operator's endpoint: the events of its `topics` (status: incidents, maintenance and component changes;
+    governance: proposals and votes; feedback: post status changes) are POSTed to it as JSON, signed with
+    HMAC-SHA256 of the body under `secret` (header `X-Portal-Signature-256: sha256=<hex>`)."""
 
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=128, default=new_secret)
     description = models.CharField(max_length=120, blank=True)
     active = models.BooleanField(default=True)
+    topics = models.JSONField(default=default_topics, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

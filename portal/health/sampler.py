@@ -1,5 +1,5 @@
 """The sampler's loop (`manage.py run_health_checks`): every tick it moves maintenance windows on, runs the checks
-that are due, sends queued webhooks, sweeps effects a dead task worker left behind and records proposals that closed; now and then it rolls samples up. Every write
+that are due, sweeps the effects a dead task worker left behind and records proposals that closed; now and then it rolls samples up. Every write
 is a health service (portal.health.services) or governance's; this module only keeps time."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from portal.lending.services import positions_tick
 
 from .models import Sample
 from .services import checks_run_due, maintenances_advance, samples_roll_up
-from .webhooks import deliver_due
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,7 @@ class Sampler:
         """One round: maintenance first, so the components the checks settle know whether a window is open."""
         maintenances_advance()
         samples = checks_run_due(force=force)
-        deliver_due()
-        effects_sweep()  # tasks a killed worker left RUNNING are queued again
+        effects_sweep()  # effects a killed task worker left RUNNING are queued again (the workers send webhooks)
         # The one background process also records proposals that closed by the clock, so their voters are notified
         # promptly (the state itself never waits for this).
         proposals_close_due()

@@ -1,42 +1,45 @@
-"""What follows a committed change of the status page: open pages refresh, followers and staff are notified,
-webhooks are queued. Call these inside the write's transaction; each effect is registered with
-`transaction.on_commit(..., robust=True)`, so nothing leaves for a rolled-back write and a failure after commit
-costs that one effect, never the saved write."""
+"""What follows a change of the status page: open pages refresh, followers and staff are notified, webhooks are
+sent. Call these inside the write's transaction: notices and webhooks are durable effects queued with the write
+(portal.effects), so they happen if and only if it commits, and live updates leave after commit (best-effort)."""
 
 from __future__ import annotations
 
-import json
 import uuid
+from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from portal.accounts.roles import status_staff
 from portal.effects.services import durable, effect_enqueue
 from portal.notifications.services import notify, notify_later
 
 from .. import live, selectors
-from ..models import Component, Incident, StatusFollower, Webhook, WebhookDelivery
+from ..models import Component, Incident, StatusFollower
 from ..statuspage import component_dict, incident_dict, iso, page_id
+from ..webhooks import webhooks_send
 
 
 def incident_publish(*, incident: Incident, event: str, actor=None) -> None:
-    """After commit: refresh open status pages, tell the followers (not `actor`, who did it) and queue `event`
-    for the webhooks. A draft at commit time sends nothing."""
+    """Inside the write's transaction: refresh open status pages after commit, and queue as durable effects the
+    followers' notice (not `actor`, who did it) and `event` for the webhooks. A draft sends nothing."""
     incident_id = incident.pk
     live.incident_broadcast(incident_id=incident_id)
     effect_enqueue(incident_followers_notify, incident_id=incident_id, actor_id=getattr(actor, "pk", None),
                    delivery_key=f"incident-followers:{incident_id}:{uuid.uuid4().hex}")
-    transaction.on_commit(lambda: _incident_webhooks(incident_id=incident_id, event=event), robust=True)
+    webhooks_enqueue(event=event, payload=lambda: _incident_payload(incident_id))
 
 
 def component_publish(*, component: Component, old: str) -> None:
-    """After commit: swap the component's row on open pages and queue `component.updated` for the webhooks."""
+    """Inside the write's transaction: swap the component's row on open pages after commit and queue
+    `component.updated` for the webhooks, with the row as this change left it."""
     live.component_broadcast(component_id=component.pk)
-    # The row as this change left it, even when a later change commits first.
-    transaction.on_commit(lambda: _component_webhooks(component=component, old=old), robust=True)
+    since = component.status_since
+    webhooks_enqueue(event="component.updated", payload=lambda: {
+        "component_update": {"created_at": iso(since), "new_status": component.status, "old_status": old,
+                             "id": f"{component.code}-{int(since.timestamp())}", "component_id": component.code},
+        "component": component_dict(component, position=component.position),
+    })
 
 
 def draft_announce(*, incident: Incident) -> None:
@@ -47,22 +50,23 @@ def draft_announce(*, incident: Incident) -> None:
     )
 
 
-def webhooks_enqueue(*, event: str, payload: dict) -> int:
-    """Queue one signed POST of `payload` (with the page's state) per active webhook; the sampler sends them,
-    retrying with backoff. Returns how many were queued."""
-    state = selectors.overall()
-    body = json.dumps(
-        {
-            "meta": {"event": event, "generated_at": timezone.now().isoformat()},
-            "page": {"id": page_id(), "status_indicator": state.indicator, "status_description": state.description},
-            **payload,
-        },
-        separators=(",", ":"),
-        sort_keys=True,
-    )
-    hooks = list(Webhook.objects.filter(active=True))
-    WebhookDelivery.objects.bulk_create([WebhookDelivery(webhook=h, event=event, body=body) for h in hooks])
-    return len(hooks)
+def webhooks_enqueue(*, event: str, payload: dict | Callable[[], dict | None]) -> int:
+    """Queue one signed POST of `payload` (with the page's state) per active status webhook, as durable effects in
+    the caller's transaction (portal.health.webhooks). Returns how many were queued."""
+    def body() -> dict | None:
+        content = payload() if callable(payload) else payload
+        if content is None:
+            return None
+        state = selectors.overall()
+        return {"page": {"id": page_id(), "status_indicator": state.indicator, "status_description": state.description},
+                **content}
+
+    return webhooks_send(event=event, payload=body)
+
+
+def _incident_payload(incident_id: int) -> dict | None:
+    incident = selectors.published_incident(incident_id)  # a draft sends nothing
+    return None if incident is None else {"incident": incident_dict(incident, request=None)}
 
 
 @durable(eager=True)
@@ -83,21 +87,3 @@ def incident_followers_notify(*, incident_id: int, actor_id: int | None, deliver
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     notify(recipients=recipients, verb="incident_update", text=text,
            url=reverse("health:incident", args=[incident.code]), actor=actor, key=delivery_key)
-
-
-def _incident_webhooks(*, incident_id: int, event: str) -> None:
-    incident = selectors.published_incident(incident_id)
-    if incident is not None:
-        webhooks_enqueue(event=event, payload={"incident": incident_dict(incident, request=None)})
-
-
-def _component_webhooks(*, component: Component, old: str) -> None:
-    since = component.status_since
-    webhooks_enqueue(
-        event="component.updated",
-        payload={
-            "component_update": {"created_at": iso(since), "new_status": component.status, "old_status": old,
-                                 "id": f"{component.code}-{int(since.timestamp())}", "component_id": component.code},
-            "component": component_dict(component, position=component.position),
-        },
-    )

@@ -2,15 +2,18 @@
 
 import asyncio
 import time
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+import time_machine
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from portal.asgi import application
+from portal.effects.models import Effect
 from portal.health import poller as poller_module
 from portal.health import services
 from portal.health.models import (
@@ -136,7 +139,7 @@ def layer_down(settings):
 
 
 def test_a_layer_that_fails_after_commit_costs_the_live_update_only(client, staff, member, rpc_component, layer_down,
-                                                                   caplog):
+                                                                   caplog, run_effects):
     incident = services.incident_create(user=staff, name="RPC slow", impact="minor", status="investigating",
                                         body="Looking.", component_codes=[rpc_component.code])
     IncidentFollower.objects.create(incident=incident, user=member)
@@ -147,11 +150,12 @@ def test_a_layer_that_fails_after_commit_costs_the_live_update_only(client, staf
     assert Incident.objects.get().status == "identified" and incident.updates.count() == 2
     # The effects that do not need the layer still happened; the one that does is logged.
     assert Notification.objects.filter(recipient=member, verb="incident_update").count() == 1
+    run_effects()  # the webhooks' fan-out
     assert WebhookDelivery.objects.filter(event="incident.updated").count() == 1
     assert "live update to status was not sent" in caplog.text
 
 
-def test_a_component_change_is_saved_when_the_layer_fails(staff, rpc_component, layer_down, caplog):
+def test_a_component_change_is_saved_when_the_layer_fails(staff, rpc_component, layer_down, caplog, run_effects):
     Webhook.objects.create(url="https://ops.example/hook")
     Check.objects.filter(component=rpc_component).update(status="major_outage")
     assert components_refresh(components=[rpc_component]) == [rpc_component]
@@ -160,12 +164,13 @@ def test_a_component_change_is_saved_when_the_layer_fails(staff, rpc_component, 
     assert ComponentStatusChange.objects.get(component=rpc_component).status == "major_outage"
     assert Incident.objects.get(draft=True).components.get() == rpc_component
     assert Notification.objects.get(recipient=staff).text.startswith("Draft incident from the health checks")
+    run_effects()
     assert WebhookDelivery.objects.filter(event="component.updated").count() == 1
     assert "live update to status was not sent" in caplog.text
 
 
-def test_a_notification_that_fails_after_commit_leaves_the_update_and_the_other_effects(
-        client, staff, member, rpc_component, monkeypatch, caplog):
+def test_a_notification_that_fails_after_commit_leaves_the_update_and_is_retried_later(
+        client, staff, member, rpc_component, monkeypatch, caplog, run_effects):
     incident = services.incident_create(user=staff, name="RPC slow", impact="minor", status="investigating",
                                         body="Looking.", component_codes=[rpc_component.code])
     IncidentFollower.objects.create(incident=incident, user=member)
@@ -176,12 +181,22 @@ def test_a_notification_that_fails_after_commit_leaves_the_update_and_the_other_
 
     monkeypatch.setattr("portal.health.services.publishing.notify", notifications_down)
     client.force_login(staff)
-    response = client.post(f"/status/incidents/{incident.code}/updates/", {"status": "monitoring", "body": "Fixed."})
-    assert response.status_code == HTTPStatus.FOUND
-    assert Incident.objects.get().status == "monitoring" and incident.updates.count() == 2
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        response = client.post(f"/status/incidents/{incident.code}/updates/", {"status": "monitoring", "body": "Fixed."})
+        assert response.status_code == HTTPStatus.FOUND
+        assert Incident.objects.get().status == "monitoring" and incident.updates.count() == 2
+        assert not Notification.objects.exists()  # the attempt right after commit failed …
+        run_effects()  # … and so does the worker's first attempt; the webhooks' fan-out goes its own way
     assert WebhookDelivery.objects.filter(event="incident.updated").count() == 1
-    assert not Notification.objects.exists()
     assert "the notification service is down" in caplog.text
+    lost = Effect.objects.get(handler__endswith="incident_followers_notify", kwargs__incident_id=incident.pk,
+                              state="pending")
+    assert lost.last_error == "RuntimeError: the notification service is down"
+    monkeypatch.undo()  # the service is back: the retry delivers it, once
+    with time_machine.travel(start + timedelta(seconds=10), tick=False):
+        run_effects()
+    assert Notification.objects.filter(recipient=member, verb="incident_update").count() == 1
 
 
 async def test_one_poller_per_process_catches_every_socket_up(rpc_component, db_component, settings, monkeypatch):

@@ -1,69 +1,30 @@
-"""Webhooks: a real receiver on 127.0.0.1 verifies the HMAC-SHA256 signature; failures are retried with backoff."""
+"""Webhooks: a real receiver on 127.0.0.1 verifies the HMAC-SHA256 signature; failures are retried with backoff by
+the task queue (portal.effects), and failed deliveries are kept for admins."""
 
-import hashlib
-import hmac
 import json
-import threading
 from datetime import timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import time_machine
 from django.utils import timezone
 
+from portal.effects.models import Effect
 from portal.health import services
 from portal.health.models import Webhook, WebhookDelivery
-from portal.health.webhooks import MAX_ATTEMPTS, deliver_due
-
-
-class Receiver:
-    """A tiny HTTP server that answers the next queued status codes (200 once they run out)."""
-
-    def __init__(self):
-        self.requests: list[tuple[dict, bytes]] = []
-        self.answers: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                self.send_response(receiver.answers.pop(0) if receiver.answers else 200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-def verify(secret: str, headers: dict, body: bytes) -> bool:
-    """What a receiver does with the signature header."""
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, headers["X-Portal-Signature-256"])
+from portal.health.sampler import Sampler
+from portal.health.webhooks import MAX_ATTEMPTS
+from tests.webhook_receiver import verify
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_incident_reaches_the_receiver_signed(receiver, staff, rpc_component):
+def test_an_incident_reaches_the_receiver_signed(receiver, staff, rpc_component, run_effects):
     hook = Webhook.objects.create(url=receiver.url, description="ops")
     Webhook.objects.create(url=receiver.url, active=False)
+    Webhook.objects.create(url=receiver.url, topics=["governance"])  # not subscribed to the status page
     services.incident_create(user=staff, name="RPC down", impact="critical", status="investigating", body="Looking.",
                              component_codes=[rpc_component.code])
-    assert deliver_due() == 1
+    run_effects()  # the fan-out queued with the incident, then its one delivery
     [(headers, body)] = receiver.requests
     assert verify(hook.secret, headers, body)
     assert not verify("another secret", headers, body)
@@ -71,45 +32,83 @@ def test_an_incident_reaches_the_receiver_signed(receiver, staff, rpc_component)
     payload = json.loads(body)
     assert payload["incident"]["name"] == "RPC down" and payload["incident"]["status"] == "investigating"
     assert payload["page"]["status_indicator"] == "critical"
-    assert WebhookDelivery.objects.get().state == "delivered"
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
+    assert headers["X-Portal-Delivery"] == str(delivery.pk)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_failures_are_retried_with_backoff_and_kept_for_admins(receiver, staff):
+def test_failures_are_retried_with_backoff_and_kept_for_admins(receiver, staff, run_effects):
     Webhook.objects.create(url=receiver.url)
     receiver.answers = [500, 503]
-    services.webhooks_enqueue(event="component.updated", payload={"component": {"id": "x"}})
     start = timezone.now()
-    assert deliver_due(now=start) == 1
+    with time_machine.travel(start, tick=False):
+        services.webhooks_enqueue(event="component.updated", payload={"component": {"id": "x"}})
+        assert run_effects() == 2  # the fan-out, then the first attempt
     delivery = WebhookDelivery.objects.get()
     assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
     assert delivery.last_error == "The receiver answered HTTP 500."
     assert delivery.next_attempt_at == start + timedelta(seconds=10)
-    assert deliver_due(now=start + timedelta(seconds=9)) == 0  # not before its time
-    deliver_due(now=start + timedelta(seconds=10))
+    with time_machine.travel(start + timedelta(seconds=9), tick=False):
+        assert run_effects() == 0  # not before its time
+    with time_machine.travel(start + timedelta(seconds=10), tick=False):
+        assert run_effects() == 1
     delivery.refresh_from_db()
-    assert (delivery.attempts, delivery.next_attempt_at) == (2, start + timedelta(seconds=40))
-    deliver_due(now=start + timedelta(seconds=40))
+    assert (delivery.attempts, delivery.last_status_code, delivery.next_attempt_at) == (
+        2, 503, start + timedelta(seconds=40))
+    with time_machine.travel(start + timedelta(seconds=40), tick=False):
+        assert run_effects() == 1
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("delivered", 3, 200)
     bodies = {body for _, body in receiver.requests}
     assert len(receiver.requests) == 3 and len(bodies) == 1  # the same signed body every time
+    assert len(receiver.events()) == 1  # and the same delivery id
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_unreachable_receiver_fails_for_good_after_the_last_attempt(receiver):
+def test_an_unreachable_receiver_fails_for_good_after_the_last_attempt(receiver, run_effects):
     url = receiver.url
     receiver.close()
     Webhook.objects.create(url=url)
     services.webhooks_enqueue(event="component.updated", payload={})
-    now = timezone.now()
-    for _ in range(MAX_ATTEMPTS):
-        deliver_due(now=now)
+    run_effects()  # the fan-out and the first attempt
+    for _ in range(MAX_ATTEMPTS - 1):
         now = WebhookDelivery.objects.get().next_attempt_at
+        with time_machine.travel(now, tick=False):
+            assert run_effects() == 1
     delivery = WebhookDelivery.objects.get()
     assert (delivery.state, delivery.attempts) == ("failed", MAX_ATTEMPTS)
     assert delivery.last_error.startswith("The receiver could not be reached")
-    assert deliver_due(now=now + timedelta(days=1)) == 0
+    assert Effect.objects.get(handler__endswith="webhook_deliver").state == "failed"
+    with time_machine.travel(now + timedelta(days=1), tick=False):
+        assert run_effects() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_outbox_loop_is_gone_the_sampler_sends_nothing(receiver, staff, run_effects):
+    """Webhooks used to wait for the health sampler's tick (deliver_due); now a task worker sends them."""
+    import portal.health.webhooks as webhooks
+
+    assert not hasattr(webhooks, "deliver_due")
+    Webhook.objects.create(url=receiver.url)
+    services.webhooks_enqueue(event="component.updated", payload={})
+    Sampler().run_once(force=False)
+    assert receiver.requests == []
+    run_effects()
+    assert len(receiver.requests) == 1 and WebhookDelivery.objects.get().state == "delivered"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_change_sends_no_webhook(receiver, staff, rpc_component, run_effects):
+    from django.db import transaction
+
+    Webhook.objects.create(url=receiver.url)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.incident_create(user=staff, name="Never saved", impact="minor", status="investigating", body="x",
+                                 component_codes=[rpc_component.code])
+        raise RuntimeError("the write failed after the incident")
+    assert not WebhookDelivery.objects.exists() and not Effect.objects.exists()
+    assert run_effects() == 0 and receiver.requests == []
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ class Command(BaseCommand):
     help = "Run the status page's health checks on their intervals (or all of them once with --once)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="Run every check once, roll up, deliver webhooks, exit.")
+        parser.add_argument("--once", action="store_true", help="Run every check once, roll up, sweep lost effects, exit.")
         parser.add_argument("--tick", type=float, default=1.0, help="Seconds between scheduler ticks (default 1).")
 
     def handle(self, *args, once: bool = False, tick: float = 1.0, **options):
