@@ -106,6 +106,10 @@ class PortalSettings:
     lending_tick_seconds: float = 5.0
     lending_reference_feeds: dict[str, str] = field(default_factory=dict)
 
+    # Durable effects (portal.effects): quick database effects (notifications) are also tried in the web process
+    # right after commit, so they need not wait for a worker's poll; off, only the task workers run them.
+    effects_eager: bool = True
+
     def is_dev_account(self, address: str) -> bool:
         return address.lower() in _DEV_ACCOUNTS_LOWER
 

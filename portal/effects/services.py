@@ -32,7 +32,8 @@ What it promises:
   queues such effects again once the task has run longer than the handler's `lease_seconds`, counting the lost run
   as an attempt; on PostgreSQL a run that still holds its row lock is alive and left alone.
 - `eager=True`: right after commit the web process tries the effect itself, so a notification reaches the bell at
-  once; the queued task is the backstop and finds it done. For quick database-only handlers.
+  once; the queued task is the backstop and finds it done. For quick database-only handlers; the setting
+  PORTAL["EFFECTS_EAGER"] = False leaves every effect to the workers.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import TaskContext, TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
+
+from portal.conf import portal_settings
 
 from .models import Effect
 
@@ -100,7 +103,7 @@ def effect_enqueue(handler: Callable, *, key: str | None = None, run_after: date
                 _enqueue(key=key, path=path, kwargs=kwargs, run_after=run_after)
         except IntegrityError:
             return False
-    if spec.eager and run_after is None:
+    if spec.eager and run_after is None and portal_settings().effects_eager:
         transaction.on_commit(lambda: effect_attempt(key=key, eager=True), robust=True)
     return True
 
