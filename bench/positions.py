@@ -3,7 +3,9 @@
 The batched path (portal.lending.reader.account_data: getUserAccountData through Multicall3 aggregate3 in
 concurrent chunks) against a naive loop of one eth_call per position, in the same run; then the whole loan read the
 pages and the sampler use (portal.lending.selectors.loans_read: account data, collateral balances, liquidation
-prices) and the impact preview of a 20 % WETH fall (portal.lending.impact). Prints seconds and the ratio.
+prices) and the impact preview of a 20 % WETH fall (portal.lending.impact: the pool's stored debts and collateral in
+one batch, health factors before and after with the pool's own arithmetic), checked against getUserAccountData.
+Prints seconds and the ratio.
 
     DEBUG=1 .venv/bin/python bench/positions.py [--positions 10000] [--repeat 3]
 
@@ -107,7 +109,7 @@ def main() -> None:
         market = reader.market(pool=pool_address, block=block)
         change = risk_change_parse(market=market, asset="WETH", parameter="price_shock", value="-0.2")
         impact_seconds, impact = timed(lambda: impact_preview(change=change, market=market, addresses=borrowers))
-        assert impact.liquidatable_before == liquidatable
+        assert impact.liquidatable_before == liquidatable and impact.positions == args.positions
         best = min(batched)
         print(f"{args.positions:,} positions at block {block} ({liquidatable:,} liquidatable)")
         print(f"  batched getUserAccountData (aggregate3): {best:.3f} s (best of {args.repeat})")

@@ -20,7 +20,7 @@ from portal.errors import Refusal
 
 from . import reader
 from .models import Position
-from .reader import BPS, Market
+from .reader import BPS, Asset, Market
 from .selectors import decimal_text
 
 PARAMETERS = ("liquidation_threshold", "ltv", "price_shock")
@@ -179,29 +179,43 @@ def _changed_assets(change: RiskChange, market: Market) -> list[tuple[str, int, 
     return rows
 
 
+def _debt_base(debt: int, borrow: Asset) -> int:
+    """The pool's debt in the base currency: rounded up, so a wei of debt never slips past the limits."""
+    return -(-debt * borrow.price_base // 10**borrow.decimals)
+
+
 def impact_preview(*, change: RiskChange, market: Market, addresses: Sequence[str]) -> Impact:
-    """Apply `change` to the positions of `addresses` at the market's block (one batch of account data, one of
-    collateral balances). The health factor before is the pool's own answer; after, it is recomputed with the pool's
-    integer arithmetic (collateral rounded down, debt as the pool reports it), so it equals what getUserAccountData
-    answers once the change is made on-chain."""
-    data = reader.account_data(addresses, pool=market.pool, block=market.block)
-    borrowing = [(a, d) for a, d in zip(addresses, data, strict=True) if d is not None and d.debt_base]
-    balances = reader.collateral_balances([a for a, _ in borrowing], market=market)
+    """Apply `change` to the positions of `addresses` at the market's block, from one batch of the pool's stored
+    debts and collateral. The health factors before and after are computed with the pool's own integer arithmetic
+    (collateral value rounded down, debt rounded up, health factor 1e18), so both equal what getUserAccountData
+    answers — before, and once the change is made on-chain. Raises PoolMisconfigured for a pool without those views.
+    """
+    borrow = market.asset(market.borrow_asset) if market.borrow_asset else None
+    if borrow is None or not borrow.price_base:
+        raise reader.PoolMisconfigured(f"The pool at {market.pool} gives no price for the asset it lends, so a change "
+                                       "cannot be previewed.")
+    held = reader.holdings(addresses, market=market)
     before_hist, after_hist = [0] * (len(BUCKETS) + 1), [0] * (len(BUCKETS) + 1)
-    result = Impact(market.block, change, len(borrowing), 0, 0, Decimal(0), Decimal(0), [], before_hist, after_hist)
-    assets = _changed_assets(change, market)
+    result = Impact(market.block, change, 0, 0, 0, Decimal(0), Decimal(0), [], before_hist, after_hist)
+    now = [(a.address, a.decimals, a.price_base, a.threshold_bps) for a in market.collaterals]
+    after = _changed_assets(change, market)
     one, bps = 10**18, int(BPS)
-    for (address, account), held in zip(borrowing, balances, strict=True):
-        weighted = 0
-        for asset, decimals, price, threshold in assets:
-            amount = held.get(asset, 0)
+    for address, holding in zip(addresses, held, strict=True):
+        if holding is None or not holding.debt:
+            continue
+        debt_base = _debt_base(holding.debt, borrow)
+        weighted_before = weighted_after = 0
+        for (asset, decimals, price, threshold), (_a, _d, price_after, threshold_after) in zip(now, after, strict=True):
+            amount = holding.collateral.get(asset, 0)
             if amount:
-                weighted += amount * price // 10**decimals * threshold
-        hf_before = account.health_factor_wad
-        hf_after = weighted * one // (bps * account.debt_base)
+                weighted_before += amount * price // 10**decimals * threshold
+                weighted_after += amount * price_after // 10**decimals * threshold_after
+        hf_before = weighted_before * one // (bps * debt_base)
+        hf_after = weighted_after * one // (bps * debt_base)
+        result.positions += 1
         before_hist[_bucket(hf_before)] += 1
         after_hist[_bucket(hf_after)] += 1
-        debt_usd = Decimal(account.debt_base).scaleb(-reader.BASE_DECIMALS)
+        debt_usd = Decimal(debt_base).scaleb(-reader.BASE_DECIMALS)
         if hf_before < one:
             result.liquidatable_before += 1
             result.debt_liquidatable_before += debt_usd

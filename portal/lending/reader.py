@@ -31,6 +31,7 @@ GET_RESERVES_LIST = selector("getReservesList()")
 GET_ASSET_PRICE = selector("getAssetPrice(address)")
 CONFIG_OF = selector("configOf(address)")
 COLLATERAL_BALANCE_OF = selector("collateralBalanceOf(address,address)")
+BORROWED_BY = selector("borrowedBy(address)")
 SYMBOL = selector("symbol()")
 TOTAL_SUPPLIED = selector("totalSupplied()")
 TOTAL_BORROWED = selector("totalBorrowed()")
@@ -211,6 +212,42 @@ def collateral_balances(addresses: Sequence[str], *, market: Market) -> list[dic
         {c.address: int.from_bytes(answers[row * width + col] or b"\0", "big") for col, c in enumerate(collaterals)}
         for row in range(len(addresses))
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What the pool stores for one account: its debt in the borrow asset's units and each collateral's amount."""
+
+    debt: int
+    collateral: dict[str, int]
+
+
+def holdings(addresses: Sequence[str], *, market: Market) -> list[Holding | None]:
+    """Per address, the pool's stored debt (`borrowedBy`) and collateral (`collateralBalanceOf`), in one batch of
+    plain storage reads (no price feed is called, unlike getUserAccountData); None where the pool did not answer.
+    Raises PoolMisconfigured for a pool without those views (an Aave v3 pool keeps them in its aTokens)."""
+    collaterals = market.collaterals
+    if not collaterals:
+        raise PoolMisconfigured(f"The pool at {market.pool} lists no collateral it reports balances of, so a change "
+                                "of its parameters cannot be previewed.")
+    width = len(collaterals) + 1
+    calls = []
+    for address in addresses:
+        calls.append(Call(market.pool, BORROWED_BY + word(address)))
+        calls += [Call(market.pool, COLLATERAL_BALANCE_OF + word(c.address) + word(address)) for c in collaterals]
+    answers = aggregate3(calls, block=market.block)
+    result: list[Holding | None] = []
+    for row in range(len(addresses)):
+        debt, *amounts = answers[row * width : row * width + width]
+        if debt is None or any(a is None for a in amounts):
+            result.append(None)
+            continue
+        result.append(Holding(int.from_bytes(debt, "big"), {
+            c.address: int.from_bytes(a, "big") for c, a in zip(collaterals, amounts, strict=True)}))
+    if addresses and all(h is None for h in result):
+        raise PoolMisconfigured(f"The pool at {market.pool} does not answer borrowedBy and collateralBalanceOf, so a "
+                                "change of its parameters cannot be previewed.")
+    return result
 
 
 _checked: set[tuple[str, str]] = set()

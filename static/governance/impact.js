@@ -14,23 +14,27 @@ function draw(figure) {
   target.replaceChildren();
   const labels = [...figure.querySelectorAll("thead th.num")].map((cell) => cell.textContent);
   const before = row(figure, "before"), after = row(figure, "after");
+  // Both series stand on the bucket's own tick: "before" a wide pale bar, "after" a narrow solid one in front of it.
   const xs = labels.map((_, i) => i);
   const muted = css("--muted"), grid = css("--border");
   const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "11px system-ui" };
-  const bars = (at) => window.uPlot.paths.bars({ size: [0.36, 48], align: at });
+  const wide = window.uPlot.paths.bars({ size: [0.7, 44], align: 0 });
+  const slim = window.uPlot.paths.bars({ size: [0.32, 18], align: 0 });
+  const info = css("--info"), bad = css("--bad");
   const width = Math.max(target.clientWidth, 260);
+  const narrow = width < 420;
   new window.uPlot({
-    width, height: 190, legend: { show: true }, cursor: { drag: { x: false, y: false }, points: { show: false } },
+    width, height: 190, legend: { show: true, live: false }, cursor: { drag: { x: false, y: false }, points: { show: false } },
     scales: { x: { time: false, range: [-0.6, labels.length - 0.4] }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
     axes: [
-      { ...axis, splits: () => xs, values: (u, ticks) => ticks.map((t) => labels[t] ?? ""), gap: 4,
-        size: width < 420 ? 44 : 30, rotate: width < 420 ? -35 : 0 },
+      { ...axis, grid: { show: false }, splits: () => xs,
+        values: (u, ticks) => ticks.map((t) => labels[t] ?? ""), gap: 4, size: narrow ? 46 : 30, rotate: narrow ? -40 : 0 },
       { ...axis, size: 36, values: (u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : "")) },
     ],
     series: [
-      { value: (u, i) => labels[i] ?? "" },
-      { label: "before", stroke: css("--info"), fill: css("--info"), width: 0, paths: bars(-1), points: { show: false } },
-      { label: "after", stroke: css("--bad"), fill: css("--bad"), width: 0, paths: bars(1), points: { show: false } },
+      { label: "health factor" },
+      { label: "before", stroke: info, fill: info + "55", width: 1.5, paths: wide, points: { show: false } },
+      { label: "after", stroke: bad, fill: bad, width: 0, paths: slim, points: { show: false } },
     ],
   }, [xs, before, after], target);
   figure.dataset.drawn = String(target.clientWidth);
