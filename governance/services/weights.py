@@ -10,26 +10,25 @@ from decimal import Decimal
 
 from django.db import transaction
 from eth_hash.auto import keccak
-from web3 import Web3
 
 from governance import selectors
 from governance.chain import chain, home_chain_id
+from governance.delegation import DELEGATE_CHANGED_TOPIC, ZERO_ADDRESS
 from governance.models import Proposal, SnapshotWeight
 from governance.strategies import Strategy, checksum, voting_weight, voting_weights
+from portal.conf import portal_settings
 from portal.effects.services import durable, effect_enqueue
 
 log = logging.getLogger(__name__)
 
-LOG_RANGE = 50_000  # blocks per eth_getLogs request (public nodes cap the range)
 MAX_PREREAD = 20_000  # addresses read ahead per proposal; the rest are read at their vote
 STORE_BATCH = 1_000
 
 TRANSFER = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
-DELEGATE_CHANGED = "0x" + keccak(b"DelegateChanged(address,address,address)").hex()
+DELEGATE_CHANGED = DELEGATE_CHANGED_TOPIC
 DELEGATE_VOTES_CHANGED = "0x" + keccak(b"DelegateVotesChanged(address,uint256,uint256)").hex()
 # Which indexed topic holds the address that may hold weight: Transfer's `to`, the new delegate, the delegate.
 _ADDRESS_TOPIC = {TRANSFER: 2, DELEGATE_CHANGED: 3, DELEGATE_VOTES_CHANGED: 1}
-_ZERO = "0x" + "0" * 40
 
 
 def weights_store(*, proposal: Proposal, weights: dict[str, Decimal | None]) -> int:
@@ -48,23 +47,24 @@ def weights_store(*, proposal: Proposal, weights: dict[str, Decimal | None]) -> 
 
 def likely_voters(*, strategies: list[Strategy], snapshot_block: int) -> list[str]:
     """Every address the strategies' home-chain token contracts sent tokens to or recorded as a delegate, from
-    their events up to the snapshot block (checksummed, first seen first, at most MAX_PREREAD). Raises
-    ChainUnavailable."""
-    node, home = chain(), home_chain_id()
+    their events (PORTAL DELEGATION_FROM_BLOCK up to the snapshot block, DELEGATION_LOG_CHUNK blocks a request):
+    checksummed, first seen first, at most MAX_PREREAD. Raises ChainUnavailable."""
+    node, home, conf = chain(), home_chain_id(), portal_settings()
+    step = max(1, conf.delegation_log_chunk)
     found: dict[str, None] = {}
     for address in dict.fromkeys(s.address for s in strategies if s.chain_id == home):
-        for begin in range(0, snapshot_block + 1, LOG_RANGE):
-            logs = node.retrying("reading the token's events", node.w3.eth.get_logs, {
-                "address": address, "fromBlock": begin, "toBlock": min(snapshot_block, begin + LOG_RANGE - 1),
-                "topics": [[TRANSFER, DELEGATE_CHANGED, DELEGATE_VOTES_CHANGED]],
-            })
+        for low in range(conf.delegation_from_block, snapshot_block + 1, step):
+            logs = node.get_logs(
+                address=address, topics=[[TRANSFER, DELEGATE_CHANGED, DELEGATE_VOTES_CHANGED]],
+                from_block=low, to_block=min(snapshot_block, low + step - 1),
+            )
             for entry in logs:
                 topics = entry["topics"]
-                index = _ADDRESS_TOPIC.get(topics[0].to_0x_hex())
+                index = _ADDRESS_TOPIC.get(topics[0])
                 if index is None or len(topics) <= index:
                     continue
-                holder = Web3.to_checksum_address(topics[index][-20:])
-                if holder != Web3.to_checksum_address(_ZERO):
+                holder = checksum("0x" + topics[index][-40:])
+                if holder != ZERO_ADDRESS:
                     found[holder] = None
                 if len(found) >= MAX_PREREAD:
                     return list(found)
