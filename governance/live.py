@@ -11,7 +11,8 @@ from django.template.loader import render_to_string
 from governance import selectors
 from governance.models import Proposal
 from governance.tiers import standings_batch, standings_prefetch
-from portal.live import broadcast
+from portal.conf import portal_settings
+from portal.live import broadcast, broadcast_coalesced
 
 VOTERS_SHOWN = 50
 
@@ -51,3 +52,13 @@ def tally_broadcast(*, number: int) -> None:
     """After commit, send LIP-`number`'s current tally and voters to everyone watching it (rendered after commit,
     so watchers see the committed state)."""
     broadcast(proposal_group(number), lambda: TallyEvent(type="tally.update", html=tally_fragments(number=number)))
+
+
+def tally_broadcast_coalesced(*, number: int) -> None:
+    """After a vote commits: the tally and voters as `tally_broadcast` sends them, rendered at most once per
+    PORTAL LIVE_TALLY_WINDOW_SECONDS per proposal, off the vote's request."""
+    broadcast_coalesced(
+        proposal_group(number), f"tally:{number}",
+        lambda: TallyEvent(type="tally.update", html=tally_fragments(number=number)),
+        window=portal_settings().live_tally_window_seconds,
+    )

@@ -79,6 +79,7 @@ class PortalSettings:
     proposal_thread_category: str = "governance"
     votes_per_minute: int = 20
     votes_per_ip_per_minute: int = 120
+    live_tally_window_seconds: float = 0.5  # a proposal's live tally is rendered at most this often (0 = per vote)
 
     # Discussion
     discussion_auto_hide_flags: int = 3

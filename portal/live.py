@@ -3,6 +3,11 @@
 The send is registered with `transaction.on_commit(..., robust=True)`, so nobody sees what was rolled back and a
 channel layer that is down costs the live update only — never the write that was already saved. Outside a
 transaction (autocommit) on_commit runs at once, with the same robustness.
+
+`broadcast_coalesced(group, key, build, window=)` is for state that changes faster than anyone can read it (a live
+tally under a stream of votes): the first commit in a window schedules one `build` on the server's event loop,
+`window` seconds later and off the request path; commits inside the window only ride along. Without a running
+server loop (a management command, a task worker) it sends at once, as `broadcast` does.
 """
 
 from __future__ import annotations
@@ -12,15 +17,23 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connections, transaction
 
 log = logging.getLogger(__name__)
 
 Event = Mapping[str, Any]
 
 _pending: set[asyncio.Task] = set()
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def server_loop_remember() -> None:
+    """Called by the ASGI application on each connection: the loop that coalesced sends are scheduled on."""
+    global _server_loop
+    _server_loop = asyncio.get_running_loop()
 
 
 def broadcast(group: str, event: Event | Callable[[], Event | None]) -> None:
@@ -52,6 +65,48 @@ def send_now(group: str, event: Event | Callable[[], Event | None]) -> None:
         log.warning("live update to %s was not sent", group, exc_info=True)
 
 
+def broadcast_coalesced(group: str, key: str, build: Callable[[], Event | None], *, window: float) -> None:
+    """After commit, send what `build()` returns to `group` at most once per `window` seconds per `key`, rendered
+    `window` seconds after the first commit of the window (so it shows every commit of the window), on the
+    server's event loop. Coalesced across processes through the cache (Redis)."""
+    transaction.on_commit(lambda: _coalesce(group, key, build, window), robust=True)
+
+
+def _coalesce(group: str, key: str, build: Callable[[], Event | None], window: float) -> None:
+    loop = _server_loop
+    if window <= 0 or loop is None or loop.is_closed() or not loop.is_running():
+        send_now(group, build)
+        return
+    flag = f"live:coalesce:{key}"
+    try:
+        if not cache.add(flag, 1, timeout=int(window) + 5):
+            return  # a send is due and reads the database after this commit
+    except Exception:  # noqa: BLE001 — no cache: this commit sends its own update
+        log.warning("live update to %s not coalesced", group, exc_info=True)
+        send_now(group, build)
+        return
+    asyncio.run_coroutine_threadsafe(_send_later(group, flag, build, window), loop)
+
+
+async def _send_later(group: str, flag: str, build: Callable[[], Event | None], window: float) -> None:
+    await asyncio.sleep(window)
+    try:
+        event = await sync_to_async(_build_closing, thread_sensitive=False)(flag, build)
+    except Exception:  # noqa: BLE001 — a live update is best-effort
+        log.warning("live update to %s was not built", group, exc_info=True)
+        return
+    if event is not None:
+        await send_async(group, event)
+
+
+def _build_closing(flag: str, build: Callable[[], Event | None]) -> Event | None:
+    try:
+        cache.delete(flag)  # commits from here on open the next window, so none is missed
+        return build()
+    finally:
+        connections.close_all()  # this executor thread's own connections
+
+
 async def _guarded(send, group: str) -> None:
     try:
         await send
@@ -67,4 +122,4 @@ async def send_async(group: str, event: Event) -> None:
     await _guarded(layer.group_send(group, dict(event)), group)
 
 
-__all__ = ["broadcast", "send_now", "send_async"]
+__all__ = ["broadcast", "broadcast_coalesced", "send_now", "send_async", "server_loop_remember"]

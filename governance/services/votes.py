@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from governance import selectors
 from governance.eip712 import SignedBallot, eip712_domain, typed_data
-from governance.live import tally_broadcast
+from governance.live import tally_broadcast_coalesced
 from governance.models import Proposal, ProposalState, ProposalTally, Vote
 from governance.services.weights import voter_weight
 from governance.signers import SignerProof
@@ -131,5 +131,5 @@ def _store_vote(
     running.state = state.to_json()
     running.updated = now
     running.save(update_fields=["state", "voters", "updated"])
-    tally_broadcast(number=proposal.number)
+    tally_broadcast_coalesced(number=proposal.number)
     return vote

@@ -69,3 +69,25 @@ async def test_cancelling_and_executing_reach_the_watchers(make_proposal, ballot
     assert await watching.receive_nothing(timeout=0.3)  # one update per write
     await watching.disconnect()
     await watching_other.disconnect()
+
+
+async def test_a_burst_of_votes_sends_one_tally_rendered_once_after_the_window(
+    make_proposal, ballot, dev_accounts, monkeypatch
+):
+    from governance import live
+
+    renders = []
+    real = live.tally_fragments
+    monkeypatch.setattr(live, "tally_fragments", lambda number: renders.append(number) or real(number=number))
+    proposal = await sync_to_async(make_proposal)("single-choice", ["Keep", "Raise"])
+    communicator = WebsocketCommunicator(application, f"/ws/proposals/{proposal.number}/", headers=ORIGIN)
+    assert (await communicator.connect())[0]
+    for account in dev_accounts[1:4]:
+        signed = SignedBallot.from_fields(proposal=proposal.number, **ballot(account, proposal, 2))
+        await sync_to_async(vote_cast)(proposal=proposal, ballot=signed)
+    assert renders == []  # nothing rendered inside the votes' requests
+    message = await communicator.receive_from(timeout=10)
+    # all three votes (12,200 + 3,100 + 800) in the one update
+    assert 'data-testid="weight-2">16,100.00<' in message and renders == [proposal.number]
+    assert await communicator.receive_nothing(timeout=1.0)
+    await communicator.disconnect()
