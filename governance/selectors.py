@@ -53,6 +53,11 @@ class Results:
     def scores(self) -> list[Decimal]:
         return [c.weight for c in self.choices]
 
+    @property
+    def quorum_missing(self) -> Decimal:
+        """How much more counted weight the quorum needs (0 once it is reached)."""
+        return max(Decimal(0), self.quorum - self.quorum_weight)
+
 
 def state_filter(state: str, *, now=None) -> Q:
     """The clock-derived state as a database filter."""

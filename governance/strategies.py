@@ -74,6 +74,18 @@ class Strategy:
         if self.kind == ERC721_BALANCE_OF and self.decimals != 0:
             raise ValueError("An erc721-balance-of strategy counts whole tokens: its decimals must be 0.")
 
+    @property
+    def plain_words(self) -> str:
+        """What this strategy counts, as a holder reads it: "tokens delegated to you: 1 vote each"."""
+        each = f"{self.multiplier:,f}"
+        each = each.rstrip("0").rstrip(".") if "." in each else each
+        what = {
+            ERC20_VOTES: "Tokens delegated to you (yourself included)",
+            ERC20_BALANCE_OF: "Tokens in your wallet",
+            ERC721_BALANCE_OF: "Badges (NFTs) in your wallet",
+        }[self.kind]
+        return f"{what}: {each} vote{'' if each == '1' else 's'} each"
+
     def to_json(self) -> dict:
         return {
             "kind": self.kind,

@@ -1,6 +1,6 @@
 """The JSON API (`/api/v1/`): one NinjaAPI, one router per app. Errors are always `{"error": "<sentence>"}`."""
 
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 
 from governance.api import router as governance_router
 from portal.discussion.api import router as discussion_router
@@ -15,6 +15,9 @@ api = NinjaAPI(
     description="Proposals, signed votes, recount files, discussion threads and the feedback board.",
     urls_namespace="api-v1",
     docs_url="/docs",
+    # No deep links: Swagger UI puts each one as a link inside the operation's toggle button (nested controls that
+    # screen readers cannot reach). The page itself is templates/ninja/swagger.html, in the site's frame.
+    docs=Swagger(settings={"deepLinking": False}),
     openapi_url="/openapi.json",
 )
 

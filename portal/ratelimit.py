@@ -23,7 +23,9 @@ class Limit:
     per_seconds: int
 
     def hit(self, key: str, *, message: str | None = None) -> None:
-        """Count one action for `key`; raise RateLimited once the window's budget is spent."""
+        """Count one action for `key`; raise RateLimited once the window's budget is spent. `message` may name
+        `{count}` (the budget) and `{s}` (its plural s), `{per}` ("minute", "hour", "30 seconds") and `{wait}`
+        ("40 seconds", "12 minutes"), so the sentence says the number and the time to wait."""
         window = int(time.time()) // self.per_seconds
         cache_key = f"rl:{self.scope}:{key}:{window}"
         cache.add(cache_key, 0, timeout=self.per_seconds + 1)
@@ -34,9 +36,24 @@ class Limit:
             used = 1
         if used > self.count:
             retry_after = self.per_seconds - int(time.time()) % self.per_seconds
+            text = message or "Too many requests. Please wait {wait} and try again."
             raise RateLimited(
-                message or f"Too many requests. Please wait {retry_after} seconds and try again.", retry_after
+                text.format(count=self.count, s="" if self.count == 1 else "s", per=_duration(self.per_seconds, one=True), wait=_duration(retry_after)),
+                retry_after,
             )
+
+
+def _duration(seconds: int, *, one: bool = False) -> str:
+    """40 → "40 seconds", 60 → "1 minute" ("minute" with `one`), 61 → "2 minutes", 3600 → "1 hour"."""
+    for size, unit in ((3600, "hour"), (60, "minute")):
+        if seconds >= size and (seconds % size == 0 or size == 60):
+            amount = -(-seconds // size)  # rounded up: never tell anyone to wait less than they must
+            break
+    else:
+        amount, unit = seconds, "second"
+    if one and amount == 1:
+        return unit
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"
 
 
 def client_ip(request) -> str:

@@ -6,6 +6,7 @@ from portal.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("help/", views.help_page, name="help"),
     path("account/", include("portal.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("proposals/", include("governance.urls")),

@@ -172,7 +172,7 @@ def proposal_create(
     if not is_admin(author):
         _check_open_count(author)
         Limit("proposal-create", portal_settings().proposals_per_hour, 3600).hit(
-            str(author.pk), message="You are creating proposals too fast. Please wait an hour and try again."
+            str(author.pk), message="You can create {count} proposal{s} an {per}. Please wait {wait} and try again."
         )
         _check_threshold(author)
     for attempt in range(5):

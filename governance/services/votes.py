@@ -75,7 +75,7 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
     receipt, proof = ballot.check(domain=domain)
     # Counted per proven signer, so nobody can use up someone else's budget with forged envelopes.
     Limit("vote-cast", conf.votes_per_minute, 60).hit(
-        ballot.voter.lower(), message="Too many votes from this wallet. Please wait a minute and try again."
+        ballot.voter.lower(), message="Too many votes from this wallet: at most {count} vote{s} a {per}. Please wait {wait} and try again."
     )
     weight = voter_weight(proposal=proposal, address=ballot.voter)  # stored when read ahead: no RPC
     if weight <= 0:

@@ -73,7 +73,7 @@ def flag_create(*, user, reason: str, text: str = "", comment: Comment | None = 
         raise Forbidden("You cannot flag your own post.")
     if comment is not None and comment.is_deleted:
         raise Refusal("This comment was deleted.", HTTPStatus.GONE)
-    Limit("discussion-flag", 20, 3600).hit(str(user.pk), message="You have flagged a lot this hour. Please wait.")
+    Limit("discussion-flag", 20, 3600).hit(str(user.pk), message="You have flagged {count} time{s} this hour, the most we take. Please wait {wait}.")
     flag = Flag(user=user, reason=reason, text=text, comment=comment, thread=thread)
     flag.full_clean(validate_constraints=False, validate_unique=False)
     try:

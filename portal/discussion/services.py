@@ -67,9 +67,10 @@ def _rate_limit(user) -> None:
         limit = Limit("discussion-post", portal_settings().discussion_posts_per_minute, 60)
     limit.hit(
         str(user.pk),
-        message="You are posting too fast. Please wait a minute and try again."
+        message="You are posting too fast: at most {count} comment{s} a {per}. Please wait {wait} and try again."
         if not is_new
-        else "New accounts may post only a few comments a minute. Please wait a minute and try again.",
+        else (f"Accounts younger than {new_hours} hours may post {{count}} comment{{s}} a {{per}}. "
+              "Please wait {wait} and try again."),
     )
 
 

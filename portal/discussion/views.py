@@ -278,15 +278,35 @@ def comment_history(request, pk):
 def thread_moderate(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
     slow = request.POST.get("slow_mode_seconds", "")
+    action = request.POST.get("action", "")
     try:
-        moderation.thread_moderate(
-            thread=thread, moderator=request.user, action=request.POST.get("action", ""),
+        thread = moderation.thread_moderate(
+            thread=thread, moderator=request.user, action=action,
             note=request.POST.get("note", ""), category_slug=request.POST.get("category"),
             slow_mode_seconds=_whole_or_none(slow),
         )
     except Refusal as refused:
         return refusal_response(request, refused, template=BUTTON_REFUSAL)
+    messages.success(request, _moderation_done(action, thread))
     return redirect(thread)
+
+
+def _moderation_done(action: str, thread: Thread) -> str:
+    """The confirmation a moderator reads after a thread action."""
+    if action == "slow-mode":
+        seconds = thread.slow_mode_seconds
+        done = f"Slow mode is on: each member may comment once every {seconds} seconds." if seconds else "Slow mode is off."
+    else:
+        done = {
+            "lock": "Thread locked: no new comments until it is unlocked.",
+            "unlock": "Thread unlocked: members can comment again.",
+            "pin": "Thread pinned to the top of its category.",
+            "unpin": "Thread unpinned.",
+            "hide": "Thread hidden from members.",
+            "unhide": "Thread visible again.",
+            "move": f"Thread moved to {thread.category.name}.",
+        }.get(action, "Done.")
+    return f"{done} It is in the moderation log."
 
 
 def _require_moderator_page(request):
@@ -347,6 +367,7 @@ def sanction_lift(request, pk):
         moderation.sanction_lift(moderator=request.user, sanction=item, note=request.POST.get("note", ""))
     except Refusal as refused:
         return refusal_response(request, refused, template=BUTTON_REFUSAL)
+    messages.success(request, "Sanction lifted; it is in the moderation log.")
     return redirect("discussion:review")
 
 

@@ -86,7 +86,7 @@ def post_create(*, author, kind: str, title: str, body: str = "", tag_slugs: Ite
         unknown = ", ".join(sorted(slugs - {t.slug for t in tags}))
         raise Refusal(f"There is no tag called “{unknown}”.")
     Limit("feedback-post", portal_settings().feedback_posts_per_hour, 3600).hit(
-        str(author.pk), message="You have posted a lot of feedback in the last hour. Please try again later."
+        str(author.pk), message="You have posted {count} feedback post{s} this hour, the most we take. Please wait {wait} and try again."
     )
     post = Post(kind=kind, title=title, body=body, author=author)
     post.full_clean()
@@ -125,7 +125,7 @@ def _vote_checks(post: Post, user) -> None:
             f"This post was merged into #{post.duplicate_of_id}: vote there instead."
         )
     Limit("feedback-vote", portal_settings().feedback_votes_per_minute, 60).hit(
-        str(user.pk), message="You are voting very fast. Please wait a minute and try again."
+        str(user.pk), message="You are voting very fast: at most {count} vote{s} a {per}. Please wait {wait} and try again."
     )
 
 

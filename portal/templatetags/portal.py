@@ -3,6 +3,7 @@
 from django import template
 from django.utils.html import format_html
 
+from governance.strategies import Strategy
 from governance.tiers import loyalty_standing as standing_of
 from governance.tiers import loyalty_tier
 from portal.markdown import render_markdown
@@ -24,6 +25,15 @@ def page_query(context, number: int) -> str:
     query = context["request"].GET.copy()
     query["page"] = str(number)
     return "?" + query.urlencode()
+
+
+@register.filter
+def strategy_words(strategy: dict) -> str:
+    """A proposal's stored strategy (its JSON form) in plain words; the raw kind if it no longer parses."""
+    try:
+        return Strategy.from_json(strategy).plain_words
+    except ValueError:
+        return str(strategy.get("kind", "")) if isinstance(strategy, dict) else ""
 
 
 @register.filter

@@ -87,7 +87,7 @@ def test_home_page_screenshots(live_url, new_page, signed_in_page, dev_accounts,
     page = signed_in_page(dev_accounts[0], viewport=viewport, color_scheme=scheme)
     page.goto(live_url + "/account/")
     expect(page.get_by_test_id("wallet-list")).to_be_visible()
-    expect(page.locator("#loyalty-standing")).to_contain_text("voting weight")
+    expect(page.locator("#loyalty-standing")).to_contain_text("voting power")
     screenshot(page, f"account-{width}-{scheme}")
 
 

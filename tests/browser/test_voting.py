@@ -38,7 +38,8 @@ def proposals(live_url, contracts, node, dev_accounts, monkeypatch, make_user):
     return made
 
 
-def test_a_signed_vote_moves_the_bar_in_another_page_without_reload(proposals, wallet_page, new_page, live_url, dev_accounts):
+def test_a_signed_vote_moves_the_bar_in_another_page_without_reload(proposals, signed_in_page, new_page, live_url,
+                                                                   dev_accounts):
     proposal = proposals[0]
     url = f"{live_url}{proposal.get_absolute_url()}"
     watcher = new_page()
@@ -46,7 +47,7 @@ def test_a_signed_vote_moves_the_bar_in_another_page_without_reload(proposals, w
     expect(watcher.get_by_test_id("bar-1")).to_have_attribute("style", re.compile(r"width: 0"))
     wait_for_socket(watcher, '[ws-connect^="/ws/proposals/"]')
 
-    voter = wallet_page(dev_accounts[1])
+    voter = signed_in_page(dev_accounts[1])
     voter.goto(url)
     voter.get_by_label("For").check()
     voter.get_by_label("Reason").fill("Lenders first.")
@@ -59,11 +60,11 @@ def test_a_signed_vote_moves_the_bar_in_another_page_without_reload(proposals, w
     expect(watcher.get_by_test_id("voters")).to_contain_text("Lenders first.")
 
 
-def test_a_ranked_vote_is_signed_in_the_chosen_order(proposals, wallet_page, live_url, dev_accounts):
+def test_a_ranked_vote_is_signed_in_the_chosen_order(proposals, signed_in_page, live_url, dev_accounts):
     from governance.models import Vote
 
     proposal = proposals[1]
-    page = wallet_page(dev_accounts[2])
+    page = signed_in_page(dev_accounts[2])
     page.goto(f"{live_url}{proposal.get_absolute_url()}")
     page.get_by_role("button", name="Move cbBTC up").click()
     page.get_by_role("button", name="Move cbBTC up").click()
@@ -72,12 +73,24 @@ def test_a_ranked_vote_is_signed_in_the_chosen_order(proposals, wallet_page, liv
     assert Vote.objects.get(proposal=proposal).choice == "[3,1,2]"
 
 
-def test_a_refused_signature_shows_a_sentence(proposals, wallet_page, live_url, dev_accounts):
-    page = wallet_page(dev_accounts[1], reject=True)
+def test_a_refused_signature_shows_a_sentence(proposals, signed_in_page, live_url, dev_accounts):
+    page = signed_in_page(dev_accounts[1], reject=True)
     page.goto(f"{live_url}{proposals[0].get_absolute_url()}")
     page.get_by_label("Against").check()
     page.get_by_test_id("vote-submit").click()
     expect(page.locator("[data-vote-status]")).to_contain_text("cancelled")
+
+
+def test_signed_out_a_visitor_is_asked_to_sign_in_to_vote_instead_of_shown_a_form(proposals, new_page, live_url):
+    proposal = proposals[0]
+    page = new_page()
+    page.goto(f"{live_url}{proposal.get_absolute_url()}")
+    vote = page.locator("#vote")
+    expect(vote.get_by_test_id("sign-in-to-vote")).to_have_text("Sign in to vote")
+    expect(vote.locator("[data-vote-form]")).to_have_count(0)
+    measured = f"Your voting power was measured at block {proposal.snapshot_block} ({proposal.snapshot_time:%-d %b, %H:%M} UTC)"
+    expect(vote.get_by_test_id("measured")).to_contain_text(measured)
+    expect(vote.get_by_role("link", name="What is this?")).to_have_attribute("href", "/help/#snapshot")
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -254,10 +254,30 @@ def test_the_signed_in_voter_sees_their_weight_and_then_their_receipt(make_propo
     proposal = make_proposal("basic")
     client.force_login(voter)
     page = client.get(proposal.get_absolute_url()).content.decode()
-    assert "You vote with <strong>12,200.00</strong> weight" in page
+    assert "You vote with <strong>12,200.00</strong> voting power." in page
     receipt = post_vote(proposal.number, ballot(dev_accounts[1], proposal, 2)).json()["receipt"]
     page = client.get(proposal.get_absolute_url()).content.decode()
-    assert receipt in page and 'data-testid="my-vote"' in page
+    assert f'Signed receipt <code title="{receipt}">{receipt[:6]}…{receipt[-4:]}</code>' in page
+    assert 'data-testid="my-vote"' in page and '<a href="/help/#receipts">verify it</a>' in page
+
+
+def test_the_proposal_page_says_when_power_was_measured_and_what_quorum_still_needs(
+    make_proposal, ballot, post_vote, dev_accounts, client
+):
+    """Was: "snapshot block 31", "Weights erc20-votes × 1 0x5FbD…", "Quorum 3,100.00 of 0.00 reached"."""
+    proposal = make_proposal("basic", quorum="20000")
+    post_vote(proposal.number, ballot(dev_accounts[1], proposal, 1))  # 12,200 For
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    measured = f"block {proposal.snapshot_block} ({proposal.snapshot_time:%-d %b, %H:%M} UTC)"
+    assert f"Your voting power was measured at {measured}, when voting opened" in page
+    assert 'href="/help/#snapshot">What is this?</a>' in page
+    assert "Needs 7,800.00 more to reach quorum (12,200.00 of 20,000.00 counted)" in page
+    assert "Tokens delegated to you (yourself included): 1 vote each" in page
+    assert "Badges (NFTs) in your wallet: 100 votes each" in page
+    assert "erc20-votes" not in page and "snapshot block" not in page and "EIP-712" not in page
+
+    no_quorum = make_proposal("basic", quorum="0", title="No quorum")
+    assert "<dd data-testid=\"quorum\">None needed</dd>" in client.get(no_quorum.get_absolute_url()).content.decode()
 
 
 def test_page_actions_open_cancel_and_refuse_strangers(make_proposal, admin_user, dev_accounts, client, make_user):

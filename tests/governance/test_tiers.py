@@ -99,8 +99,8 @@ def test_weight_partial_shows_weight_tier_and_next_tier(contracts, dev_accounts)
     html = render_to_string(
         "governance/_weight.html", {"standing": loyalty_standing(dev_accounts[3].address)}
     )
-    assert "<strong>800</strong> voting weight" in html
-    assert 'class="tier tier--bronze"' in html and "Silver tier from 1,000 voting weight." in html
+    assert "<strong>800</strong> voting power" in html
+    assert 'class="tier tier--bronze"' in html and "Silver tier from 1,000 voting power." in html
     html = render_to_string(
         "governance/_weight.html", {"standing": loyalty_standing(dev_accounts[0].address)}
     )

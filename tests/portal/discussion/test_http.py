@@ -380,6 +380,29 @@ def test_moderator_thread_tools_over_http(thread, moderator, member):
     assert bad.status_code == HTTPStatus.BAD_REQUEST
 
 
+@pytest.mark.parametrize(("form", "sentence"), [
+    ({"action": "lock"}, "Thread locked: no new comments until it is unlocked. It is in the moderation log."),
+    ({"action": "slow-mode", "slow_mode_seconds": "30"},
+     "Slow mode is on: each member may comment once every 30 seconds. It is in the moderation log."),
+    ({"action": "slow-mode", "slow_mode_seconds": "0"}, "Slow mode is off. It is in the moderation log."),
+])
+def test_lock_and_slow_mode_confirm_what_was_done(thread, moderator, form, sentence):
+    """Was: after Lock or Set slow mode the moderator got no word that it worked."""
+    page = signed_in(moderator).post(f"/discussion/t/{thread.pk}/moderate/", form, follow=True)
+    assert sentence in page.content.decode()
+
+
+def test_lifting_a_sanction_confirms_it(member, moderator):
+    """Was: Lift sanction came back to the queue without a word."""
+    from portal.accounts.models import Sanction
+    from portal.discussion import moderation
+
+    sanction = moderation.sanction_impose(moderator=moderator, user=member, kind="silence", hours=24, reason="Calm down.")
+    page = signed_in(moderator).post(f"/discussion/sanctions/{sanction.pk}/lift/", follow=True).content.decode()
+    assert "Sanction lifted; it is in the moderation log." in page
+    assert Sanction.objects.get(pk=sanction.pk).lifted is not None
+
+
 def test_edit_history_is_for_moderators(thread, member, moderator):
     from portal.discussion.services import comment_edit
 

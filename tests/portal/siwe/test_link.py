@@ -140,7 +140,7 @@ def test_account_page_shows_weight_and_tier_read_on_chain(client, contracts, dev
     client.force_login(user)
     page = client.get("/account/").content.decode()
     assert 'id="loyalty-standing"' in page
-    assert "voting weight" in page and "tier--gold" in page
+    assert "voting power" in page and "tier--gold" in page
 
 
 def test_a_suspension_ends_existing_sessions_with_the_reason(client, dev_accounts):
