@@ -67,7 +67,7 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("incident", _incident, '[data-testid="follow"]'),
     MainPage("feedback", "/feedback/", '[data-testid="new-post"]'),
     MainPage("feedback-post", _feedback_post, '[data-testid="vote-button"]'),
-    MainPage("account", "/account/", '[data-testid="link-wallet"]'),
+    MainPage("account", "/account/", "#delegation"),
     MainPage("lending", "/lending/", '[data-testid="alert-form"]'),
     MainPage("notifications", "/notifications/", '[data-testid="mark-all-read"]'),
     MainPage("help", "/help/", "#snapshot"),
