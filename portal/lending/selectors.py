@@ -104,22 +104,27 @@ class Loan:
 
 
 def liquidation_prices(data: AccountData, balances: dict[str, int], market: Market) -> tuple[LiquidationPrice, ...]:
-    """For each collateral held, the price at which the health factor reaches 1 with every other price unchanged:
-    amount x p x threshold + (the other collateral x their thresholds) = debt."""
+    """For each collateral held, the price (in the base currency's 8 decimals) below which the position is
+    liquidatable with every other price unchanged, by the pool's own rule: it is liquidatable while
+    Σ floor(amount × price / 10^decimals) × threshold < debt × 10,000. At that price it is not; one unit (1e-8)
+    under it, it is."""
     held = [(asset, balances.get(asset.address, 0)) for asset in market.collaterals]
     held = [(asset, amount) for asset, amount in held if amount]
-    weighted = {asset.address: Decimal(amount) * asset.price_base / 10**asset.decimals * asset.threshold_bps
+    weighted = {asset.address: amount * asset.price_base // 10**asset.decimals * asset.threshold_bps
                 for asset, amount in held}
-    total = sum(weighted.values(), Decimal(0))
+    total = sum(weighted.values())
+    limit = data.debt_base * int(BPS)
     result = []
     for asset, amount in held:
-        whole = Decimal(amount).scaleb(-asset.decimals)
         price = None
         if data.debt_base and asset.threshold_bps:
-            needed = Decimal(data.debt_base) * BPS - (total - weighted[asset.address])
+            # floor(amount × p / 10^d) must stay under the value this asset needs to cover: V = ceil(rest / threshold)
+            needed = -(-(limit - (total - weighted[asset.address])) // asset.threshold_bps)
             if needed > 0:
-                price = (needed / (whole * asset.threshold_bps)).scaleb(-BASE_DECIMALS).quantize(Decimal("0.00000001"))
-        result.append(LiquidationPrice(asset=asset, amount=whole, liquidation_price=price))
+                units = -(-needed * 10**asset.decimals // amount)  # the least p with floor(amount × p / 10^d) ≥ V
+                price = Decimal(units).scaleb(-BASE_DECIMALS)
+        result.append(LiquidationPrice(asset=asset, amount=Decimal(amount).scaleb(-asset.decimals),
+                                       liquidation_price=price))
     return tuple(result)
 
 

@@ -53,10 +53,10 @@ def test_liquidation_prices_are_where_the_chain_turns_liquidatable(client, pool,
         snapshot = node.w3.provider.make_request("evm_snapshot", [])["result"]
         at = Decimal(prices[symbol]["liquidation_price"])
         assert at < Decimal(prices[symbol]["price"])
-        set_price(feed, at + Decimal("0.01"))
-        assert pool.functions.getUserAccountData(borrower).call()[5] >= 10**18, symbol  # a cent above: still safe
-        set_price(feed, at - Decimal("0.01"))
-        assert pool.functions.getUserAccountData(borrower).call()[5] < 10**18, symbol  # a cent under: liquidatable
+        set_price(feed, at)
+        assert pool.functions.getUserAccountData(borrower).call()[5] >= 10**18, symbol  # at it: still safe
+        set_price(feed, at - Decimal("0.00000001"))
+        assert pool.functions.getUserAccountData(borrower).call()[5] < 10**18, symbol  # one unit (1e-8) under it
         node.w3.provider.make_request("evm_revert", [snapshot])
 
 
