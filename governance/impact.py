@@ -60,7 +60,7 @@ def proposal_impact(*, proposal: Proposal) -> ProposalImpact | None:
     change = risk_change_of(row)
     columns = []
     if proposal.snapshot_block is not None:
-        columns.append(_column(f"At the snapshot (block {proposal.snapshot_block})", change, proposal.snapshot_block))
+        columns.append(_column(f"When voting opened (block {proposal.snapshot_block})", change, proposal.snapshot_block))
     columns.append(_column("Now", change, None))
     return ProposalImpact(change, tuple(columns))
 

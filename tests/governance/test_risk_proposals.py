@@ -181,7 +181,7 @@ def test_the_preview_at_the_snapshot_and_now_equals_the_chain(risk_proposal, poo
         f"{len(at_snapshot.newly_liquidatable)} of {at_snapshot.positions} loans would become liquidatable, with "
         f"${at_snapshot.debt_newly_liquidatable:,.0f} of debt."
     )
-    assert f"At the snapshot (block {proposal.snapshot_block})" in fragment
+    assert f"When voting opened (block {proposal.snapshot_block})" in fragment
 
 
 def test_a_threshold_preview_equals_the_pool_after_the_parameter_is_set(risk_proposal, pool, minter, transact,
