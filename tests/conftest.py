@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import socket
+import subprocess
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -256,3 +260,58 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, that it may stop and restart (never the machine's Redis)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self._answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+@pytest.fixture
+def private_redis():
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_channel_layer(settings, private_redis):
+    """The channel layer on the private Redis (the services-mode layer, recovering after a restart)."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "portal.channel_layer.RecoveringRedisChannelLayer",
+            "CONFIG": {"hosts": [{**settings.REDIS_CHANNEL_OPTIONS, "address": private_redis.url}]},
+        }
+    }
+    return private_redis

@@ -58,13 +58,8 @@ def test_redis_back_the_shared_cache_is_used_again(redis_cache):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_redis_restarted_new_sockets_work_within_5_seconds(settings, private_redis):
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "portal.channel_layer.RecoveringRedisChannelLayer",
-            "CONFIG": {"hosts": [{**settings.REDIS_CHANNEL_OPTIONS, "address": private_redis.url}]},
-        }
-    }
+async def test_redis_restarted_new_sockets_work_within_5_seconds(redis_channel_layer):
+    private_redis = redis_channel_layer
     origin = [(b"origin", b"http://testserver")]
     before = WebsocketCommunicator(application, "/ws/status/", headers=origin)
     assert (await before.connect())[0]
