@@ -13,7 +13,8 @@ places translate one:
 
 Django's own errors (404, 403, 400, 500) answer through the same shapes: `handler404` … `handler500` below are
 installed in portal/urls.py, so with DEBUG off nobody ever sees a traceback. A database that cannot be reached or
-whose connection pool stays exhausted (`OperationalError`) is a 503 `Unavailable` with a sentence, not a 500.
+whose connection pool stays exhausted or was terminated (`OperationalError`, `InterfaceError`), in a view or any middleware,
+is a 503 `Unavailable` with a sentence, not a 500 (`DatabaseFaultMiddleware` and `handler500`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import sys
 from http import HTTPStatus
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import OperationalError
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -120,6 +122,8 @@ def refusal_response(
 
 
 DATABASE_UNAVAILABLE = "The database is busy or unreachable right now. Please try again in a minute."
+# A connection refused, dropped or terminated (pg_terminate_backend, a restart), or a pool that stayed exhausted.
+DATABASE_FAULTS = (OperationalError, InterfaceError)
 
 
 def database_unavailable(exc: Exception) -> Unavailable:
@@ -141,9 +145,35 @@ class RefusalMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, Refusal):
             return refusal_response(request, exception)
-        if isinstance(exception, OperationalError):
+        if isinstance(exception, DATABASE_FAULTS):
             return error_page(request, database_unavailable(exception))
         return None
+
+
+class DatabaseFaultMiddleware:
+    """The outermost middleware: a database fault anywhere in a request — also in a middleware reading the session
+    or the user, where no process_exception sees it, and with DEBUG on, where Django answers its debug page and not
+    handler500 — answers the 503 sentence instead of a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        fault = getattr(request, "_database_fault", None)
+        if fault is not None and response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR:
+            return error_page(request, database_unavailable(fault))
+        return response
+
+
+def _note_database_fault(sender, request=None, **kwargs):
+    """Django sends got_request_exception inside its except block, before it builds the 500."""
+    exception = sys.exc_info()[1]
+    if request is not None and isinstance(exception, DATABASE_FAULTS):
+        request._database_fault = exception
+
+
+got_request_exception.connect(_note_database_fault, dispatch_uid="portal.errors.database_fault")
 
 
 def error_page(request: HttpRequest, refusal: Refusal) -> HttpResponse:
@@ -179,7 +209,7 @@ def handler404(request, exception=None):
 def handler500(request):
     # Called inside Django's except block: a database fault anywhere (a middleware too) is a 503, not a 500.
     exception = sys.exc_info()[1]
-    if isinstance(exception, OperationalError):
+    if isinstance(exception, DATABASE_FAULTS):
         return error_page(request, database_unavailable(exception))
     return error_page(
         request, Refusal("Something went wrong on our side. It was logged; please try again later.", 500)
@@ -226,6 +256,10 @@ def install_api_handlers(api) -> None:
 
     @api.exception_handler(OperationalError)
     def on_database_fault(request, exc: OperationalError):
+        return answer(request, database_unavailable(exc))
+
+    @api.exception_handler(InterfaceError)
+    def on_database_gone(request, exc: InterfaceError):
         return answer(request, database_unavailable(exc))
 
 

@@ -1,6 +1,6 @@
 """The portal's URLs plus views that fail on purpose, to test the error handlers with DEBUG off."""
 
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.urls import path
 
 from portal.urls import handler400, handler403, handler404, handler500, urlpatterns as portal_urlpatterns
@@ -23,3 +23,16 @@ urlpatterns = [
 ]
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
+
+
+class ConnectionTerminatedMiddleware:
+    """A middleware whose database read fails as a terminated backend does (pg_terminate_backend), as the session
+    and user reads of Django's own middleware can: no view's process_exception sees it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.endswith("/connection-terminated/"):
+            raise InterfaceError("connection already closed")
+        return self.get_response(request)

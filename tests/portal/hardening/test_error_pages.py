@@ -97,3 +97,19 @@ def test_pool_exhausted_waits_then_answers_503(quiet_client, monkeypatch):
     assert api.json() == {"error": DATABASE_UNAVAILABLE}
     assert page.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert DATABASE_UNAVAILABLE in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(("path", "json"), [("/api/v1/connection-terminated/", True), ("/connection-terminated/", False)])
+def test_database_fault_in_a_middleware_is_503_with_a_sentence_also_with_debug_on(settings, debug, path, json):
+    """Issue 11's terminated backends: a session or user read in a middleware failed with Django's 500 (its debug
+    page with DEBUG on), which no view's handler sees."""
+    settings.DEBUG = debug
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.portal.hardening.faulty_urls.ConnectionTerminatedMiddleware"]
+    response = Client(raise_request_exception=False).get(path)
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    if json:
+        assert response.json() == {"error": DATABASE_UNAVAILABLE}
+    else:
+        assert DATABASE_UNAVAILABLE in response.content.decode() and "Traceback" not in response.content.decode()
