@@ -8,6 +8,7 @@ from portal.errors import install_api_handlers
 from portal.feedback.api import router as feedback_router
 from portal.lending.api import router as lending_router
 from portal.people.api import router as people_router
+from portal.search.api import router as search_router
 
 api = NinjaAPI(
     title="DAO Portal API",
@@ -28,3 +29,4 @@ api.add_router("", discussion_router, tags=["discussion"])
 api.add_router("", feedback_router, tags=["feedback"])
 api.add_router("", lending_router, tags=["lending"])
 api.add_router("", people_router, tags=["people"])
+api.add_router("", search_router, tags=["search"])

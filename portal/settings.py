@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "portal.notifications",
     "portal.lending",
     "portal.people",
+    "portal.search",
 ]
 
 MIDDLEWARE = [

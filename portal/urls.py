@@ -16,6 +16,7 @@ urlpatterns = [
     path("notifications/", include("portal.notifications.urls")),
     path("lending/", include("portal.lending.urls")),
     path("", include("portal.people.urls")),
+    path("search/", include("portal.search.urls")),
     path("api/v1/", api.urls),
     path("api/v2/", include("portal.health.status_api_urls")),
     # Any other /api/ address: the JSON 404, even with DEBUG on (Django's debug page is HTML; CONTRACT says never).

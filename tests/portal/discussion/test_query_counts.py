@@ -28,11 +28,11 @@ def _signed_in(user) -> Client:
     return client
 
 
-def test_comment_post_costs_eight_queries(debate, member, django_assert_num_queries):
+def test_comment_post_costs_nine_queries(debate, member, django_assert_num_queries):
     parent = Comment.objects.filter(thread=debate, parent__isnull=True).get()
-    # savepoint, sanctions, thread FOR UPDATE, insert, thread activity, the reply notice's task and ledger row
-    # (portal.effects), release
-    with django_assert_num_queries(8):
+    # savepoint, sanctions, thread FOR UPDATE, insert, its search entry (one upsert), thread activity, the reply
+    # notice's task and ledger row (portal.effects), release
+    with django_assert_num_queries(9):
         comment_post(thread=debate, author=member, body="One more thought", parent=parent)
     assert Comment.objects.filter(thread=debate).count() == 3
 
