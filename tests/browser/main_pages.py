@@ -56,6 +56,12 @@ def _feedback_post() -> str:
     return Post.objects.filter(duplicate_of__isnull=True).order_by("-pk").first().get_absolute_url()
 
 
+def _profile() -> str:
+    from portal.conf import DEV_ACCOUNTS
+
+    return reverse("people:profile", args=[DEV_ACCOUNTS[1]])
+
+
 MAIN_PAGES: list[MainPage] = [
     MainPage("home", "/", ".hero__actions .button"),
     MainPage("proposals", "/proposals/", '[data-testid="new-proposal"]'),
@@ -72,4 +78,7 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("notifications", "/notifications/", '[data-testid="mark-all-read"]'),
     MainPage("help", "/help/", "#snapshot"),
     MainPage("api-docs", "/api/v1/docs", ".opblock"),
+    MainPage("delegates", "/delegates/", '[data-testid="delegates"] .button'),
+    MainPage("profile", _profile, '[data-testid="profile-facts"]'),
+    MainPage("search", "/search/?q=liquidation", '[data-testid="search-results"]'),
 ]
