@@ -153,6 +153,19 @@ def page_slice(*, page: int, per_page: int) -> slice:
     return slice(start, start + per_page)
 
 
+def page_rows(rows, *, page: int, per_page: int) -> tuple[list, bool]:
+    """One page of `rows` (a queryset or list) and whether another page follows: per_page + 1 rows are read, so no
+    COUNT is needed."""
+    start = (page - 1) * per_page
+    window = list(rows[start : start + per_page + 1])
+    return window[:per_page], len(window) > per_page
+
+
+def pager(*, page: int, has_next: bool) -> dict:
+    """What templates/portal/_pager.html needs: this page and the previous/next page numbers (None at the ends)."""
+    return {"page": page, "previous_page": page - 1 if page > 1 else None, "next_page": page + 1 if has_next else None}
+
+
 def parse_id(raw: object, *, what: str = "The id") -> int:
     """A database id from outside (a query value, a form field, a socket frame): 1 … 2**63 − 1."""
     return parse_int(raw, what=what, minimum=1, maximum=2**63 - 1)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from portal.accounts.models import Sanction
 from portal.accounts.roles import is_moderator
 from portal.conf import portal_settings
+from portal.parsing import page_rows
 from portal.parsing import page_slice
 
 from .models import Category, Comment, Flag, ModerationAction, Thread
@@ -49,15 +50,19 @@ def category_list(*, listed_only: bool = True) -> QuerySet[Category]:
     return qs.filter(listed=True) if listed_only else qs
 
 
-def thread_list(*, viewer: Viewer, category: Category | None = None, limit: int = 50) -> list[Thread]:
-    """Pinned first, then by latest activity; the unlisted "feedback" threads only inside their own category."""
+THREADS_PER_PAGE = 30
+
+
+def thread_list(*, viewer: Viewer, category: Category | None = None, page: int = 1) -> tuple[list[Thread], bool]:
+    """One page of threads, pinned first, then by latest activity, and whether another page follows; the unlisted
+    "feedback" threads only inside their own category."""
     qs = Thread.objects.select_related("category", "author").annotate(
         comment_count=Count("comments", filter=Q(comments__deleted__isnull=True, comments__hidden=False))
     )
     qs = qs.filter(category=category) if category else qs.filter(category__listed=True)
     if not viewer.moderator:
         qs = qs.filter(hidden=False)
-    return list(qs.order_by("-pinned", "-last_activity")[:limit])
+    return page_rows(qs.order_by("-pinned", "-last_activity", "-id"), page=page, per_page=THREADS_PER_PAGE)
 
 
 def thread_visible(*, thread: Thread, viewer: Viewer) -> bool:

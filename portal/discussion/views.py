@@ -19,7 +19,7 @@ from governance.tiers import standings_prefetch
 from portal.accounts.models import Sanction
 from portal.accounts.sanctions import sanction_list_active, user_posting_refusal
 from portal.errors import Refusal, SignInRequired, refusal_response
-from portal.parsing import parse_id, parse_int, parse_page
+from portal.parsing import pager, parse_id, parse_int, parse_page
 
 from . import moderation, selectors, services
 from .models import Category, Comment, Flag, Thread
@@ -45,6 +45,8 @@ def _refusal(user) -> str | None:
 
 def _index_context(request, category=None, **extra) -> dict:
     viewer = Viewer.of(request.user)
+    page = parse_page(request.GET.get("page"))
+    threads, has_next = selectors.thread_list(viewer=viewer, category=category, page=page)
     categories = list(selectors.category_list())
     postable = [c for c in categories if not c.staff_only or viewer.moderator]
     return {
@@ -52,7 +54,8 @@ def _index_context(request, category=None, **extra) -> dict:
         "category": category,
         "categories": categories,
         "postable_categories": postable,
-        "threads": selectors.thread_list(viewer=viewer, category=category),
+        "threads": threads,
+        **pager(page=page, has_next=has_next),
         "posting_refusal": _refusal(request.user),
         "queue_count": Flag.objects.filter(outcome=Flag.Outcome.OPEN).count() if viewer.moderator else 0,
         **extra,

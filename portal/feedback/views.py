@@ -12,10 +12,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.roles import is_moderator
 from portal.errors import NotFound, Refusal, refusal_response
-from portal.parsing import parse_id
+from portal.parsing import page_rows, pager, parse_id, parse_page
 
 from . import selectors, services, support
 from .models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Kind, Post, Status, Tag
+
+
+BOARD_PAGE_SIZE = 20
 
 
 def _flag(request, name: str) -> bool:
@@ -31,9 +34,12 @@ def index(request):
         "mine": _flag(request, "mine"),
         "voted": _flag(request, "voted"),
     }
-    posts = selectors.post_list(user=request.user, sort=sort, **filters)[:100]
+    page = parse_page(request.GET.get("page"))
+    posts, has_next = page_rows(selectors.post_list(user=request.user, sort=sort, **filters), page=page,
+                                per_page=BOARD_PAGE_SIZE)
     context = {
         "posts": posts,
+        **pager(page=page, has_next=has_next),
         "sort": sort,
         "sorts": selectors.SORTS,
         "filters": filters,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from governance.chain import ChainUnavailable
 from governance.tiers import standings_prefetch
 from portal.errors import Refusal
-from portal.parsing import parse_page
+from portal.parsing import pager, parse_page
 
 from . import selectors, services
 
@@ -38,11 +38,7 @@ def directory(request):
     else:
         standings_prefetch([row.address for row in found.rows])
         context.update(rows=found.rows, count=found.count, closed_window=found.closed_window)
-    per_page = selectors.DIRECTORY_PAGE_SIZE
-    context.update(
-        previous_page=page - 1 if page > 1 else None,
-        next_page=page + 1 if page * per_page < context["count"] else None,
-    )
+    context.update(pager(page=page, has_next=page * selectors.DIRECTORY_PAGE_SIZE < context["count"]))
     return TemplateResponse(request, "people/delegates.html", context)
 
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from portal.discussion.selectors import Viewer
 from portal.errors import Refusal
-from portal.parsing import parse_page
+from portal.parsing import pager, parse_page
 
 from . import selectors
 from .models import Kind
@@ -35,8 +35,6 @@ def search_page(request):
     context.update(
         results=results,
         groups=[(labels[k], hits) for k, hits in groups.items()],
-        page=page,
-        previous_page=page - 1 if page > 1 else None,
-        next_page=page + 1 if page * selectors.PAGE_SIZE < results.count else None,
+        **pager(page=page, has_next=page * selectors.PAGE_SIZE < results.count),
     )
     return TemplateResponse(request, "search/index.html", context)
