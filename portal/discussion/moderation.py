@@ -13,7 +13,9 @@ from portal.accounts.models import Sanction
 from portal.accounts.roles import is_moderator
 from portal.accounts.sanctions import format_until
 from portal.conf import portal_settings
+from portal.effects.services import durable, effect_enqueue
 from portal.errors import Conflict, Forbidden, Refusal, SignInRequired
+from portal.notifications.services import notify
 from portal.parsing import parse_int
 from portal.ratelimit import Limit
 
@@ -44,6 +46,9 @@ def _log(*, kind: str, moderator, note: str = "", thread=None, comment=None, tar
     return action
 
 
+HIDDEN_BY_MODERATOR = "Hidden by a moderator."
+
+
 def _set_hidden(comment: Comment, *, hidden: bool, reason: str = "") -> None:
     comment.hidden = hidden
     comment.hidden_reason = reason[:200] if hidden else ""
@@ -51,6 +56,21 @@ def _set_hidden(comment: Comment, *, hidden: bool, reason: str = "") -> None:
     comment.save(update_fields=["hidden", "hidden_reason", "changed"])
     event = "hidden" if hidden else "unhidden"
     live.comment_broadcast(comment=comment, event=event)
+    if hidden and comment.author_id:
+        effect_enqueue(comment_hidden_notify, comment_id=comment.pk, hidden_at=comment.changed.isoformat())
+
+
+@durable(eager=True)
+def comment_hidden_notify(*, comment_id: int, hidden_at: str) -> None:
+    """A durable effect of hiding a comment: its author hears that and why, once per hiding."""
+    comment = Comment.objects.select_related("author", "thread").get(pk=comment_id)
+    reason = comment.hidden_reason.rstrip(".")
+    why = " by a moderator" if reason in ("", HIDDEN_BY_MODERATOR.rstrip(".")) else f": {reason}"
+    notify(
+        recipients=[comment.author], verb="comment_hidden",
+        text=f"Your comment in “{comment.thread.title}” was hidden from readers{why}."[:300],
+        url=comment.get_absolute_url(), key=f"comment-hidden:{comment_id}:{hidden_at}",
+    )
 
 
 @transaction.atomic
@@ -96,7 +116,7 @@ def comment_hide(*, comment: Comment, moderator, hidden: bool = True, note: str 
     _require_moderator(moderator)
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.hidden != hidden:
-        _set_hidden(comment, hidden=hidden, reason=note or "Hidden by a moderator.")
+        _set_hidden(comment, hidden=hidden, reason=note or HIDDEN_BY_MODERATOR)
         _log(kind=Kind.HIDE if hidden else Kind.UNHIDE, moderator=moderator, note=note, comment=comment,
              thread=comment.thread, target_user=comment.author)
     return comment
@@ -145,7 +165,7 @@ def flags_decide(
                 _delete(locked)
             _log(kind=Kind.DELETE, moderator=moderator, note=note, comment=comment, thread=where_thread, target_user=author)
         elif not locked.hidden:
-            _set_hidden(locked, hidden=True, reason=note or "Hidden by a moderator.")
+            _set_hidden(locked, hidden=True, reason=note or HIDDEN_BY_MODERATOR)
             _log(kind=Kind.HIDE, moderator=moderator, note=note, comment=comment, thread=where_thread, target_user=author)
     else:
         if not thread.hidden:

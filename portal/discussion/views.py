@@ -271,9 +271,15 @@ def comment_hide(request, pk):
 
 @require_GET
 def comment_history(request, pk):
+    """A comment's earlier versions, for whoever may read the comment itself (as on Discourse): everyone for a
+    visible one; for a hidden one its author and the moderators; a deleted one's only the moderators."""
     comment = _own_comment(request, pk)
-    if not Viewer.of(request.user).moderator:
-        return HttpResponseForbidden("Only moderators can read a comment's history.")
+    viewer = Viewer.of(request.user)
+    own = viewer.user_id is not None and viewer.user_id == comment.author_id
+    if not selectors.thread_visible(thread=comment.thread, viewer=viewer):
+        raise Http404
+    if not viewer.moderator and (comment.is_deleted or (comment.hidden and not own)):
+        return HttpResponseForbidden("This comment is not shown to readers, so neither is its history.")
     return TemplateResponse(request, "discussion/history.html", {"comment": comment, "revisions": comment.revisions.all()})
 
 

@@ -1,6 +1,8 @@
 """A signed-in user's own socket: the bell's unread count and new notifications, pushed as htmx OOB fragments.
 The consumer holds the connection only; the fragments are live.py's."""
 
+from urllib.parse import parse_qs
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -13,6 +15,8 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
+        # Opened on the notifications page (?list=1): that page alone has the list new rows go into.
+        self.with_list = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("list") == ["1"]
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -28,4 +32,5 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         return
 
     async def notification_created(self, event: NotificationEvent):
-        await self.send(text_data=event["html"])
+        html = event["html"] + (event.get("item", "") if self.with_list else "")
+        await self.send(text_data=html)

@@ -13,9 +13,10 @@ from portal.live import broadcast
 from .models import Notification
 
 
-class NotificationEvent(TypedDict):
+class NotificationEvent(TypedDict, total=False):
     type: str  # "notification.created" → NotificationConsumer.notification_created
-    html: str
+    html: str  # the bell's count and the toast: every page has their targets
+    item: str  # the new row for #notification-list, sent only to sockets opened on the notifications page
 
 
 def user_group(user_id: int) -> str:
@@ -38,6 +39,7 @@ def notification_fragments(*, notification_ids: list[int]) -> dict[int, Notifica
         note.recipient_id: NotificationEvent(
             type="notification.created",
             html=render_to_string("notifications/_live.html", {"unread": unread.get(note.recipient_id, 0), "note": note}),
+            item=render_to_string("notifications/_live_item.html", {"note": note}),
         )
         for note in notes
     }

@@ -13,6 +13,7 @@ class Verb(models.TextChoices):
     INCIDENT_UPDATE = "incident_update", "Updates on incidents I follow"
     LOAN_RISK = "loan_risk", "My loan's health factor crossing my alert levels"
     LIQUIDATED = "liquidated", "My loan being liquidated"
+    COMMENT_HIDDEN = "comment_hidden", "Moderators hiding my comments"
 
 
 SHORT_LABELS = {
@@ -23,6 +24,7 @@ SHORT_LABELS = {
     Verb.INCIDENT_UPDATE: "Incident",
     Verb.LOAN_RISK: "Loan",
     Verb.LIQUIDATED: "Liquidation",
+    Verb.COMMENT_HIDDEN: "Moderation",
 }
 
 

@@ -14,6 +14,15 @@ function formatValue(value, unit) {
   return unit ? `${text} ${unit}` : text;
 }
 
+// Times read in UTC and 24 hours, as everywhere else on the site (uPlot would show the browser's zone, "7:12pm").
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+function utcTime(seconds, { day = false, clock = true } = {}) {
+  const d = new Date(seconds * 1000);
+  const hm = `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
+  const date = `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
+  return [day ? date : "", clock ? hm : ""].filter(Boolean).join(" ");
+}
+
 function draw(figure, check, range) {
   const target = figure.querySelector("[data-plot]");
   const empty = figure.querySelector("[data-empty]");
@@ -25,7 +34,7 @@ function draw(figure, check, range) {
   if (!t.length) return;
   const accent = css("--accent"), muted = css("--muted"), grid = css("--border");
   const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "11px system-ui" };
-  const series = [{}, { label: check.name, stroke: accent, width: 2, spanGaps: false, value: (u, val) => formatValue(val, check.unit) }];
+  const series = [{ label: "UTC", value: (u, ts) => (ts == null ? "" : utcTime(ts, { day: true })) }, { label: check.name, stroke: accent, width: 2, spanGaps: false, value: (u, val) => formatValue(val, check.unit) }];
   const data = [t, v];
   if (range !== "24h") {
     series.push({ label: "max", stroke: accent, width: 1, dash: [4, 4], value: (u, val) => formatValue(val, check.unit) });
@@ -34,8 +43,9 @@ function draw(figure, check, range) {
   const width = Math.max(target.clientWidth, 240);
   const plot = new window.uPlot({
     width, height: 200, series, legend: { show: true }, cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true } },
-    axes: [axis, { ...axis, size: 60, values: (u, ticks) => ticks.map((value) => formatValue(value, "")) }],
+    scales: { x: { time: true } }, tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+    axes: [{ ...axis, values: (u, ticks) => ticks.map((ts) => utcTime(ts, range === "24h" ? {} : { day: true, clock: false })) },
+      { ...axis, size: 60, values: (u, ticks) => ticks.map((value) => formatValue(value, "")) }],
   }, data, target);
   plots.set(figure, plot);
 }

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client, override_settings
 
 from portal.accounts.models import Sanction
+from portal.discussion import moderation
 from portal.discussion.models import Comment, Flag, ModerationAction, Thread
 from portal.discussion.services import comment_post
 
@@ -395,7 +396,6 @@ def test_lock_and_slow_mode_confirm_what_was_done(thread, moderator, form, sente
 def test_lifting_a_sanction_confirms_it(member, moderator):
     """Was: Lift sanction came back to the queue without a word."""
     from portal.accounts.models import Sanction
-    from portal.discussion import moderation
 
     sanction = moderation.sanction_impose(moderator=moderator, user=member, kind="silence", hours=24, reason="Calm down.")
     page = signed_in(moderator).post(f"/discussion/sanctions/{sanction.pk}/lift/", follow=True).content.decode()
@@ -403,15 +403,38 @@ def test_lifting_a_sanction_confirms_it(member, moderator):
     assert Sanction.objects.get(pk=sanction.pk).lifted is not None
 
 
-def test_edit_history_is_for_moderators(thread, member, moderator):
+def test_edit_history_is_for_everyone_who_may_read_the_comment(client, thread, member, other_member, moderator):
+    """Was moderators-only; Discourse shows revisions to everyone. A hidden comment's history stays with its author
+    and the moderators."""
     from portal.discussion.services import comment_edit
 
     comment = comment_post(thread=thread, author=member, body="first draft")
     comment_edit(comment=comment, editor=member, body="second draft")
     url = f"/discussion/comments/{comment.pk}/history/"
-    assert signed_in(member).get(url).status_code == HTTPStatus.FORBIDDEN
-    page = signed_in(moderator).get(url)
-    assert page.status_code == HTTPStatus.OK and "first draft" in page.content.decode()
+    assert f'href="{url}"' in client.get(thread.get_absolute_url()).content.decode()  # the "edited" badge links it
+    for reader in (client, signed_in(other_member), signed_in(member), signed_in(moderator)):
+        page = reader.get(url)
+        assert page.status_code == HTTPStatus.OK and "first draft" in page.content.decode()
+
+    moderation.comment_hide(comment=comment, moderator=moderator, note="Off-topic.")
+    for reader in (client, signed_in(other_member)):
+        refused = reader.get(url)
+        assert refused.status_code == HTTPStatus.FORBIDDEN and "first draft" not in refused.content.decode()
+    for reader in (signed_in(member), signed_in(moderator)):
+        assert reader.get(url).status_code == HTTPStatus.OK
+
+
+def test_the_author_is_told_when_a_moderator_hides_their_comment(thread, member, moderator,
+                                                                 django_capture_on_commit_callbacks):
+    """Was: the comment went quiet and its author heard nothing."""
+    from portal.notifications.models import Notification
+
+    comment = comment_post(thread=thread, author=member, body="spicy take")
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(moderator).post(f"/discussion/comments/{comment.pk}/hide/", {"hidden": "1"})
+    note = Notification.objects.get(recipient=member, verb="comment_hidden")
+    assert note.text == f"Your comment in “{thread.title}” was hidden from readers by a moderator."
+    assert note.url == comment.get_absolute_url()
 
 
 def test_a_reply_notifies_the_quoted_author(thread, member, other_member, django_capture_on_commit_callbacks):

@@ -130,19 +130,25 @@ def test_consumer_pushes_count_and_item_to_the_recipient_only(make_user):
 async def _consumer_pushes(make_user):
     alice = await sync_to_async(make_user)(display_name="alice")
     bob = await sync_to_async(make_user)(display_name="bob")
-    mine = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
+    mine = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/?list=1")  # the list page
     mine.scope["user"] = alice
+    elsewhere = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")  # any other page
+    elsewhere.scope["user"] = alice
     theirs = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
     theirs.scope["user"] = bob
-    assert (await mine.connect())[0] and (await theirs.connect())[0]
-    for socket in (mine, theirs):  # on connect: the current count, for a socket that reconnects
+    assert (await mine.connect())[0] and (await elsewhere.connect())[0] and (await theirs.connect())[0]
+    for socket in (mine, elsewhere, theirs):  # on connect: the current count, for a socket that reconnects
         assert 'data-count="0"' in await socket.receive_from(timeout=3)
 
     await sync_to_async(notify)(recipients=[alice], verb="question_answered", text="Staff answered", url="/feedback/2/")
     html = await mine.receive_from(timeout=3)
     assert 'id="notification-count"' in html and 'data-count="1"' in html
     assert "Staff answered" in html and 'hx-swap-oob="afterbegin:#notification-list"' in html
+    # Was: the list row went to every page, and htmx logged oobErrorNoTarget where there is no list.
+    html = await elsewhere.receive_from(timeout=3)
+    assert 'data-count="1"' in html and "Staff answered" in html and "#notification-list" not in html
     assert await theirs.receive_nothing(timeout=0.2)
+    await elsewhere.disconnect()
 
     await sync_to_async(notification_mark_read)(user=alice)
     html = await mine.receive_from(timeout=3)

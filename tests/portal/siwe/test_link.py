@@ -4,6 +4,7 @@ from http import HTTPStatus
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.contrib.messages import get_messages
 from django.test import Client
 
 from portal.accounts.models import User
@@ -25,6 +26,9 @@ def test_link_a_second_wallet_then_sign_in_with_either(siwe_client, dev_accounts
     assert response.status_code == HTTPStatus.OK, response.json()
     user = User.objects.get()
     assert sorted(user.wallet_addresses) == sorted([first.address, second.address])
+    # Was allauth's "The third-party account has been connected."
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "Wallet linked: you can now sign in with it too." in said and not any("third-party" in m for m in said)
 
     for account in (first, second):
         browser = Client(enforce_csrf_checks=True)
