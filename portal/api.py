@@ -6,6 +6,7 @@ from governance.api import router as governance_router
 from portal.discussion.api import router as discussion_router
 from portal.errors import install_api_handlers
 from portal.feedback.api import router as feedback_router
+from portal.health.api import router as health_router
 from portal.lending.api import router as lending_router
 from portal.people.api import router as people_router
 from portal.search.api import router as search_router
@@ -30,3 +31,4 @@ api.add_router("", feedback_router, tags=["feedback"])
 api.add_router("", lending_router, tags=["lending"])
 api.add_router("", people_router, tags=["people"])
 api.add_router("", search_router, tags=["search"])
+api.add_router("", health_router, tags=["status"])

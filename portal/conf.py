@@ -16,6 +16,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -54,6 +55,7 @@ class PortalSettings:
     siwe_domain: str | None = None
     governance_name: str = "Portal Governance"
     site_name: str = "Lending DAO Portal"
+    site_url: str | None = None  # where links in e-mail point; default https://SIWE_DOMAIN (or the dev server)
     multicall_address: str | None = None
     refuse_dev_keys: bool = False
     contracts: dict[str, str] = field(default_factory=dict)
@@ -110,6 +112,13 @@ class PortalSettings:
     # Durable effects (portal.effects): quick database effects (notifications) are also tried in the web process
     # right after commit, so they need not wait for a worker's poll; off, only the task workers run them.
     effects_eager: bool = True
+    # E-mail (EMAIL_URL and DEFAULT_FROM_EMAIL are Django's settings, parsed by `email_settings` below)
+    mail_batch_size: int = 200
+    digest_hour: int = 7
+    digest_batch_size: int = 500
+    status_subscriptions_per_address_per_hour: int = 5
+    status_subscriptions_per_ip_per_hour: int = 30
+    status_confirmation_resend_seconds: int = 600
 
     def is_dev_account(self, address: str) -> bool:
         return address.lower() in _DEV_ACCOUNTS_LOWER
@@ -196,3 +205,37 @@ def _build(raw: dict) -> PortalSettings:
 def portal_settings() -> PortalSettings:
     """The current settings, typed. Raises ImproperlyConfigured naming the variable when one is wrong."""
     return _build(dict(getattr(settings, "PORTAL", {})))
+
+
+CAUGHT_MAIL_BACKEND = "portal.notifications.mailbox.CaughtMailBackend"
+_EMAIL_SCHEMES = {"smtp": (False, False), "smtp+tls": (True, False), "smtps": (False, True)}
+
+
+def email_settings(url: str | None) -> dict:
+    """Django's EMAIL_* settings from CONTRACT's EMAIL_URL: `smtp://user:pass@host:25` (plain), `smtp+tls://`
+    (STARTTLS, port 587 by default), `smtps://` (TLS from the first byte, 465). Unset: mail is caught in the site's
+    database, and with DEBUG on /dev/mail/ shows it. Raises ImproperlyConfigured with a sentence."""
+    if not url or not url.strip():
+        return {"EMAIL_BACKEND": CAUGHT_MAIL_BACKEND}
+    parts = urlsplit(url.strip())
+    if parts.scheme not in _EMAIL_SCHEMES:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must start with smtp://, smtp+tls:// or smtps:// (it starts with {parts.scheme or 'nothing'}://)."
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a port that is not a number.") from None
+    if not parts.hostname:
+        raise ImproperlyConfigured("EMAIL_URL names no host, e.g. smtp+tls://user:password@mail.example.org:587.")
+    use_tls, use_ssl = _EMAIL_SCHEMES[parts.scheme]
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if use_ssl else 587 if use_tls else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_USE_SSL": use_ssl,
+        "EMAIL_TIMEOUT": 10,
+    }

@@ -12,6 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import WithJsonSchema
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from portal.errors import Refusal
 
 MAX_JSON_BYTES = 64 * 1024
@@ -184,3 +187,21 @@ def parse_text(raw: object, *, what: str, max_length: int, required: bool = True
     if len(text) > max_length:
         raise Refusal(f"{what} is too long (at most {max_length:,} characters).")
     return text
+
+
+MAX_EMAIL = 254  # RFC 5321's path limit
+EMAIL_SENTENCE = "That is not an e-mail address we can send to. Please check it, e.g. name@example.org."
+
+
+def parse_email(raw: object) -> str:
+    """A bounded, lower-cased e-mail address (Django's validator), or a 400 sentence."""
+    if not isinstance(raw, str):
+        raise Refusal(EMAIL_SENTENCE)
+    address = raw.strip()
+    if not address or len(address) > MAX_EMAIL:
+        raise Refusal(EMAIL_SENTENCE)
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise Refusal(EMAIL_SENTENCE) from None
+    return address.lower()

@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.conf import email_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -178,15 +180,30 @@ else:
 # the embedded SQLite default and PostgreSQL need nothing more; run workers with `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
+# E-mail (CONTRACT: EMAIL_URL). Unset: caught in the database (portal.notifications.mailbox), readable at /dev/mail/
+# with DEBUG on; `check --deploy` warns that nothing is delivered.
+EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
+globals().update(email_settings(EMAIL_URL))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "Lending DAO Portal <portal@localhost>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
-# allauth: a wallet is the login; no passwords, no e-mail.
+# allauth: a wallet is the login; no passwords. E-mail is optional, added and verified by link on the account page
+# (allauth's EmailAddress and HMAC confirmations); an address verified by one account cannot be added by another.
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*"]
-ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = False
+ACCOUNT_EMAIL_CONFIRMATION_HMAC = True
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_MAX_EMAIL_ADDRESSES = 5
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_ADAPTER = "portal.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 SOCIALACCOUNT_AUTO_SIGNUP = True
@@ -303,7 +320,7 @@ def _chain_rpc_urls(raw: str) -> dict[int, str]:
 # Everything portal-specific lives in one dict, read through portal.conf.portal_settings(), which holds every key's
 # type and default and validates them at start-up. Environment values pass through as text; only set ones.
 _PORTAL_FROM_ENV = (
-    "CHAIN_ID", "SIWE_DOMAIN", "GOVERNANCE_NAME", "SITE_NAME", "MULTICALL_ADDRESS", "SNAPSHOT_CONFIRMATIONS",
+    "CHAIN_ID", "SIWE_DOMAIN", "GOVERNANCE_NAME", "SITE_NAME", "SITE_URL", "MULTICALL_ADDRESS", "SNAPSHOT_CONFIRMATIONS",
     "WEIGHT_CHUNK_SIZE", "WEIGHT_READ_WORKERS", "TIER_CACHE_SECONDS", "BADGE_WEIGHT", "PROPOSAL_THRESHOLD",
     "HEALTH_REFERENCE_RPC_URL", "LENDING_POOL_ADDRESS", "LENDING_POOL_KIND", "DELEGATION_FROM_BLOCK",
 )

@@ -2,12 +2,17 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from portal import views
+from portal.accounts import views as account_views
 from portal.api import api
+from portal.notifications.urls import dev_urlpatterns
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("help/", views.help_page, name="help"),
     path("account/", include("portal.accounts.urls")),
+    # allauth's e-mail pages are the account page's card; its confirmation link is ours (a sentence per bad link).
+    path("accounts/email/", account_views.email_redirect),
+    path("accounts/confirm-email/<str:key>/", account_views.email_confirm, name="account_confirm_email"),
     path("accounts/", include("allauth.urls")),
     path("proposals/", include("governance.urls")),
     path("discussion/", include("portal.discussion.urls")),
@@ -22,6 +27,7 @@ urlpatterns = [
     # Any other /api/ address: the JSON 404, even with DEBUG on (Django's debug page is HTML; CONTRACT says never).
     re_path(r"^api/", views.api_not_found),
     path("admin/", admin.site.urls),
+    path("dev/mail/", include((dev_urlpatterns, "dev"))),  # the caught mail; 404 unless DEBUG
 ]
 
 handler400 = "portal.errors.handler400"

@@ -9,16 +9,21 @@ settings, templates) starts no node and an unmarked test that reads the chain fa
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import shutil
 import socket
 import subprocess
 import time
+import threading
 from datetime import timedelta
 from decimal import Decimal
+from email import message_from_bytes
+from email import policy as email_policy
 
 import pytest
+from aiosmtpd.controller import Controller
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
@@ -140,6 +145,53 @@ def make_user(db):
         return user
 
     return make
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) in the test process. `messages` holds what it accepted, parsed; `refuse`
+    maps an address to the reply its RCPT gets (e.g. "550 5.1.1 No such user"); with `hold_at = n` the n-th RCPT
+    (1-based) sets `held` and waits until `release` is set, so a test can stop a sender in the middle of a mail."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.refuse: dict[str, str] = {}
+        self.hold_at: int | None = None
+        self.held, self.release = threading.Event(), threading.Event()
+        self.rcpts = 0
+        self.port = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpts += 1
+        if self.rcpts == self.hold_at:
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
+            return "421 4.3.0 Closing"
+        if address.lower() in self.refuse:
+            return self.refuse[address.lower()]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=email_policy.default))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """Mail goes over SMTP to a real server on a free local port for this test."""
+    handler = SmtpServer()
+    handler.port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", handler.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield handler
+    controller.stop()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from governance.services.closing import (
     proposal_close_if_due,
     proposal_mark_executed,
     proposals_close_due,
+    proposals_remind_closing,
 )
 from governance.services.proposals import (
     ProposalActions,
@@ -40,5 +41,6 @@ __all__ = [
     "risk_change_check",
     "risk_change_of",
     "risk_changes_check_due",
+    "proposals_remind_closing",
     "vote_cast",
 ]

@@ -8,6 +8,7 @@ health sampler calls on every tick, never by a page or API read.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -21,6 +22,7 @@ from governance.services.timeline import timeline_record
 from governance.voting import Outcome
 from portal.accounts.roles import is_admin
 from portal.errors import Conflict, Forbidden, Refusal
+from portal.effects.models import Effect
 from portal.notifications.services import notify_later
 
 TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -112,6 +114,32 @@ def proposals_close_due() -> int:
     many were recorded."""
     due = Proposal.objects.filter(activated_at__isnull=False, close_recorded_at__isnull=True, end__lte=timezone.now())
     return sum(proposal_close_if_due(proposal=p) for p in due)
+
+
+def proposals_remind_closing(*, now=None) -> int:
+    """Tell the members who have not voted that voting on a proposal closes within 24 hours, once per proposal (the
+    sampler calls it each tick; a proposal reminded already costs nothing more). Returns how many were reminded."""
+    now = now or timezone.now()
+    due = list(Proposal.objects.filter(activated_at__isnull=False, close_recorded_at__isnull=True, cancelled_at__isnull=True,
+                                       start__lte=now, end__gt=now, end__lte=now + timedelta(hours=24)))
+    if not due:
+        return 0
+    told = set(Effect.objects.filter(key__in=[f"notify:proposal-closing:{p.pk}" for p in due])
+               .values_list("key", flat=True))
+    reminded = 0
+    for proposal in due:
+        if f"notify:proposal-closing:{proposal.pk}" in told:
+            continue
+        voted = proposal.votes.values_list("voter", flat=True)
+        members = (get_user_model().objects.filter(is_active=True, socialaccount__provider="siwe")
+                   .exclude(socialaccount__uid__in=voted).distinct())
+        hours = max(1, round((proposal.end - now).total_seconds() / 3600))
+        with transaction.atomic():
+            reminded += notify_later(
+                recipients=list(members), verb="proposal_closing", key=f"proposal-closing:{proposal.pk}",
+                text=f"{proposal.label} “{proposal.title}”: voting closes in about {hours} hour{'s' if hours != 1 else ''}",
+                url=proposal.get_absolute_url())
+    return reminded
 
 
 def _notify_voters(proposal: Proposal, sentence: str) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -25,6 +26,7 @@ from portal.accounts.roles import is_admin
 from portal.conf import portal_settings
 from portal.discussion.services import thread_create
 from portal.errors import Conflict, Forbidden, Refusal, SignInRequired
+from portal.notifications.services import notify_later
 from portal.ratelimit import Limit
 
 
@@ -281,4 +283,9 @@ def proposal_activate(*, proposal: Proposal, actor) -> Proposal:
             locked, ProposalEvent.Kind.ACTIVATED, actor=actor,
             note=f"Snapshot at block {snapshot_block}; voting from {locked.start:%Y-%m-%d %H:%M} to {locked.end:%Y-%m-%d %H:%M} UTC.",
         )
+        # Every member hears of it on the channels they chose, once, if and only if this commits.
+        members = get_user_model().objects.filter(is_active=True, socialaccount__provider="siwe").distinct()
+        notify_later(recipients=list(members), verb="proposal_opened", key=f"proposal-opened:{locked.pk}",
+                     text=f"{locked.label} is open for voting until {locked.end:%d %b %Y %H:%M} UTC: “{locked.title}”",
+                     url=locked.get_absolute_url(), actor=locked.author)
     return locked

@@ -1,15 +1,20 @@
+from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from governance.chain import ChainUnavailable, home_chain_id
 from governance.delegation import token_address
 from portal.errors import Refusal, refusal_response
+from portal.health.models import Component, StatusSubscriber
+from portal.notifications.models import Cadence
+from portal.notifications.selectors import notification_preferences
 from portal.people.models import DelegateStatement
 from portal.people.selectors import wallet_delegations
 
+from . import email as account_email
 from . import services
 from .forms import DisplayNameForm
 
@@ -25,6 +30,8 @@ def _page(request, form: DisplayNameForm) -> dict:
     except ChainUnavailable as exc:
         chain_id, chain_error = None, chain_error or exc.message
     statement = DelegateStatement.objects.filter(address=request.user.primary_address).first()
+    email_addresses = list(EmailAddress.objects.filter(user=request.user).order_by("-primary", "email"))
+    subscription = StatusSubscriber.objects.filter(user=request.user).prefetch_related("components").first()
     return {
         "form": form,
         "wallets": wallets,
@@ -35,6 +42,13 @@ def _page(request, form: DisplayNameForm) -> dict:
         # ?delegate=… from the directory or a profile; only shown back inside an input, escaped
         "delegate_prefill": request.GET.get("delegate", "")[:42],
         "statement": statement,
+        "email_addresses": email_addresses,
+        "has_verified": any(a.verified for a in email_addresses),
+        "bounced": account_email.bounced_addresses(user=request.user),
+        "preferences": notification_preferences(user=request.user),
+        "cadences": Cadence.choices,
+        "components": list(Component.objects.order_by("position", "name")),
+        "subscribed_components": set(subscription.components.values_list("pk", flat=True)) if subscription else set(),
     }
 
 
@@ -58,3 +72,51 @@ def wallet_unlink(request, address: str):
         return refusal_response(request, refusal, template=TEMPLATE, context=_page(request, form))
     messages.success(request, "The wallet is no longer linked to your account.")
     return redirect("accounts:index")
+
+
+EMAIL_ACTIONS = {
+    "add": (account_email.email_add, "We sent a verification link to {email}. Open it to start getting mail there."),
+    "send": (account_email.email_resend, "We sent a new verification link to {email}."),
+    "primary": (account_email.email_make_primary, "{email} is now your primary address: your mail goes there."),
+    "remove": (account_email.email_remove, "{email} is removed from your account."),
+}
+
+
+@login_required
+@require_POST
+def email_change(request):
+    """The account page's e-mail card: add, resend the link, make primary, remove — each through allauth."""
+    action, email = request.POST.get("action", ""), request.POST.get("email", "")
+    if action not in EMAIL_ACTIONS:
+        return refusal_response(request, Refusal("Choose what to do with the address: add, send, primary or remove."),
+                                template=TEMPLATE, context=_page(request, DisplayNameForm(instance=request.user)))
+    write, sentence = EMAIL_ACTIONS[action]
+    try:
+        write(request=request, email=email)
+    except Refusal as refusal:
+        context = _page(request, DisplayNameForm(instance=request.user))
+        context["email_value"] = email[:254] if action == "add" else ""
+        return refusal_response(request, refusal, template=TEMPLATE, context=context)
+    messages.success(request, sentence.format(email=email.strip().lower()))
+    return redirect("accounts:index")
+
+
+@login_required
+def email_redirect(request):
+    """allauth's own e-mail page is the account page's card."""
+    return redirect("accounts:index")
+
+
+@require_http_methods(["GET", "POST"])
+def email_confirm(request, key: str):
+    """A verification link: GET shows the address and a button (a GET never writes), POST verifies it. Works
+    signed out; every bad link answers its sentence and status."""
+    template = "accounts/email_confirm.html"
+    try:
+        if request.method == "GET":
+            confirmation = account_email.email_confirmation(key)
+            return TemplateResponse(request, template, {"email": confirmation.email_address.email, "key": key})
+        address = account_email.email_verify(request=request, key=key)
+    except Refusal as refusal:
+        return refusal_response(request, refusal, template=template, context={"title": "Verify your e-mail"})
+    return TemplateResponse(request, template, {"verified": address.email})

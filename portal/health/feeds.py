@@ -1,6 +1,7 @@
 """`/status/history.atom`: incidents and maintenance, newest first, each with its timeline."""
 
 from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
@@ -8,7 +9,7 @@ from django.utils.html import escape
 from portal.conf import portal_settings
 from portal.markdown import render_markdown
 
-from .models import Incident
+from .models import Component, Incident
 
 
 class IncidentFeed(Feed):
@@ -51,3 +52,23 @@ class IncidentFeed(Feed):
         if components := list(item.components.all()):
             parts.append("<p>Affected: " + escape(", ".join(c.name for c in components)) + "</p>")
         return "".join(parts)
+
+
+class ComponentIncidentFeed(IncidentFeed):
+    """`/status/components/<slug>/history.atom`: the incidents and maintenance that touched one component."""
+
+    def get_object(self, request, slug: str):
+        return get_object_or_404(Component, slug=slug)
+
+    def title(self, obj: Component):
+        return f"{portal_settings().site_name} status history: {obj.name}"
+
+    def link(self, obj: Component):
+        return reverse("health:component", args=[obj.slug])
+
+    def subtitle(self, obj: Component):
+        return f"Incidents and scheduled maintenance affecting {obj.name}."
+
+    def items(self, obj: Component):
+        return (Incident.objects.filter(draft=False, components=obj).prefetch_related("updates", "components")
+                .order_by("-updated_at")[:50])

@@ -290,6 +290,33 @@ class StatusFollower(models.Model):
 
 def default_topics() -> list[str]:
     return ["status"]
+class StatusSubscriber(models.Model):
+    """Anyone's e-mail subscription to the status page (no wallet needed), per component or all of them.
+
+    Double opt-in: a request (`requested_*`, numbered `request_no`) changes nothing until the link mailed for it is
+    opened; then its components become the subscription's. An account's own subscription (`user`) needs no link:
+    its address is verified already."""
+
+    email = models.EmailField(max_length=254, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="status_subscriptions"
+    )
+    all_components = models.BooleanField(default=True)
+    components = models.ManyToManyField(Component, blank=True, related_name="subscribers")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    requested_all = models.BooleanField(default=True)
+    requested_components = models.JSONField(default=list, blank=True)  # component ids
+    request_no = models.PositiveIntegerField(default=0)
+    confirmed_request_no = models.PositiveIntegerField(default=0)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None
 
 
 class Webhook(models.Model):

@@ -11,9 +11,10 @@ import threading
 from django.db import close_old_connections
 from django.utils import timezone
 
-from governance.services import proposals_close_due, risk_changes_check_due
+from governance.services import proposals_close_due, proposals_remind_closing, risk_changes_check_due
 from portal.effects.services import effects_sweep
 from portal.lending.services import positions_tick
+from portal.notifications.digests import digests_due
 
 from .models import Sample
 from .services import checks_run_due, maintenances_advance, samples_roll_up
@@ -50,6 +51,8 @@ class Sampler:
         proposals_close_due()
         risk_changes_check_due()  # executed risk proposals: does the pool now have the voted value?
         positions_tick(force=force)  # watched loans: alerts and liquidations (portal.lending)
+        proposals_remind_closing()  # "voting closes within 24 hours", once per proposal
+        digests_due()  # claims the day's (and Monday the week's) digests and enqueues their building, once
         return samples
 
     def run_once(self, *, force: bool = True) -> list[Sample]:

@@ -5,15 +5,18 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.roles import is_status_staff
 from portal.errors import Refusal, refusal_json, refusal_response
+from portal.notifications.tokens import confirm_read
+from portal.ratelimit import client_ip
 
 from . import selectors, services
 from .forms import IncidentForm, MaintenanceForm, UpdateForm
 from .live import attach_uptime, page_context
 from .models import Component, Incident, IncidentStatus, MaintenanceStatus
+from .services import subscriptions
 
 
 def _written(request, write, *, then, page):
@@ -193,3 +196,41 @@ def follow_all(request):
     return _written(request, lambda: services.status_follow(user=request.user, follow=follow),
                     then=lambda _: reverse("health:index"),
                     page=lambda: ("health/index.html", _index_context(request)))
+
+
+@require_POST
+def subscribe(request):
+    """The status page's form: the same double opt-in as the API."""
+    slugs = [] if request.POST.get("scope", "all") == "all" else request.POST.getlist("components")
+    email = request.POST.get("email", "")
+
+    def write():
+        subscriptions.status_subscribe(email=email, component_slugs=slugs, ip=client_ip(request))
+        return email
+
+    def page():
+        context = _index_context(request)
+        context["subscribe_email"] = email[:254]
+        return "health/index.html", context
+
+    return _written(request, write, then=lambda _: reverse("health:subscribed"), page=page)
+
+
+@require_GET
+def subscribed(request):
+    return TemplateResponse(request, "health/subscription.html", {"sent": True})
+
+
+@require_http_methods(["GET", "POST"])
+def subscription_confirm(request, token: str):
+    """The link in the confirmation mail: GET shows a button (a GET never writes), POST confirms."""
+    template = "health/subscription.html"
+    try:
+        if request.method == "GET":
+            confirm_read(token)
+            return TemplateResponse(request, template, {"token": token})
+        subscriber = subscriptions.status_subscription_confirm(token=token)
+    except Refusal as refusal:
+        return refusal_response(request, refusal, template=template, context={"title": "Status e-mail"})
+    components = [] if subscriber.all_components else list(subscriber.components.all())
+    return TemplateResponse(request, template, {"confirmed": subscriber, "components": components})

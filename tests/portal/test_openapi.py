@@ -24,6 +24,8 @@ CONTRACT_POSITION = {"block", "collateral", "debt", "available_borrows", "liquid
                      "health_factor", "liquidation_prices"}
 CONTRACT_RISK = {"positions_at_risk", "debt_at_risk", "liquidations_24h", "bad_debt", "utilisation", "oracle"}
 CONTRACT_PAGE = {"items", "count"}
+CONTRACT_SUBSCRIPTION_BODY = {"email", "components"}
+CONTRACT_SUBSCRIPTION_ACCEPTED = {"detail"}
 
 # Fields the API has always written beyond CONTRACT's lists; named here so a new one is a decision, not an accident.
 EXTRA = {
@@ -75,7 +77,7 @@ def test_every_operation_documents_its_answer_and_each_error(openapi):
     assert len(operations) >= 18
     for path, method, op in operations:
         statuses = {int(s) for s in op["responses"]}
-        assert statuses & {HTTPStatus.OK, HTTPStatus.CREATED}, (method, path)
+        assert statuses & {HTTPStatus.OK, HTTPStatus.CREATED, HTTPStatus.ACCEPTED}, (method, path)
         for status in statuses:
             schema = op["responses"][str(status)]["content"]["application/json"]["schema"]
             if status >= HTTPStatus.BAD_REQUEST:
@@ -121,6 +123,10 @@ def test_field_names_are_the_contracts(openapi):
     comment_path = "/api/v1/threads/{thread_id}/comments"
     assert set(_body(doc, "post", comment_path)["properties"]) == CONTRACT_COMMENT_BODY | EXTRA["comment_body"]
     assert set(_response(doc, "post", comment_path, HTTPStatus.CREATED)["properties"]) == CONTRACT_COMMENT_CREATED
+
+    subscriptions = "/api/v1/status/subscriptions"
+    assert set(_body(doc, "post", subscriptions)["properties"]) == CONTRACT_SUBSCRIPTION_BODY
+    assert set(_response(doc, "post", subscriptions, HTTPStatus.ACCEPTED)["properties"]) == CONTRACT_SUBSCRIPTION_ACCEPTED
 
     feedback = _response(doc, "get", "/api/v1/feedback", HTTPStatus.OK)
     assert set(_item(doc, feedback)["properties"]) == CONTRACT_FEEDBACK

@@ -15,6 +15,8 @@ PRODUCTION = {
     "SIWE_DOMAIN": "portal.example.org",
     "CHAIN_ID": "31337",
     "CHAIN_RPC_URL": "http://127.0.0.1:9",
+    "EMAIL_URL": "smtp+tls://portal:secret@mail.example.org:587",
+    "DEFAULT_FROM_EMAIL": "Portal <portal@example.org>",
 }
 
 

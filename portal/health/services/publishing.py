@@ -18,6 +18,7 @@ from .. import live, selectors
 from ..models import Component, Incident, StatusFollower
 from ..statuspage import component_dict, incident_dict, iso, page_id
 from ..webhooks import webhooks_send
+from .subscriptions import status_mails_enqueue
 
 
 def incident_publish(*, incident: Incident, event: str, actor=None) -> None:
@@ -28,6 +29,7 @@ def incident_publish(*, incident: Incident, event: str, actor=None) -> None:
     effect_enqueue(incident_followers_notify, incident_id=incident_id, actor_id=getattr(actor, "pk", None),
                    delivery_key=f"incident-followers:{incident_id}:{uuid.uuid4().hex}")
     webhooks_enqueue(event=event, payload=lambda: _incident_payload(incident_id))
+    status_mails_enqueue(incident=incident, event=event)  # subscribers' mail, queued with the write itself
 
 
 def component_publish(*, component: Component, old: str) -> None:

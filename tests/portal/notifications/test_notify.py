@@ -12,7 +12,7 @@ from django.db import transaction
 
 from portal.notifications.consumers import NotificationConsumer
 from portal.notifications.live import notification_fragments
-from portal.notifications.models import MutedVerb, Notification, Verb
+from portal.notifications.models import DEFAULTS, Kind, Notification, Preference
 from portal.notifications.services import notification_mark_read, notify
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def test_notify_skips_actor_and_muted_users_and_counts(make_user):
     alice, bob, carol, actor = (make_user(display_name=n) for n in ("alice", "bob", "carol", "actor"))
-    MutedVerb.objects.create(user=carol, verb="post_status")
+    Preference.objects.create(user=carol, kind=Kind.FEEDBACK, in_app=False, email="off")
     created = notify(
         recipients=[alice, bob, carol, actor, alice], verb="post_status", text="Planned", url="/feedback/1/", actor=actor
     )
@@ -48,10 +48,12 @@ def test_centre_lists_marks_read_and_saves_preferences(client, make_user):
     opened = client.get(f"/notifications/{note.pk}/")
     assert opened.status_code == HTTPStatus.FOUND and opened["Location"] == "/discussion/1/"
     assert Notification.objects.get().is_read
-    client.post("/notifications/preferences/", {"verbs": ["comment_reply"]})
-    assert set(MutedVerb.objects.filter(user=alice).values_list("verb", flat=True)) == set(Verb.values) - {
-        "comment_reply"
-    }
+    # The channels live on the account page now; the centre links there.
+    assert b'data-testid="preferences-link"' in page.content
+    form = {f"email_{kind}": "off" for kind in Kind.values} | {"in_app_replies": "on"}
+    assert client.post("/notifications/preferences/", form)["Location"] == "/account/"
+    chosen = {p.kind: p.in_app for p in Preference.objects.filter(user=alice)}
+    assert chosen == {kind: kind == Kind.REPLIES for kind in Kind.values}
     assert notify(recipients=[alice], verb="post_status", text="x", url="/") == 0
 
 
@@ -80,12 +82,16 @@ def test_a_failed_push_does_not_fail_the_committed_write(settings, make_user):
         channel_layers.backends.clear()
 
 
-def test_unknown_preference_verbs_are_ignored(client, make_user):
+def test_unknown_preference_kinds_and_cadences_are_ignored(client, make_user):
     alice = make_user(display_name="alice")
     client.force_login(alice)
-    assert client.post("/notifications/preferences/", {"verbs": ["nonsense", "comment_reply"]}).status_code == HTTPStatus.FOUND
-    muted = set(MutedVerb.objects.filter(user=alice).values_list("verb", flat=True))
-    assert "nonsense" not in muted and "comment_reply" not in muted and len(muted) == len(Verb.values) - 1
+    form = {"in_app_nonsense": "on", "email_nonsense": "now", "email_replies": "hourly", "in_app_replies": "on",
+            "email_loans": "weekly"}
+    assert client.post("/notifications/preferences/", form).status_code == HTTPStatus.FOUND
+    chosen = {p.kind: (p.in_app, p.email) for p in Preference.objects.filter(user=alice)}
+    assert "nonsense" not in chosen and Kind.REPLIES not in chosen  # kept its defaults
+    assert DEFAULTS[Kind.REPLIES] == (True, "daily")
+    assert chosen[Kind.LOANS] == (False, "weekly")
 
 
 def test_a_notification_never_redirects_off_site(client, make_user):
@@ -190,5 +196,6 @@ def test_fan_out_costs_the_same_queries_for_many_recipients(django_assert_max_nu
     ids = list(Notification.objects.values_list("pk", flat=True))
     with django_assert_max_num_queries(3):
         assert len(notification_fragments(notification_ids=ids)) == 30
+    # Channels (1), the bell rows (1), the addresses of those who want mail (1): the same for 1 or 30 recipients.
     with django_assert_max_num_queries(3):
         notify(recipients=users, verb="post_status", text="Again", url="/feedback/1/")
