@@ -1,4 +1,4 @@
-from email import message_from_string, policy
+from email import message_from_bytes, policy
 from http import HTTPStatus
 
 from django.conf import settings
@@ -111,6 +111,7 @@ def dev_mail_html(request, pk: int):
 
 
 def _parts(caught: CaughtMail) -> list[tuple[str, str]]:
-    message = message_from_string(caught.message, policy=policy.default)
+    # Parsed as bytes: a str with 8-bit parts would come back with \u escapes (the email package's raw-unicode-escape).
+    message = message_from_bytes(caught.message.encode(), policy=policy.default)
     return [(part.get_content_type(), part.get_content()) for part in message.walk()
             if part.get_content_maintype() == "text"]

@@ -361,7 +361,9 @@ def test_the_health_sampler_records_closes_and_notifies_voters(make_proposal, ba
     with time_machine.travel(proposal.end + timedelta(minutes=1), tick=False):
         Sampler().run_once(force=False)
     assert Proposal.objects.get(pk=proposal.pk).close_recorded_at is not None
-    assert run_effects() == 1  # the voters' notice, queued with the close
+    # The voters' notice queued with the close, and the members' ones queued before it: "open for voting" (with the
+    # activation) and "closes within 24 hours" (the sampler's reminder, for those who had not voted).
+    assert run_effects() == 3
     assert Notification.objects.filter(recipient=voter, verb="proposal_closed").count() == 1
 
 

@@ -20,6 +20,7 @@ from portal.notifications.mail import absolute, mail_compose, suppressed
 from portal.effects.services import durable, effect_enqueue
 from portal.notifications.models import Cadence, DigestEntry, Kind
 from portal.notifications.selectors import mail_addresses, preferences_of
+from portal.notifications.services import email_unsubscribe
 from portal.notifications.outbox import mails_queue
 from portal.notifications.tokens import confirm_read, confirm_token, unsubscribe_url
 from portal.parsing import parse_email
@@ -109,10 +110,14 @@ def status_subscription_confirm(*, token: str) -> StatusSubscriber:
 
 @transaction.atomic
 def status_unsubscribe(*, subscriber_id: int) -> None:
-    """A one-click link: the subscription (and any pending request) is gone. Conflict when it was already."""
-    deleted, _ = StatusSubscriber.objects.filter(pk=subscriber_id).delete()
-    if not deleted:
+    """A one-click link: the subscription (and any pending request) is gone, and an account's incident e-mail is
+    off, so saving its settings does not bring it back. Conflict when it was gone already."""
+    subscriber = StatusSubscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if subscriber is None:
         raise Conflict("You are already unsubscribed: no more status mail goes to this address.", HTTPStatus.GONE)
+    if subscriber.user_id:
+        email_unsubscribe(user_id=subscriber.user_id, kind=Kind.INCIDENTS)
+    subscriber.delete()
 
 
 @transaction.atomic

@@ -20,6 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal.effects.services import effects_sweep
+from portal.health.models import Component, StatusSubscriber
+from portal.health.services import incident_create
 from portal.notifications.digests import digests_build, digests_due
 from portal.notifications.mail import mail_compose
 from portal.notifications.models import Cadence, DigestEntry, DigestRun, Kind, Mail, Preference
@@ -187,3 +189,29 @@ def test_a_worker_killed_mid_batch_sends_nothing_twice_and_loses_nothing(smtp_se
     assert len({m["Message-ID"] for m in smtp_server.messages}) == 5
     assert set(Mail.objects.values_list("state", flat=True)) == {Mail.State.SENT}
     assert re.fullmatch(r"<.+@127\.0\.0\.1>", smtp_server.messages[0]["Message-ID"])
+
+
+def test_an_account_chooses_incident_mail_for_some_components_on_its_page(client, make_user, smtp_server,
+                                                                         run_effects):
+    alice = member(make_user, "alice")
+    staff = make_user(staff=True, groups=["admins"])
+    rpc = Component.objects.create(slug="ethereum-rpc", name="Ethereum RPC")
+    pool = Component.objects.create(slug="lending-pool", name="Lending pool")
+    client.force_login(alice)
+    form = {f"in_app_{kind}": "on" for kind in Kind.values} | {"email_incidents": Cadence.NOW,
+                                                               "components": [str(rpc.pk)]}
+    assert client.post("/notifications/preferences/", form)["Location"] == "/account/"
+    subscriber = StatusSubscriber.objects.get(user=alice)
+    assert subscriber.email == "alice@example.org" and list(subscriber.components.all()) == [rpc]
+    page = client.get("/account/")
+    assert b'value="%d" checked' % rpc.pk in page.content
+    incident_create(user=staff, name="RPC slow", impact="minor", status="investigating", body="x",
+                    component_codes=[rpc.code])
+    incident_create(user=staff, name="Pool paused", impact="major", status="identified", body="y",
+                    component_codes=[pool.code])
+    run_effects()
+    assert [m["Subject"] for m in smtp_server.to("alice@example.org")] == ["[New incident] RPC slow — Investigating"]
+    client.logout()
+    client.post(unsubscribe_path(smtp_server.messages[0]))
+    assert not StatusSubscriber.objects.exists()
+    assert Preference.objects.get(user=alice, kind=Kind.INCIDENTS).email == Cadence.OFF
