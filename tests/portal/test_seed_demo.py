@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from governance.models import Proposal, Vote
+from portal.conf import DEV_ACCOUNTS
 from portal.discussion.models import Comment, Thread
 from portal.feedback.models import Post
 from portal.health.models import Component, Incident
@@ -32,6 +33,16 @@ def test_seed_demo_shows_every_capability_and_is_idempotent(contracts, chain_sna
     assert Comment.objects.filter(thread__in=[p.thread for p in active]).count() >= 2
     assert Component.objects.count() >= 4 and Incident.objects.exists()
     assert Post.objects.count() >= 3
+    # delegates and profiles: anvil #5 and #6 delegate to #1 and #2 on the chain; both wrote statements
+    from portal.people.selectors import delegate_list, profile_get
+    from portal.search.selectors import search
+    from portal.discussion.selectors import Viewer
+
+    rows = {row.address: row for row in delegate_list().rows}
+    bea, cleo = (rows[a] for a in DEV_ACCOUNTS[1:3])
+    assert (bea.delegators, bea.display_name, cleo.delegators) == (1, "Bea", 1) and bea.statement and cleo.statement
+    assert profile_get(address=DEV_ACCOUNTS[1]).delegators_total == 1
+    assert search(query="proposal", viewer=Viewer()).count > 0  # the index holds the seeded content
 
     first = counts()
     call_command("seed_demo", stdout=io.StringIO())

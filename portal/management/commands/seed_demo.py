@@ -8,6 +8,7 @@ from portal.accounts import demo as accounts_demo
 from portal.discussion import demo as discussion_demo
 from portal.feedback import demo as feedback_demo
 from portal.health import demo as health_demo
+from portal.people import demo as people_demo
 from portal.search import demo as search_demo
 
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
             discussion_demo.seed_proposal_threads,
             health_demo.seed,
             feedback_demo.seed,
+            people_demo.seed,
             search_demo.seed,
         ):
             seed(stdout=self.stdout)
