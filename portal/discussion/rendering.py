@@ -39,6 +39,18 @@ class CommentCard:
         return self.body_html
 
 
+QUOTE_MAX_LENGTH = 1_000
+
+
+def quote_markdown(comment: Comment) -> str:
+    """The start of a quote-reply: the comment's markdown as a blockquote (at most QUOTE_MAX_LENGTH characters),
+    then a blank line to write under."""
+    text = comment.body.strip()
+    if len(text) > QUOTE_MAX_LENGTH:
+        text = text[: QUOTE_MAX_LENGTH - 1].rstrip() + "…"
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines()) + "\n\n"
+
+
 def excerpt(comment: Comment | None, length: int = 160) -> str:
     if comment is None or comment.is_deleted:
         return ""

@@ -22,7 +22,8 @@ from portal.ratelimit import Limit
 
 from . import live
 from .models import Category, Comment, CommentRevision, Reaction, Thread
-from .selectors import edit_grace_seconds
+from .mentions import mentioned_users
+from .selectors import Viewer, edit_grace_seconds, thread_visible
 
 COMMENT_MAX_LENGTH = 10_000
 # slug: (name, description, position, staff_only, listed); also seeded by migration 0002.
@@ -173,7 +174,7 @@ def comment_post(*, thread: Thread, author, body: str, parent: Comment | None = 
 @durable(eager=True)
 def comment_reply_notify(*, comment_id: int) -> None:
     """A durable effect of `comment_create`: tell the quoted comment's author, and the thread's author (a feedback
-    post's, a proposal's), about a reply — once each."""
+    post's, a proposal's), about a reply, and the people it @mentions (portal.discussion.mentions) — once each."""
     comment = Comment.objects.select_related("quoted__author", "author", "thread__author").get(pk=comment_id)
     thread = comment.thread
     if comment.quoted is not None:
@@ -193,6 +194,17 @@ def comment_reply_notify(*, comment_id: int) -> None:
             url=comment.get_absolute_url(),
             actor=comment.author,
             key=f"comment-reply:{comment_id}",
+        )
+    told = {getattr(comment.quoted, "author_id", None), thread.author_id}
+    mentioned = [user for user in mentioned_users(comment.body) if user.pk not in told]
+    if mentioned and thread_visible(thread=thread, viewer=Viewer()) and not comment.hidden:
+        notify(
+            recipients=mentioned,
+            verb="mention",
+            text=f"{comment.author} mentioned you in “{thread.title}”",
+            url=comment.get_absolute_url(),
+            actor=comment.author,
+            key=f"comment-mention:{comment_id}",
         )
 
 

@@ -23,7 +23,7 @@ from portal.parsing import pager, parse_id, parse_int, parse_page
 
 from . import moderation, selectors, services
 from .models import Category, Comment, Flag, Thread
-from .rendering import comment_card, comment_tree_cards, render_comment_item
+from .rendering import comment_card, comment_tree_cards, quote_markdown, render_comment_item
 from .selectors import Viewer, edit_grace_seconds
 
 # A button's refusal (delete, +1, hide, a queue decision) is the bare sentence: htmx shows it next to the button.
@@ -109,6 +109,9 @@ def _thread_context(request, thread: Thread, **extra) -> dict:
         except Refusal:  # the thread() view refused a bad ?reply= already; a bad form value has its own sentence
             reply_id = None
         reply_to = Comment.objects.select_related("author").filter(thread=thread, pk=reply_id).first() if reply_id else None
+    readable = reply_to is not None and not reply_to.is_deleted and (not reply_to.hidden or viewer.moderator)
+    if request.GET.get("quote") and readable and "draft" not in extra:
+        extra["draft"] = quote_markdown(reply_to)  # quote-reply without JavaScript: the composer starts with it
     return {
         "thread": thread,
         "viewer": viewer,

@@ -18,12 +18,12 @@ function dedupeAppends(event) {
 }
 
 function startReply(event) {
-  const link = event.target.closest("[data-reply]");
+  const link = event.target.closest("[data-reply], [data-quote]");
   if (!link) return;
   const form = document.querySelector("[data-testid=composer]");
   if (!form) return;
   event.preventDefault();
-  const id = link.dataset.reply;
+  const id = link.dataset.reply || link.dataset.quote;
   form.querySelector("#composer-parent").value = id;
   const author = document.querySelector(`#comment-${id} .comment__meta .wallet`);
   const box = form.querySelector("#composer-reply");
@@ -37,7 +37,15 @@ function startReply(event) {
   cancel.dataset.cancelReply = "";
   line.append(cancel);
   box.append(line);
-  form.querySelector("#composer-body").focus();
+  const body = form.querySelector("#composer-body");
+  const quoted = "quote" in link.dataset && document.querySelector(`#comment-${id} .comment__body`);
+  if (quoted) {
+    // Quote-reply: the comment's text as a markdown blockquote above what is already written.
+    const lines = quoted.innerText.trim().slice(0, 1000).split("\n").map((text) => (text.trim() ? `> ${text}` : ">"));
+    body.value = `${lines.join("\n")}\n\n${body.value}`;
+    body.setSelectionRange(body.value.length, body.value.length);
+  }
+  body.focus();
 }
 
 function cancelReply(event) {

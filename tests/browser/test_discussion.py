@@ -193,3 +193,15 @@ def test_review_queue_end_to_end(live_url, signed_in_page, dev_accounts, thread,
         expect(log).to_contain_text(entry)
     assert ModerationAction.objects.filter(kind="silence", target_user=author).exists()
     screenshot(mod, "discussion-log-desktop-light")
+
+
+def test_quote_reply_puts_the_comment_in_the_composer_as_a_blockquote(live_url, signed_in_page, make_user, dev_accounts):
+    from portal.discussion import services as discussion
+
+    thread = discussion.thread_create(title="Feeds", category_slug="general", author=make_user(), body="Which?")
+    quoted = discussion.comment_post(thread=thread, author=make_user(), body="Two feeds and a fallback.")
+    page = signed_in_page(dev_accounts[1])
+    page.goto(f"{live_url}{thread.get_absolute_url()}")
+    page.locator(f"#comment-{quoted.pk}").get_by_test_id("quote").click()
+    expect(page.locator("#composer-body")).to_have_value("> Two feeds and a fallback.\n\n")
+    expect(page.locator("#composer-reply")).to_contain_text("Replying to")
