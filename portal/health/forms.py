@@ -4,9 +4,18 @@ from datetime import timezone as dt_timezone
 
 from django import forms
 
-from .models import Component, Impact, IncidentStatus
+from .models import Component, ComponentStatus, Impact, IncidentStatus
 
 IMPACTS = [(i.value, i.label) for i in Impact if i != Impact.MAINTENANCE]
+# What staff may say a component's status is during an incident ("" = leave it to its checks).
+COMPONENT_STATUSES = [("", "As its checks say")] + [
+    (s.value, s.label) for s in ComponentStatus if s != ComponentStatus.MAINTENANCE]
+
+
+def component_statuses_from(data) -> dict[str, str] | None:
+    """The form's `status-<component code>` choices as {code: status}; None when the form has none."""
+    found = {key.removeprefix("status-"): value for key, value in data.items() if key.startswith("status-")}
+    return found or None
 
 
 class ComponentsField(forms.MultipleChoiceField):

@@ -232,6 +232,9 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     scheduled_for = models.DateTimeField(null=True, blank=True)
     scheduled_until = models.DateTimeField(null=True, blank=True)
+    # What staff say each affected component's status is while the incident is open ({code: status}); a
+    # component shows the worse of this and its checks (Statuspage lets an incident set its components' status).
+    component_statuses = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]

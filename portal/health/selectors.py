@@ -99,15 +99,30 @@ def incident_history(*, days: int = 14, now: datetime | None = None) -> list[tup
 
 @dataclass(frozen=True)
 class Overall:
-    indicator: str
+    indicator: str  # Statuspage's: the worst of the components and the open incidents' impacts (the API's)
     description: str
     any_maintenance: bool
+    components_indicator: str = "none"  # the components' alone: what the page's banner and colour follow
+    open_incidents: int = 0
+
+    @property
+    def headline(self) -> str:
+        """The banner's words, true to the components listed under it: their worst status; with every component
+        operational, an open incident is named as such rather than as an outage none of them shows."""
+        if self.components_indicator != "none":
+            return status_logic.DESCRIPTIONS[self.components_indicator]
+        if self.open_incidents:
+            count = "An incident is" if self.open_incidents == 1 else f"{self.open_incidents} incidents are"
+            return f"All components operational · {count} open"
+        return status_logic.page_description("none", any_maintenance=self.any_maintenance)
 
     @property
     def tone(self) -> str:
-        if self.indicator == "none":
+        if self.components_indicator == "none":
+            if self.open_incidents:
+                return "warn"
             return "maint" if self.any_maintenance else "ok"
-        return {"minor": "warn", "major": "bad", "critical": "bad"}[self.indicator]
+        return {"minor": "warn", "major": "bad", "critical": "bad"}[self.components_indicator]
 
 
 def overall(components: list[Component] | None = None, incidents: list[Incident] | None = None) -> Overall:
@@ -115,7 +130,9 @@ def overall(components: list[Component] | None = None, incidents: list[Incident]
     incidents = unresolved_incidents() if incidents is None else incidents
     indicator = status_logic.page_indicator((c.status for c in components), (i.impact for i in incidents))
     any_maintenance = any(c.status == status_logic.MAINTENANCE for c in components)
-    return Overall(indicator, status_logic.page_description(indicator, any_maintenance=any_maintenance), any_maintenance)
+    return Overall(indicator, status_logic.page_description(indicator, any_maintenance=any_maintenance), any_maintenance,
+                   components_indicator=status_logic.page_indicator(c.status for c in components),
+                   open_incidents=sum(1 for i in incidents if not i.is_maintenance))
 
 
 def page_updated_at() -> datetime | None:

@@ -13,7 +13,7 @@ from portal.notifications.tokens import confirm_read
 from portal.ratelimit import client_ip
 
 from . import selectors, services
-from .forms import IncidentForm, MaintenanceForm, UpdateForm
+from .forms import COMPONENT_STATUSES, IncidentForm, MaintenanceForm, UpdateForm, component_statuses_from
 from .live import attach_uptime, page_context
 from .models import Component, Incident, IncidentStatus, MaintenanceStatus
 from .services import subscriptions
@@ -82,14 +82,18 @@ def component_metrics(request, slug: str):
 
 
 def _incident_context(request, incident: Incident, *, form=None) -> dict:
+    affected = list(incident.components.all())
+    for component in affected:  # what this incident says of it, for the staff form's choice
+        component.set_status = incident.component_statuses.get(component.code, "")
     return {
         "incident": incident,
         "updates": list(incident.updates.order_by("-display_at", "-pk")),
-        "affected": list(incident.components.all()),
+        "affected": affected,
         "following": selectors.follows(request.user, incident),
         "is_staff": is_status_staff(request.user),
         "form": form or UpdateForm(initial={"status": incident.status}),
         "status_choices": MaintenanceStatus.choices if incident.is_maintenance else IncidentStatus.choices,
+        "component_statuses": COMPONENT_STATUSES,
         "status_version": selectors.status_version(),
     }
 
@@ -133,10 +137,11 @@ def incident_new(request):
     form = IncidentForm(request.POST if request.method == "POST" else None)
     return _staff_form(
         request, form=form, template="health/incident_form.html",
-        context={"impacts": form.fields["impact"].choices, "statuses": IncidentStatus.choices},
+        context={"impacts": form.fields["impact"].choices, "statuses": IncidentStatus.choices,
+                 "component_statuses": COMPONENT_STATUSES},
         create=lambda data: services.incident_create(
             user=request.user, name=data["name"], impact=data["impact"], status=data["status"], body=data["body"],
-            component_codes=data["components"]),
+            component_codes=data["components"], component_statuses=component_statuses_from(request.POST)),
     )
 
 
@@ -163,7 +168,8 @@ def incident_update(request, code: str):
         request,
         lambda: services.incident_update_post(user=request.user, incident=incident,
                                               status=form.cleaned_data.get("status", ""),
-                                              body=form.cleaned_data.get("body", "")),
+                                              body=form.cleaned_data.get("body", ""),
+                                              component_statuses=component_statuses_from(request.POST)),
         then=lambda update: _incident_url(incident), page=_incident_page(request, incident, form=form),
     )
 

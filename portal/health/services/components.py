@@ -77,15 +77,24 @@ def _in_maintenance(component: Component) -> bool:
                                       status__in=["in_progress", "verifying"]).exists()
 
 
+def _set_by_incidents(component: Component) -> list[str]:
+    """What the open, published incidents affecting `component` say its status is (Incident.component_statuses)."""
+    open_incidents = component.incidents.filter(kind=Incident.Kind.INCIDENT, draft=False).exclude(
+        status__in=CLOSED_STATUSES)
+    return [s for statuses in open_incidents.values_list("component_statuses", flat=True)
+            if (s := (statuses or {}).get(component.code))]
+
+
 def components_refresh(*, components: list[Component], now: datetime | None = None) -> list[Component]:
-    """Recompute each component's status from its enabled checks (under maintenance while a window is in progress);
-    on a change log it, open a draft incident when it turned into an outage, and publish it after commit. Returns
-    the components that changed."""
+    """Recompute each component's status: the worst of its enabled checks and of what open incidents set for it
+    (under maintenance while a window is in progress); on a change log it, open a draft incident when it turned
+    into an outage, and publish it after commit. Returns the components that changed."""
     now = now or timezone.now()
     changed = []
     for component in components:
         component.refresh_from_db()
-        checked = status_logic.worst(c.status for c in component.checks.filter(enabled=True))
+        checked = status_logic.worst(
+            [c.status for c in component.checks.filter(enabled=True)] + _set_by_incidents(component))
         new = status_logic.MAINTENANCE if _in_maintenance(component) else checked
         if new == component.status:
             continue

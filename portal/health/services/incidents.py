@@ -11,6 +11,8 @@ from django.utils import timezone
 from portal.accounts.roles import is_status_staff
 from portal.errors import Conflict, Forbidden, NotFound, Refusal
 
+from .. import status as status_logic
+
 from ..models import (
     Component,
     Impact,
@@ -23,7 +25,7 @@ from ..models import (
 )
 from .components import components_refresh
 from .publishing import incident_publish
-from .timeline import MAX_BODY, MAX_TITLE, clean_text, full_clean, status_apply, unchanged, update_add
+from .timeline import MAX_BODY, MAX_TITLE, clean_text, full_clean, status_apply, update_add
 
 IMPACTS = (Impact.NONE, Impact.MINOR, Impact.MAJOR, Impact.CRITICAL)
 
@@ -41,6 +43,30 @@ def _require_member(user) -> None:
         raise Forbidden("Please sign in with your wallet to follow incidents.")
 
 
+SETTABLE = (status_logic.OPERATIONAL, status_logic.DEGRADED, status_logic.PARTIAL, status_logic.MAJOR)
+
+
+def _statuses_set(components: list[Component], statuses: dict[str, str] | None) -> dict[str, str]:
+    """The component statuses staff chose ({code: status}), for components the incident affects; a Refusal names
+    a status that is not one of Statuspage's four."""
+    chosen = {}
+    codes = {c.code for c in components}
+    for code, status in (statuses or {}).items():
+        if not status or code not in codes:
+            continue
+        if status not in SETTABLE:
+            raise Refusal("A component's status is one of: operational, degraded performance, partial outage, "
+                          "major outage.")
+        chosen[code] = status
+    return chosen
+
+
+def _affected(components: list[Component], chosen: dict[str, str]) -> list[dict]:
+    """Statuspage's `affected_components`: each named component, from its status to the one staff set (if any)."""
+    return [{"code": c.code, "name": c.name, "old_status": c.status, "new_status": chosen.get(c.code, c.status)}
+            for c in components]
+
+
 def _components(codes: list[str]) -> list[Component]:
     codes = [c for c in dict.fromkeys(codes or []) if c]
     components = list(Component.objects.filter(code__in=codes))
@@ -51,10 +77,12 @@ def _components(codes: list[str]) -> list[Component]:
 
 @transaction.atomic
 def incident_create(
-    *, user, name: str, impact: str, status: str, body: str, component_codes: list[str], draft: bool = False
+    *, user, name: str, impact: str, status: str, body: str, component_codes: list[str], draft: bool = False,
+    component_statuses: dict[str, str] | None = None,
 ) -> Incident:
     """Open an incident with its first update and publish it after commit. Staff only; a draft with `user=None`
-    stays private until staff confirm it. Raises a Refusal naming the first bad input; nothing is written then."""
+    stays private until staff confirm it. `component_statuses` ({code: status}) sets affected components' status
+    while the incident is open. Raises a Refusal naming the first bad input; nothing is written then."""
     if user is not None or not draft:
         require_status_staff(user)
     name = clean_text(name, what="incident title", limit=MAX_TITLE)
@@ -64,16 +92,18 @@ def incident_create(
         raise Refusal("Please choose a status: investigating, identified, monitoring, resolved or postmortem.")
     body = clean_text(body, what="first update", limit=MAX_BODY)
     components = _components(component_codes)
+    chosen = _statuses_set(components, component_statuses)
     now = timezone.now()
     incident = Incident(kind=Incident.Kind.INCIDENT, name=name, impact=impact, draft=draft,
-                        created_by=user, created_at=now, started_at=now)
+                        created_by=user, created_at=now, started_at=now, component_statuses=chosen)
     status_apply(incident, status, now)
     full_clean(incident)
     incident.save()
     incident.components.set(components)
-    update_add(incident=incident, status=status, body=body, author=user, now=now, affected=unchanged(components))
+    update_add(incident=incident, status=status, body=body, author=user, now=now, affected=_affected(components, chosen))
     if not draft:
         incident_publish(incident=incident, event="incident.created", actor=user)
+        components_refresh(components=components, now=now)
     return incident
 
 
@@ -109,25 +139,37 @@ def maintenance_schedule(
 
 
 @transaction.atomic
-def incident_update_post(*, user, incident: Incident, status: str, body: str) -> IncidentUpdate:
+def incident_update_post(
+    *, user, incident: Incident, status: str, body: str, component_statuses: dict[str, str] | None = None
+) -> IncidentUpdate:
     """Add an update to the timeline and move the incident (or maintenance) to `status`; a draft is published by
-    it. Staff only. Followers, pages and webhooks hear of it after commit; a maintenance's components follow."""
+    it. Staff only. `component_statuses` ({code: status}) changes what the incident says of its components.
+    Followers, pages and webhooks hear of it after commit; the components follow (a closed incident sets none)."""
     require_status_staff(user)
     allowed = MaintenanceStatus.values if incident.is_maintenance else IncidentStatus.values
     if status not in allowed:
         raise Refusal(f"Please choose a status: {', '.join(s.replace('_', ' ') for s in allowed)}.")
     body = clean_text(body, what="update", limit=MAX_BODY)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    components = list(incident.components.all())
+    before = dict(incident.component_statuses)
+    if component_statuses is not None and not incident.is_maintenance:
+        # Each component the form names is set anew ("" leaves it to its checks); the others keep theirs.
+        kept = {code: value for code, value in before.items() if code not in component_statuses}
+        incident.component_statuses = {**kept, **_statuses_set(components, component_statuses)}
     now = timezone.now()
-    was_draft = incident.draft
+    was_draft, was_open = incident.draft, incident.is_open
     status_apply(incident, status, now)
     incident.draft = False
     incident.save()
-    components = list(incident.components.all())
+    chosen = {} if incident.is_maintenance or component_statuses is None else incident.component_statuses
     update = update_add(incident=incident, status=status, body=body, author=user, now=now,
-                        affected=unchanged(components))
+                        affected=_affected(components, chosen))
     incident_publish(incident=incident, event="incident.created" if was_draft else "incident.updated", actor=user)
-    if incident.is_maintenance:
+    # The components move when what this incident says of them does: new statuses, or it closed or reopened.
+    said_before = before if was_open and not was_draft else {}
+    said_now = incident.component_statuses if incident.is_open else {}
+    if incident.is_maintenance or said_before != said_now:
         components_refresh(components=components, now=now)
     return update
 

@@ -3,14 +3,13 @@ a refusal, the rule for an incident's status dates, and adding one update."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 
 from portal.errors import Refusal
 
-from ..models import CLOSED_STATUSES, Component, Incident, IncidentUpdate
+from ..models import CLOSED_STATUSES, Incident, IncidentUpdate
 
 MAX_TITLE = 160
 MAX_BODY = 5000
@@ -46,11 +45,6 @@ def status_apply(incident: Incident, status: str, now: datetime) -> None:
         incident.resolved_at = now
     if status not in CLOSED_STATUSES:
         incident.resolved_at = None
-
-
-def unchanged(components: Iterable[Component]) -> list[dict]:
-    """Statuspage's `affected_components` for components an update names without moving them."""
-    return [{"code": c.code, "name": c.name, "old_status": c.status, "new_status": c.status} for c in components]
 
 
 def update_add(
