@@ -50,7 +50,7 @@ the tally splits your weight in the same proportions."""
 
 BODY_STRESS = """## Summary
 The risk team stress-tested the WETH market: what happens to today's loans if WETH falls **15 %**?
-The preview on this page answers from the loans on-chain, at the snapshot block and now.
+The preview on this page answers from the loans on-chain, when voting opened and now.
 
 ## The vote
 - **For**: keep WETH's LTV at 80 % and its liquidation threshold at 82.5 %.

@@ -281,7 +281,7 @@ def proposal_activate(*, proposal: Proposal, actor) -> Proposal:
         )
         timeline_record(
             locked, ProposalEvent.Kind.ACTIVATED, actor=actor,
-            note=f"Snapshot at block {snapshot_block}; voting from {locked.start:%Y-%m-%d %H:%M} to {locked.end:%Y-%m-%d %H:%M} UTC.",
+            note=f"Voting power measured at block {snapshot_block}; voting from {locked.start:%Y-%m-%d %H:%M} to {locked.end:%Y-%m-%d %H:%M} UTC.",
         )
         # Every member hears of it on the channels they chose, once, if and only if this commits.
         members = get_user_model().objects.filter(is_active=True, socialaccount__provider="siwe").distinct()

@@ -80,8 +80,8 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
     weight = voter_weight(proposal=proposal, address=ballot.voter)  # stored when read ahead: no RPC
     if weight <= 0:
         raise Refusal(
-            f"{ballot.voter} had no voting weight at the snapshot block {proposal.snapshot_block}, so the vote "
-            "cannot count. Weight comes from loyalty tokens delegated before the proposal opened.",
+            f"{ballot.voter} had no voting power when it was measured (block {proposal.snapshot_block}, as voting "
+            "opened), so the vote cannot count. Voting power comes from loyalty tokens delegated before then.",
             HTTPStatus.UNPROCESSABLE_ENTITY,
         )
     return _store_vote(proposal, ballot, parsed, weight, receipt, domain, proof)

@@ -78,7 +78,7 @@ def test_an_eip1271_wallet_vote_passes_the_signature_check_then_needs_weight(
             "signature": ballot.signature}
     response = client.post(f"/api/v1/proposals/{proposal.number}/votes", json.dumps(body), content_type="application/json")
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert "had no voting weight" in response.json()["error"]
+    assert "had no voting power" in response.json()["error"]
 
 
 @pytest.mark.parametrize(

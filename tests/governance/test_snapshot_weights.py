@@ -91,5 +91,5 @@ def test_a_voter_without_weight_is_still_refused_on_the_fast_path(make_proposal,
     proposal = make_proposal("basic")
     snapshot_weights_preread(proposal_id=proposal.pk)
     answer = post_vote(proposal.number, ballot(stranger, proposal, 1))
-    assert answer.status_code == HTTPStatus.UNPROCESSABLE_ENTITY and "had no voting weight" in answer.json()["error"]
+    assert answer.status_code == HTTPStatus.UNPROCESSABLE_ENTITY and "had no voting power" in answer.json()["error"]
     assert not Vote.objects.filter(proposal=proposal).exists()

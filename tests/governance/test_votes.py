@@ -154,7 +154,7 @@ def test_zero_weight_is_refused_with_a_sentence(make_proposal, ballot, post_vote
     proposal = make_proposal("basic")
     response = post_vote(proposal.number, ballot(stranger, proposal, 1))
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert "had no voting weight at the snapshot block" in response.json()["error"]
+    assert "had no voting power when it was measured (block" in response.json()["error"]
     assert not Vote.objects.exists()
 
 
