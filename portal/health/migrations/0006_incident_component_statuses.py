@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('health', '0004_webhook_topics'),
+        ('health', '0005_status_subscriber'),
     ]
 
     operations = [
