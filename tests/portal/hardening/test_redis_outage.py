@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -13,9 +14,14 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.test import Client
+from django.urls import reverse
 
 from governance.tiers import loyalty_standings
 from portal.asgi import application
+from portal.discussion.models import Comment
+from portal.discussion.services import DEFAULT_CATEGORIES, category_ensure, thread_create
+from portal.feedback.models import Post
+from portal.feedback.models import Vote as Upvote
 from portal.health.live import STATUS_GROUP
 from portal.siwe.views import NONCE_LIMIT
 
@@ -85,3 +91,23 @@ async def test_redis_restarted_new_sockets_work_within_5_seconds(redis_channel_l
             await socket.disconnect()
         assert time.monotonic() - started < 5, "new sockets still fail 5 s after Redis returned"
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.chain  # the pages show the member's loyalty tier, read from the chain when the cache is gone
+@pytest.mark.django_db
+def test_redis_down_signed_in_pages_and_writes_answer_instead_of_500(redis_cache, contracts, dev_accounts, make_user):
+    """Issue 11: with Redis stopped every signed-in page and every write answered 500 (tiers' cache.get_many,
+    the rate limiter's cache.add)."""
+    for slug in DEFAULT_CATEGORIES:
+        category_ensure(slug=slug)
+    thread = thread_create(title="Redis drill", category_slug="general", author=None)
+    client = Client()
+    member = make_user(dev_accounts[3].address, joined=timedelta(days=60), signed_in_client=client)
+    post = Post.objects.create(author=member, kind="idea", title="Keep working without Redis", body="Please.")
+    redis_cache.stop()
+    for url in ("/", "/proposals/", thread.get_absolute_url(), "/status/", "/feedback/", reverse("accounts:index")):
+        assert client.get(url).status_code == HTTPStatus.OK, url
+    assert client.post(f"{thread.get_absolute_url()}comments/", {"body": "Still here"}).status_code == HTTPStatus.FOUND
+    assert Comment.objects.filter(thread=thread, body="Still here").exists()
+    assert client.post(f"/api/v1/feedback/{post.pk}/vote").status_code == HTTPStatus.CREATED
+    assert Upvote.objects.filter(post=post, user=member).exists()
