@@ -199,6 +199,14 @@ class Tally:
     samples: dict = field(default_factory=dict)  # the first answer of each error status
 
 
+def sentence_of(payload: bytes) -> str:
+    """The error sentence of a JSON answer or of the site's refusal page."""
+    text = payload.decode(errors="replace")
+    if 'data-testid="refusal">' in text:
+        return text.split('data-testid="refusal">', 1)[1].split("</p>", 1)[0]
+    return text[:160]
+
+
 async def client_loop(http, base: str, world: World, member: Member, until: float, tally: Tally) -> None:
     import aiohttp
 
@@ -231,7 +239,7 @@ async def client_loop(http, base: str, world: World, member: Member, until: floa
         tally.requests += 1
         tally.statuses[status] += 1
         if isinstance(status, int) and status >= 400 and status not in tally.samples:
-            tally.samples[status] = f"{kind} {url}: {payload[:160].decode(errors='replace')}"
+            tally.samples[status] = f"{kind} {url}: {sentence_of(payload)}"
         if status == 201:
             if kind == "comment":
                 tally.comments.add(json.loads(payload)["id"])
