@@ -134,6 +134,15 @@ def signer_check(
 
     A contract wallet is asked at the head block, or at `at_block` when a recount repeats an earlier check."""
     address = to_checksum_address(address)
+    if not is_eip6492(signature):
+        # A valid low-s signature that recovers to the address is its key's: no contract can sit at a key's
+        # address (short of a keccak collision), and a key's EIP-7702 delegation is accepted by its key anyway.
+        # So the node is asked only when the key did not sign (a contract wallet) — not once per sign-in or vote.
+        try:
+            if _ecdsa_matches(address, digest, signature):
+                return SignerProof(EOA)
+        except MalleableSignature:
+            pass  # a contract wallet may still accept it; an address without code is refused below
     node = node or chain()
     try:
         code = node.get_code(address, "latest" if at_block is None else at_block)

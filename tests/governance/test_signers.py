@@ -173,3 +173,24 @@ def test_a_recount_asks_the_wallet_again_at_the_block_it_first_answered(owner_wa
         signer_check(address=owner_wallet.address, digest=digest, signature=signature)
     again = signer_check(address=owner_wallet.address, digest=digest, signature=signature, at_block=proof.block_number)
     assert again == proof
+
+
+def test_a_keys_own_signature_is_proven_without_asking_the_node():
+    from governance.chain import Chain, ChainUnavailable
+    from governance.devchain import free_port
+
+    account = Account.create()
+    digest = _hash_eip191_message(encode_typed_data(full_message=_any_typed_data()))
+    signature = account.unsafe_sign_hash(digest).signature
+    nowhere = Chain(f"http://127.0.0.1:{free_port()}", retries=1)  # nothing listens: any read would fail
+    started = time.monotonic()
+    assert signer_check(address=account.address, digest=digest, signature=bytes(signature), node=nowhere).kind == EOA
+    assert time.monotonic() - started < 1
+    with pytest.raises(ChainUnavailable) as refused:  # another key's signature needs the node (a contract wallet?)
+        signer_check(address=Account.create().address, digest=digest, signature=bytes(signature), node=nowhere)
+    assert "cannot be reached" in str(refused.value)
+
+
+def _any_typed_data() -> dict:
+    return typed_data(domain={"name": "Portal Governance", "version": "1", "chainId": 31337},
+                      message={"from": "0x" + "11" * 20, "proposal": 1, "choice": "1", "reason": "", "timestamp": 1})
