@@ -205,3 +205,36 @@ def test_quote_reply_puts_the_comment_in_the_composer_as_a_blockquote(live_url, 
     page.locator(f"#comment-{quoted.pk}").get_by_test_id("quote").click()
     expect(page.locator("#composer-body")).to_have_value("> Two feeds and a fallback.\n\n")
     expect(page.locator("#composer-reply")).to_contain_text("Replying to")
+
+
+def test_a_long_thread_opens_on_its_latest_comments_and_pages_back(live_url, new_page, thread, make_user, screenshot):
+    from portal.discussion.selectors import COMMENTS_PER_PAGE
+
+    authors = [make_user(joined=datetime.timedelta(days=30), display_name=name) for name in ("Ada", "Ben", "Cy")]
+    start = timezone.now() - datetime.timedelta(days=1)
+    for n in range(COMMENTS_PER_PAGE + 5):
+        Comment(thread=thread, author=authors[n % 3], body=f"Point **{n}** about the loan-to-value.",
+                created=start + datetime.timedelta(minutes=n)).save()
+    shots = {}
+    for viewport, scheme in ((DESKTOP, "light"), (DESKTOP, "dark"), (PHONE, "light"), (PHONE, "dark")):
+        page = new_page(viewport=viewport, color_scheme=scheme)
+        page.goto(live_url + thread.get_absolute_url())
+        comments = page.get_by_test_id("comments")
+        expect(comments).to_contain_text(f"Point {COMMENTS_PER_PAGE + 4} about")
+        expect(comments.locator(":scope > .comment-item")).to_have_count(COMMENTS_PER_PAGE)
+        shots[(viewport is PHONE, scheme)] = page
+    page = shots[(False, "light")]
+    page.get_by_test_id("earlier-comments").click()
+    comments = page.get_by_test_id("comments")
+    expect(comments.locator(":scope > .comment-item")).to_have_count(5)
+    expect(comments).to_contain_text("Point 0 about")
+    expect(page.get_by_test_id("earlier-comments")).to_have_count(0)
+    for (phone, scheme), shot in shots.items():
+        if not phone and scheme == "light":
+            continue
+        shot.get_by_test_id("earlier-comments").click()
+        expect(shot.get_by_test_id("later-comments")).to_be_visible()
+    for (phone, scheme), shot in shots.items():
+        screenshot(shot, f"discussion-earlier-{'phone' if phone else 'desktop'}-{scheme}")
+    page.get_by_test_id("later-comments").click()
+    expect(page.get_by_test_id("comments")).to_contain_text(f"Point {COMMENTS_PER_PAGE + 4} about")

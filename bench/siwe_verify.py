@@ -8,7 +8,8 @@ signature needs no node (governance.signers asks the node only for a contract wa
 for the checks that would. Also printed: the portal's EIP-4361 parse alone, and the siwe
 library's parse of the same messages, which the portal no longer runs.
 
-Run: `.venv/bin/python bench/siwe.py [--messages 2000]` (a few seconds).
+Run: `.venv/bin/python bench/siwe_verify.py [--messages 2000]` (a few seconds). Not `bench/siwe.py`: a script of
+that name in bench/ would stand in for the siwe library in every benchmark's imports.
 """
 
 from __future__ import annotations
@@ -18,11 +19,6 @@ import os
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
-
-# This file is named like the siwe library: look for the library first, for bench/_django.py after it.
-HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != HERE] + [HERE]
 
 os.environ["CHAIN_RPC_URL"] = "http://127.0.0.1:0"  # replaced by the bench's own anvil below
 import _django  # noqa: E402,F401  (sys.path, settings, a throw-away DEVCHAIN_DIR, django.setup())
