@@ -20,6 +20,7 @@ from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTa
 from governance.services.risk import risk_change_check
 from governance.services.timeline import timeline_record
 from governance.voting import Outcome
+from governance.webhooks import proposal_event
 from portal.accounts.roles import is_admin
 from portal.errors import Conflict, Forbidden, Refusal
 from portal.effects.models import Effect
@@ -43,6 +44,7 @@ def proposal_cancel(*, proposal: Proposal, actor, reason: str) -> Proposal:
     proposal.cancel_reason = reason[:500]
     proposal.save(update_fields=["cancelled_at", "cancel_reason"])
     timeline_record(proposal, ProposalEvent.Kind.CANCELLED, actor=actor, note=reason[:500])
+    proposal_event(proposal=proposal, event="cancelled", reason=proposal.cancel_reason)
     tally_broadcast(number=proposal.number)
     return proposal
 
@@ -70,6 +72,7 @@ def proposal_mark_executed(*, proposal: Proposal, actor, tx_hash: str) -> Propos
     proposal.execution_tx = tx_hash.lower()
     proposal.save(update_fields=["executed_at", "execution_tx"])
     timeline_record(proposal, ProposalEvent.Kind.EXECUTED, actor=actor, note=f"Transaction {tx_hash.lower()}.")
+    proposal_event(proposal=proposal, event="executed", execution_tx=proposal.execution_tx)
     tally_broadcast(number=proposal.number)
     # A risk proposal's parameter is read on-chain once the execution is saved (the sampler retries if the node is down).
     transaction.on_commit(lambda: risk_change_check(proposal=proposal))
@@ -96,6 +99,8 @@ def proposal_close_if_due(*, proposal: Proposal) -> bool:
             results = selectors.proposal_results(proposal=proposal)
             timeline_record(proposal, ProposalEvent.Kind.CLOSED, at=proposal.end, note=results.outcome_sentence)
             _notify_voters(proposal, results.outcome_sentence)
+            proposal_event(proposal=proposal, event="ended", outcome=results.outcome,
+                           outcome_sentence=results.outcome_sentence, voters=results.voters)
     return True
 
 

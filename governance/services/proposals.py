@@ -22,6 +22,7 @@ from governance.services.timeline import timeline_record
 from governance.services.weights import snapshot_weights_preread_later
 from governance.strategies import default_strategies, snapshot_fix, total_supply_at, voting_weight
 from governance.voting import BASIC_CHOICES, WEI, Outcome, VotingType, voting_method
+from governance.webhooks import proposal_opened
 from portal.accounts.roles import is_admin
 from portal.conf import portal_settings
 from portal.discussion.services import thread_create
@@ -275,6 +276,7 @@ def proposal_activate(*, proposal: Proposal, actor) -> Proposal:
         locked.full_clean(exclude=["thread", "author"])
         locked.save()
         snapshot_weights_preread_later(proposal=locked)
+        proposal_opened(proposal=locked)  # webhooks: proposal.created, proposal.started (now or at the start)
         ProposalTally.objects.get_or_create(
             proposal=locked,
             defaults={"state": voting_method(locked.voting_type).empty(len(locked.choice_names)).to_json()},

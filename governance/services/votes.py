@@ -18,6 +18,7 @@ from governance.models import Proposal, ProposalState, ProposalTally, Vote
 from governance.services.weights import voter_weight
 from governance.signers import SignerProof
 from governance.voting import TallyState, voting_method
+from governance.webhooks import vote_cast_event
 from portal.conf import portal_settings
 from portal.errors import Conflict, Forbidden, Refusal
 from portal.ratelimit import Limit
@@ -132,4 +133,5 @@ def _store_vote(
     running.updated = now
     running.save(update_fields=["state", "voters", "updated"])
     tally_broadcast_coalesced(number=proposal.number)
+    vote_cast_event(proposal=proposal, vote=vote)  # webhooks, queued with the vote
     return vote

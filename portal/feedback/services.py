@@ -19,6 +19,7 @@ from portal.accounts.roles import is_moderator
 from portal.conf import portal_settings
 from portal.discussion.services import thread_create
 from portal.errors import Conflict, Forbidden, NotFound, Refusal, SignInRequired
+from portal.health.webhooks import webhooks_send
 from portal.notifications.services import notify_later
 from portal.ratelimit import Limit
 
@@ -182,6 +183,16 @@ def _followers(post: Post) -> list:
     return list(User.objects.filter(pk__in=ids))
 
 
+def _status_webhooks(*, post: Post, change: StatusChange) -> None:
+    """In the write's transaction: `feedback.status_changed` for the webhooks (portal.health.webhooks)."""
+    webhooks_send(event="feedback.status_changed", payload=lambda: {
+        "post": {"id": post.pk, "kind": post.kind, "title": post.title, "status": post.status,
+                 "url": post.get_absolute_url(), "duplicate_of": post.duplicate_of_id},
+        "change": {"from": change.from_status, "to": change.to_status, "note": change.note,
+                   "at": change.created.isoformat()},
+    })
+
+
 def _record_status(*, post: Post, by, to_status: str, note: str) -> StatusChange:
     change = StatusChange(post=post, from_status=post.status, to_status=to_status, note=note, by=by)
     change.full_clean()
@@ -211,6 +222,7 @@ def post_status_set(*, post: Post, by, status: str, note: str) -> StatusChange:
     text = f"“{post.title}” is now {label}: {note[:120]}"
     notify_later(recipients=recipients, verb="post_status", text=text, url=url, actor=by,
                  key=f"post-status:{change.pk}")
+    _status_webhooks(post=post, change=change)
     return change
 
 
@@ -239,7 +251,8 @@ def post_merge(*, source: Post, target: Post, by, note: str = "") -> Post:
     Vote.objects.filter(post=source).delete()  # the rest voted on both: counted once, on the original
     source.duplicate_of = target
     source.save(update_fields=["duplicate_of"])
-    _record_status(post=source, by=by, to_status=Status.DUPLICATE, note=note or f"Merged into #{target.pk}.")
+    change = _record_status(post=source, by=by, to_status=Status.DUPLICATE, note=note or f"Merged into #{target.pk}.")
+    _status_webhooks(post=source, change=change)
     _recount([source.pk, target.pk])
     url = target.get_absolute_url()
     text = f"“{source.title}” was merged into “{target.title}”; your vote moved with it"

@@ -26,6 +26,7 @@ from .models import (
     IncidentUpdate,
     Sample,
     StatusFollower,
+    Webhook,
     WebhookDelivery,
 )
 from .uptime import DayBar, day_bars, uptime_share
@@ -225,6 +226,24 @@ def metric_series(check: Check, *, range_key: str, now: datetime | None = None) 
 def failed_webhook_deliveries() -> int:
     """Deliveries that gave up or are retrying after a failure (shown to staff, detailed in the admin)."""
     return WebhookDelivery.objects.filter(Q(state="failed") | Q(state="pending", attempts__gt=0)).count()
+
+
+def webhook_list() -> list[Webhook]:
+    """Every webhook with its delivery counts (`delivered`, `failing`: failed or retrying, `queued`)."""
+    return list(Webhook.objects.annotate(
+        delivered=Count("deliveries", filter=Q(deliveries__state="delivered")),
+        failing=Count("deliveries", filter=Q(deliveries__state="failed")
+                      | Q(deliveries__state="pending", deliveries__attempts__gt=0)),
+        queued=Count("deliveries", filter=Q(deliveries__state="pending", deliveries__attempts=0)),
+    ).order_by("-created_at", "-pk"))
+
+
+def webhook_deliveries(*, webhook: Webhook | None = None, limit: int = 50) -> list[WebhookDelivery]:
+    """The delivery log, newest first: every webhook's, or one's."""
+    deliveries = WebhookDelivery.objects.select_related("webhook").defer("body")
+    if webhook is not None:
+        deliveries = deliveries.filter(webhook=webhook)
+    return list(deliveries.order_by("-created_at", "-pk")[:limit])
 
 
 def incident_visible(*, code: str, user) -> Incident:

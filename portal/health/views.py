@@ -1,6 +1,7 @@
 """Status pages: thin views over selectors and services. Every form view answers through `_written`, and every
 refusal through portal.errors.refusal_response (or RefusalMiddleware for a refusal on a page that has no form)."""
 
+from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -15,8 +16,10 @@ from portal.ratelimit import client_ip
 from . import selectors, services
 from .forms import COMPONENT_STATUSES, IncidentForm, MaintenanceForm, UpdateForm, component_statuses_from
 from .live import attach_uptime, page_context
-from .models import Component, Incident, IncidentStatus, MaintenanceStatus
+from .models import Component, Incident, IncidentStatus, MaintenanceStatus, Webhook
 from .services import subscriptions
+from .services import webhooks as webhook_services
+from .webhooks import MAX_ATTEMPTS, SIGNATURE_HEADER, TOPICS
 
 
 def _written(request, write, *, then, page):
@@ -240,3 +243,68 @@ def subscription_confirm(request, token: str):
         return refusal_response(request, refusal, template=template, context={"title": "Status e-mail"})
     components = [] if subscriber.all_components else list(subscriber.components.all())
     return TemplateResponse(request, template, {"confirmed": subscriber, "components": components})
+
+
+def _webhooks_context(request, *, form: dict | None = None) -> dict:
+    shown = request.GET.get("webhook", "")
+    hooks = selectors.webhook_list()
+    focus = next((hook for hook in hooks if str(hook.pk) == shown), None)
+    return {
+        "webhooks": hooks, "topics": TOPICS, "form": form or {"topics": ["status"]}, "focus": focus,
+        "deliveries": selectors.webhook_deliveries(webhook=focus), "max_attempts": MAX_ATTEMPTS,
+        "signature_header": SIGNATURE_HEADER,
+    }
+
+
+def _webhook_fields(request) -> dict:
+    return {"url": request.POST.get("url", ""), "description": request.POST.get("description", ""),
+            "topics": request.POST.getlist("topics"), "active": request.POST.get("active") == "on"}
+
+
+def webhooks(request):
+    """Admins' webhook page: the webhooks, a form to add one, the delivery log. POST adds a webhook."""
+    webhook_services.require_webhook_admin(request.user)  # a refusal here is answered by RefusalMiddleware
+    page = reverse("health:webhooks")
+    if request.method != "POST":
+        return TemplateResponse(request, "health/webhooks.html", _webhooks_context(request))
+    fields = _webhook_fields(request)
+
+    def added(hook):
+        messages.success(request, f"Added. Events go to {hook.url}; send it a test event to check.")
+        return page
+
+    return _written(request, lambda: webhook_services.webhook_save(by=request.user, **fields), then=added,
+                    page=lambda: ("health/webhooks.html", _webhooks_context(request, form=fields)))
+
+
+@require_POST
+def webhook_change(request, pk: int):
+    hook = get_object_or_404(Webhook, pk=pk)
+    fields = _webhook_fields(request)
+    if request.POST.get("switch") in {"on", "off"}:  # the on/off button sends only that
+        fields = {"url": hook.url, "description": hook.description, "topics": hook.topics,
+                  "active": request.POST["switch"] == "on"}
+    return _written(request, lambda: webhook_services.webhook_save(by=request.user, webhook=hook, **fields),
+                    then=lambda _: reverse("health:webhooks"),
+                    page=lambda: ("health/webhooks.html", _webhooks_context(request)))
+
+
+@require_POST
+def webhook_test(request, pk: int):
+    hook = get_object_or_404(Webhook, pk=pk)
+
+    def sent(delivery):
+        messages.success(request, f"A test event is on its way to {hook.url}: its delivery shows below in a few "
+                                  "seconds (reload the page).")
+        return reverse("health:webhooks") + f"?webhook={hook.pk}"
+
+    return _written(request, lambda: webhook_services.webhook_test(by=request.user, webhook=hook), then=sent,
+                    page=lambda: ("health/webhooks.html", _webhooks_context(request)))
+
+
+@require_POST
+def webhook_delete(request, pk: int):
+    hook = get_object_or_404(Webhook, pk=pk)
+    return _written(request, lambda: webhook_services.webhook_delete(by=request.user, webhook=hook),
+                    then=lambda _: reverse("health:webhooks"),
+                    page=lambda: ("health/webhooks.html", _webhooks_context(request)))

@@ -131,8 +131,10 @@ def test_a_worker_killed_mid_delivery_sends_the_webhook_once_after_restart_and_s
 
     assert effects_sweep(now=timezone.now() + LEASE_PASSED) == 1
     second = workers()
-    wait_for(lambda: WebhookDelivery.objects.get().state == "delivered", what="the delivery", worker=second)
+    wait_for(lambda: Effect.objects.get(handler__endswith="webhook_deliver").state == "done", what="the delivery",
+             worker=second)
 
+    assert WebhookDelivery.objects.get().state == "delivered"
     effect = Effect.objects.get(handler__endswith="webhook_deliver")
     assert (effect.state, effect.attempts) == ("done", 2)  # the lost attempt counts
     assert Effect.objects.get(handler__endswith="webhook_fan_out").state == "done"
