@@ -1,3 +1,4 @@
+import json
 from http import HTTPStatus
 
 import pytest
@@ -147,3 +148,18 @@ def test_post_creation_is_rate_limited(alice, settings):
     with pytest.raises(RateLimited):
         services.post_create(author=alice, kind="idea", title="Three", body="")
     assert Post.objects.count() == 2
+
+
+def test_a_status_change_reaches_a_feedback_webhook(idea, moderator, receiver, run_effects):
+    from portal.health.models import Webhook
+
+    Webhook.objects.create(url=receiver.url, topics=["feedback"])
+    Webhook.objects.create(url=receiver.url, topics=["status", "governance"])  # not subscribed to feedback
+    services.post_status_set(post=idea, by=moderator, status="planned", note="Next quarter.")
+    run_effects()
+    [(headers, body)] = receiver.requests
+    payload = json.loads(body)
+    assert headers["X-Portal-Event"] == "feedback.status_changed"
+    assert payload["post"]["id"] == idea.pk and payload["post"]["status"] == "planned"
+    assert payload["change"] == {"from": "open", "to": "planned", "note": "Next quarter.",
+                                 "at": payload["change"]["at"]}
