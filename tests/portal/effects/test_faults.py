@@ -102,8 +102,9 @@ def workers(tmp_path):
         worker.stop()
 
 
-def wait_for(condition, *, what: str, worker: Worker | None = None, timeout: float = 30):
-    """Wait for another process to do something (a worker to pick a task up, a backend to go away)."""
+def wait_for(condition, *, what: str, worker: Worker | None = None, timeout: float = 120):
+    """Wait for another process to do something (a worker to pick a task up, a backend to go away). Generous: a
+    worker's Django start-up alone took over 30 s on this machine when it was shared by several test runs."""
     deadline = time.monotonic() + timeout
     while not (result := condition()):
         if worker is not None and not worker.alive():
