@@ -50,16 +50,43 @@ def _asgi_server():
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True, name="asgi-live-server")
     thread.start()
+    _servers.append(server)
     yield f"http://127.0.0.1:{port}"
+    _servers.remove(server)
     server.should_exit = True
     thread.join(timeout=5)
     listener.close()
 
 
+_servers: list = []  # the running uvicorn.Server, so a test's end can wait for it to go quiet
+
+
 @pytest.fixture
-def live_url(_asgi_server, transactional_db):
-    """Base URL of the ASGI server (HTTP and websockets), sharing the test database."""
-    return _asgi_server
+def live_url(_asgi_server, transactional_db, browser):
+    """Base URL of the ASGI server (HTTP and websockets), sharing the test database. When the test ends, its pages
+    are closed and the server is left to finish what they started (requests, socket handlers, a coalesced tally
+    render) before the database is emptied: on PostgreSQL a TRUNCATE racing a server transaction can deadlock."""
+    yield _asgi_server
+    for context in list(browser.contexts):
+        context.close()
+    _server_quiet()
+
+
+def _server_quiet(timeout: float = 15) -> None:
+    import asyncio
+    import time
+
+    from portal import live
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = any(server.server_state.connections or server.server_state.tasks for server in _servers)
+        loop = live._server_loop
+        if not busy and loop is not None and not loop.is_closed():
+            busy = any(getattr(task.get_coro(), "__name__", "") == "_send_later" for task in asyncio.all_tasks(loop))
+        if not busy:
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")
