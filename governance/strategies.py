@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Context, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -25,6 +25,7 @@ from eth_hash.auto import keccak
 
 from governance.batch import Call, aggregate3, selector, word
 from governance.chain import CallReverted, ChainUnavailable, chain, home_chain_id
+from governance.blocks import block_at_time, block_time
 from governance.deploy import contract_address
 from portal.conf import portal_settings
 
@@ -194,46 +195,6 @@ def default_strategies() -> list[Strategy]:
             )
         )
     return strategies
-
-
-def snapshot_fix(*, chain_id: int | None = None, confirmations: int | None = None) -> tuple[int, datetime]:
-    """The snapshot for a proposal opening now: head minus the confirmation depth (PORTAL["SNAPSHOT_CONFIRMATIONS"],
-    default 3; never below block 0) and that block's timestamp in UTC. Raises ChainUnavailable."""
-    node = chain(chain_id)
-    depth = confirmations if confirmations is not None else portal_settings().snapshot_confirmations
-    depth = max(0, int(depth))
-    block = max(node.block_number() - depth, 0)
-    return block, block_time(node, block)
-
-
-def block_time(node, block: int) -> datetime:
-    return datetime.fromtimestamp(node.get_block(block)["timestamp"], tz=UTC)
-
-
-_settled_blocks: dict[tuple[str, int], int] = {}
-
-
-def block_at_time(*, chain_id: int, when: datetime) -> int:
-    """The last block of `chain_id` whose timestamp is at or before `when` (0 when `when` precedes the chain)."""
-    node = chain(chain_id)
-    target = int(when.timestamp())
-    key = (node.rpc_url, target)
-    if key in _settled_blocks:
-        return _settled_blocks[key]
-    low, high = 0, node.block_number()
-    if node.get_block(high)["timestamp"] <= target:
-        return high  # not settled: a later block may still carry an earlier-or-equal timestamp on a lagging chain
-    while low < high:  # invariant: block `high` is after `when`, every block below `low` is at or before it
-        middle = (low + high) // 2
-        if node.get_block(middle)["timestamp"] <= target:
-            low = middle + 1
-        else:
-            high = middle
-    found = max(low - 1, 0)
-    if len(_settled_blocks) > 10_000:
-        _settled_blocks.clear()
-    _settled_blocks[key] = found
-    return found
 
 
 @dataclass

@@ -20,7 +20,8 @@ from governance.models import (
 from governance.services.risk import NOT_RISK, risk_change_clean, risk_change_store
 from governance.services.timeline import timeline_record
 from governance.services.weights import snapshot_weights_preread_later
-from governance.strategies import default_strategies, snapshot_fix, total_supply_at, voting_weight
+from governance.blocks import snapshot_fix
+from governance.strategies import default_strategies, total_supply_at, voting_weight
 from governance.voting import BASIC_CHOICES, WEI, Outcome, VotingType, voting_method
 from governance.webhooks import proposal_opened
 from portal.accounts.roles import is_admin

@@ -9,11 +9,11 @@ from django.conf import settings as django_settings
 from governance.chain import ChainUnavailable, chain
 from governance.deploy import contract, deploy_all, deploy_contract, record_deployments
 from governance.devchain import DEV_KEYS, free_port, start_anvil, stop_anvil
+from governance.blocks import snapshot_fix
 from governance.strategies import (
     MAX_STRATEGIES,
     Strategy,
     default_strategies,
-    snapshot_fix,
     strategies_from_json,
     total_supply_at,
     voting_weight,
