@@ -28,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _load import wait_ready  # noqa: E402  (bench/ is on the path when a script in it runs)
+
 MAX_CLIENTS = 2000
 DELIVERY_TIMEOUT = 30.0
 
@@ -85,19 +87,6 @@ def start_server(port: int, *, database_url: str, redis_url: str | None, server:
         command,
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-
-
-def wait_ready(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server on port {port} exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"the server on port {port} did not start within 60 s")
 
 
 def prepare_post(port: int, thread_id: int, session: str):
