@@ -18,12 +18,13 @@ anything else raises ChainUnavailable, because only the node knows whether the a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+import coincurve
 from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError
-from eth_keys.datatypes import Signature
-from eth_keys.exceptions import BadSignature as UnrecoverableSignature
+from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 from siwe.siwe import EIP6492_VALIDATOR_BYTECODE
 
@@ -37,6 +38,7 @@ EIP7702_PREFIX = bytes.fromhex("ef0100")
 EIP6492_VALIDATOR = bytes.fromhex(EIP6492_VALIDATOR_BYTECODE.removeprefix("0x"))
 
 EOA, EIP1271, EIP6492 = "eoa", "eip1271", "eip6492"
+HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 class SignatureRefused(Exception):
@@ -69,8 +71,22 @@ def is_eip6492(signature: bytes) -> bool:
     return len(signature) > len(EIP6492_SUFFIX) and signature.endswith(EIP6492_SUFFIX)
 
 
-def ecdsa_signer(digest: bytes, signature: bytes) -> str:
-    """The address whose key made this 65-byte low-s signature of `digest`; raises SignatureRefused."""
+def eip55(address: str) -> str:
+    """The EIP-55 (checksummed) spelling of a `0x` + 40 hex digits address, whatever its case; raises ValueError
+    for anything else. One keccak: eth_utils' to_checksum_address, which accepts many input types, cost a sign-in
+    about 100 µs a call under load, and a sign-in needed it three times."""
+    if not HEX_ADDRESS.fullmatch(address):
+        raise ValueError(f"{address!r} is not a 0x-prefixed 40-hex-digit address.")
+    lower = address[2:].lower()
+    digits = keccak(lower.encode("ascii")).hex()
+    # A letter is upper-case where the hash's hex digit at the same place is 8 or more ("a"-"f" sort after "8").
+    return "0x" + "".join(c.upper() if d >= "8" else c for c, d in zip(lower, digits))
+
+
+def _key_address(digest: bytes, signature: bytes) -> bytes:
+    """The 20 bytes of the address whose key made this 65-byte low-s signature of `digest`: the public key is
+    recovered once (coincurve, libsecp256k1) and hashed; raises SignatureRefused. The low-s check is a comparison
+    of s with n/2, before any recovery."""
     if len(signature) != 65:
         raise NotSignedBy("The signature is not a 65-byte ECDSA signature.")
     r, s, v = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"), signature[64]
@@ -84,10 +100,15 @@ def ecdsa_signer(digest: bytes, signature: bytes) -> str:
     if v not in (0, 1) or not (0 < r < SECP256K1_N and 0 < s):
         raise NotSignedBy("The signature is not a valid ECDSA signature.")
     try:
-        key = Signature(vrs=(v, r, s)).recover_public_key_from_msg_hash(digest)
-    except (UnrecoverableSignature, ValueError):
+        key = coincurve.PublicKey.from_signature_and_message(signature[:64] + bytes([v]), digest, hasher=None)
+    except ValueError:  # no point of the curve has this r, or the digest is not 32 bytes
         raise NotSignedBy("The signature is not a valid ECDSA signature.") from None
-    return key.to_checksum_address()
+    return keccak(key.format(compressed=False)[1:])[12:]
+
+
+def ecdsa_signer(digest: bytes, signature: bytes) -> str:
+    """The checksummed address whose key made this 65-byte low-s signature of `digest`; raises SignatureRefused."""
+    return eip55("0x" + _key_address(digest, signature).hex())
 
 
 def _pinned_block(node: Chain, at: int | None) -> tuple[int, str]:
@@ -116,9 +137,9 @@ def _eip6492(node: Chain, address: str, digest: bytes, signature: bytes, block: 
     return response["result"][-2:] == "01"
 
 
-def _ecdsa_matches(address: str, digest: bytes, signature: bytes) -> bool:
+def _ecdsa_matches(key_address: bytes, digest: bytes, signature: bytes) -> bool:
     try:
-        return ecdsa_signer(digest, signature) == address
+        return _key_address(digest, signature) == key_address
     except MalleableSignature:
         raise
     except SignatureRefused:
@@ -133,22 +154,26 @@ def signer_check(
     when the answer needs the node and the node is down (or cannot serve `at_block`).
 
     A contract wallet is asked at the head block, or at `at_block` when a recount repeats an earlier check."""
-    address = to_checksum_address(address)
+    if isinstance(address, str) and HEX_ADDRESS.fullmatch(address):
+        key_address = bytes.fromhex(address[2:])  # compared as bytes: no checksum needed to match a key
+    else:
+        key_address = bytes.fromhex(to_checksum_address(address)[2:])  # other spellings, as before; raises ValueError
     if not is_eip6492(signature):
         # A valid low-s signature that recovers to the address is its key's: no contract can sit at a key's
         # address (short of a keccak collision), and a key's EIP-7702 delegation is accepted by its key anyway.
         # So the node is asked only when the key did not sign (a contract wallet) — not once per sign-in or vote.
         try:
-            if _ecdsa_matches(address, digest, signature):
+            if _ecdsa_matches(key_address, digest, signature):
                 return SignerProof(EOA)
         except MalleableSignature:
             pass  # a contract wallet may still accept it; an address without code is refused below
+    address = eip55("0x" + key_address.hex())
     node = node or chain()
     try:
         code = node.get_code(address, "latest" if at_block is None else at_block)
     except ChainUnavailable:
         # Without the node only a key's own signature can be proven; a contract wallet must wait for the node.
-        if _ecdsa_matches(address, digest, signature):
+        if _ecdsa_matches(key_address, digest, signature):
             return SignerProof(EOA)
         raise
     if is_eip6492(signature):
@@ -164,7 +189,7 @@ def signer_check(
         raise WalletRefused("The wallet's contract did not accept this signature.")
     delegated = code.startswith(EIP7702_PREFIX) and len(code) == 23
     if not code or delegated:
-        if _ecdsa_matches(address, digest, signature):
+        if _ecdsa_matches(key_address, digest, signature):
             return SignerProof(EOA)
         if not code:
             raise NotSignedBy("The signature was not made by this address's key.")

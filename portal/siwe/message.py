@@ -11,11 +11,12 @@ only ever accept a message the library accepts too, with the same fields (tests/
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import siwe
-from eth_utils import is_checksum_address
+
+from governance.signers import eip55
 
 
 # RFC 3986, appendix A — exactly its rules, composed.
@@ -79,7 +80,8 @@ class InvalidMessage(ValueError):
 
 @dataclass(frozen=True)
 class SignInMessage:
-    """The fields of an EIP-4361 message the portal checks."""
+    """The fields of an EIP-4361 message the portal checks; `address` as written, `checksum_address` its EIP-55
+    spelling (computed once, with the parse's own checksum check)."""
 
     domain: str
     address: str
@@ -90,6 +92,7 @@ class SignInMessage:
     expiration_time: datetime | None = None
     not_before: datetime | None = None
     statement: str | None = None
+    checksum_address: str = field(default="", compare=False)
 
 
 def _timestamp(text: str) -> datetime:
@@ -103,12 +106,14 @@ def _fast(text: str) -> SignInMessage | None:
         return None
     fields = match.groupdict()
     address = fields["address"]
+    checksummed = eip55(address)
     hex_part = address[2:]
-    if hex_part not in (hex_part.lower(), hex_part.upper()) and not is_checksum_address(address):
+    if address != checksummed and hex_part not in (hex_part.lower(), hex_part.upper()):
         return None  # a mixed-case address with a wrong EIP-55 checksum: the library refuses it
     try:
         return SignInMessage(
-            domain=fields["domain"], address=address, uri=fields["uri"], chain_id=int(fields["chain_id"]),
+            domain=fields["domain"], address=address, checksum_address=checksummed, uri=fields["uri"],
+            chain_id=int(fields["chain_id"]),
             nonce=fields["nonce"], statement=fields["statement"],
             issued_at=_timestamp(fields["issued_at"]),
             expiration_time=_timestamp(fields["expiration_time"]) if fields["expiration_time"] else None,
@@ -124,7 +129,8 @@ def _library(text: str) -> SignInMessage:
     except Exception as exc:  # the library raises several kinds; all mean "not an EIP-4361 message"
         raise InvalidMessage(str(exc)) from exc
     return SignInMessage(
-        domain=parsed.domain, address=parsed.address, uri=str(parsed.uri), chain_id=parsed.chain_id,
+        domain=parsed.domain, address=parsed.address, checksum_address=eip55(parsed.address), uri=str(parsed.uri),
+        chain_id=parsed.chain_id,
         nonce=parsed.nonce, statement=parsed.statement, issued_at=parsed.issued_at._datetime,
         expiration_time=parsed.expiration_time._datetime if parsed.expiration_time else None,
         not_before=parsed.not_before._datetime if parsed.not_before else None,

@@ -11,11 +11,17 @@ import pytest
 from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_utils import to_checksum_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from web3 import Web3
 
 from governance.deploy import contract, deploy_contract
 from governance.eip712 import BadSignature, SignedBallot, eip712_domain, sign_vote, typed_data
-from governance.signers import EIP1271, EIP6492, EIP6492_SUFFIX, EOA, SECP256K1_N, WalletRefused, signer_check
+from governance.signers import (
+    EIP1271, EIP6492, EIP6492_SUFFIX, EOA, SECP256K1_N, MalleableSignature, NotSignedBy, WalletRefused, ecdsa_signer,
+    eip55, signer_check,
+)
 from portal.conf import portal_settings
 
 
@@ -194,3 +200,57 @@ def test_a_keys_own_signature_is_proven_without_asking_the_node():
 def _any_typed_data() -> dict:
     return typed_data(domain={"name": "Portal Governance", "version": "1", "chainId": 31337},
                       message={"from": "0x" + "11" * 20, "proposal": 1, "choice": "1", "reason": "", "timestamp": 1})
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(min_size=20, max_size=20), case=st.sampled_from(["lower", "upper", "eip55"]))
+def test_eip55_spells_every_address_as_eth_utils_does(raw, case):
+    expected = to_checksum_address(raw)
+    spelling = {"lower": "0x" + raw.hex(), "upper": "0x" + raw.hex().upper(), "eip55": expected}[case]
+    assert eip55(spelling) == expected
+
+
+@pytest.mark.parametrize("text", ["", "0x", "0x" + "1" * 39, "0x" + "1" * 41, "1" * 42, "0x" + "g" * 40])
+def test_eip55_refuses_what_is_not_an_address(text):
+    with pytest.raises(ValueError, match="not a 0x-prefixed 40-hex-digit address"):
+        eip55(text)
+
+
+@settings(max_examples=25, deadline=None)
+@given(key=st.integers(min_value=1, max_value=SECP256K1_N - 1), digest=st.binary(min_size=32, max_size=32))
+def test_the_recovered_signer_is_eth_accounts(key, digest):
+    account = Account.from_key(key.to_bytes(32, "big"))
+    signature = bytes(account.unsafe_sign_hash(digest).signature)
+    assert ecdsa_signer(digest, signature) == account.address == Account._recover_hash(digest, signature=signature)
+
+
+def test_a_high_s_signature_is_refused_on_the_fast_path_without_the_node():
+    from governance.chain import Chain
+    from governance.devchain import free_port
+
+    account = Account.create()
+    digest = _hash_eip191_message(encode_typed_data(full_message=_any_typed_data()))
+    malleable = bytes.fromhex(high_s(account.unsafe_sign_hash(digest).signature.to_0x_hex())[2:])
+    assert Account._recover_hash(digest, signature=malleable) == account.address  # a valid signature otherwise
+    nowhere = Chain(f"http://127.0.0.1:{free_port()}", retries=1)
+    with pytest.raises(MalleableSignature, match="high-s form that EIP-2 forbids"):
+        ecdsa_signer(digest, malleable)
+    with pytest.raises(MalleableSignature, match="high-s form that EIP-2 forbids"):
+        signer_check(address=account.address, digest=digest, signature=malleable, node=nowhere)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        bytes(32) + (1).to_bytes(32, "big") + b"\x1b",  # r = 0
+        SECP256K1_N.to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\x1b",  # r = n
+        (5).to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\x1b",  # x = 5 is on no point of the curve
+        (1).to_bytes(32, "big") + bytes(32) + b"\x1b",  # s = 0
+        (1).to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\x1d",  # v = 29
+        bytes(64),  # 64 bytes
+    ],
+    ids=["r-zero", "r-is-n", "r-off-curve", "s-zero", "v-29", "short"],
+)
+def test_what_is_no_ecdsa_signature_is_refused_with_a_sentence(signature):
+    with pytest.raises(NotSignedBy, match="not a (valid|65-byte) ECDSA signature"):
+        ecdsa_signer(bytes(32), signature)
