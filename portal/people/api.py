@@ -9,8 +9,8 @@ from governance.voting import amount_text
 from portal.errors import Error, Refusal
 from portal.parsing import PageQuery, parse_page
 
-from . import selectors
-from .schemas import AccountOut, DelegateListOut
+from . import selectors, signed
+from .schemas import AccountOut, DelegateListOut, DelegationTypedDataOut, SignedDelegationOut
 
 router = Router()
 
@@ -67,3 +67,28 @@ def get_account(request: HttpRequest, address: str):
         "comments": profile.comments,
         "feedback": profile.feedback,
     }
+
+
+@router.get(
+    "/delegations/typed-data",
+    summary="What a holder signs (eth_signTypedData_v4) to delegate without gas: the token's Delegation for delegateBySig",
+    response={200: DelegationTypedDataOut, 400: Error, 409: Error, 503: Error},
+)
+def get_delegation_typed_data(request: HttpRequest, holder: str, delegatee: str, days: str = "7"):
+    return signed.delegation_prepare(holder=holder, delegatee=delegatee, days=days)
+
+
+@router.get(
+    "/delegations/check",
+    summary="Check a signed delegation against the chain now, before a wallet sends it (the portal never sends it)",
+    response={200: SignedDelegationOut, 400: Error, 409: Error, 410: Error, 422: Error, 503: Error},
+)
+def check_delegation(
+    request: HttpRequest, chain_id: str, token: str, holder: str, delegatee: str, nonce: str, expiry: str,
+    v: str, r: str, s: str,
+):
+    checked = signed.delegation_check(payload={
+        "chain_id": chain_id, "token": token, "holder": holder, "delegatee": delegatee, "nonce": nonce,
+        "expiry": expiry, "v": v, "r": r, "s": s,
+    })
+    return {**checked.payload(), "digest": checked.digest, "valid_until": checked.valid_until.isoformat()}

@@ -56,3 +56,36 @@ class AccountOut(Schema):
     proposals: int
     comments: int
     feedback: int
+
+
+class TypedFieldOut(Schema):
+    name: str
+    type: str
+
+
+class DelegationMessageOut(Schema):
+    delegatee: str
+    nonce: int = Field(..., description="The holder's next nonce on the token (nonces(holder))")
+    expiry: int = Field(..., description="Unix seconds; the token refuses the signature after it")
+
+
+class DelegationTypedDataOut(Schema):
+    domain: dict = Field(..., description="The token's own EIP-712 domain, as its eip712Domain() (ERC-5267) reports it")
+    types: dict[str, list[TypedFieldOut]]
+    primaryType: str
+    message: DelegationMessageOut
+
+
+class SignedDelegationOut(Schema):
+    chain_id: int
+    token: str
+    holder: str
+    delegatee: str
+    nonce: int
+    expiry: int
+    v: int
+    r: str
+    s: str
+    calldata: str = Field(..., description="delegateBySig(delegatee, nonce, expiry, v, r, s) for the token, 0x-hex")
+    digest: str = Field(..., description="The EIP-712 hash the holder signed")
+    valid_until: str = Field(..., description="The expiry, ISO 8601")

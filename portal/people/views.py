@@ -42,6 +42,12 @@ def directory(request):
     return TemplateResponse(request, "people/delegates.html", context)
 
 
+@require_GET
+def signed_send(request):
+    """Anyone may send a holder's signed delegation with their own wallet; the page holds only the form (signed.js)."""
+    return TemplateResponse(request, "people/signed_send.html")
+
+
 @login_required
 @require_POST
 def statement(request):

@@ -1,9 +1,12 @@
-// Delegating loyalty votes from the account page: the portal checks the address (its profile API answers a
-// sentence for anything that is not one), the zero address needs a second, explicit click because it removes the
-// votes, then the wallet (wallet.js) sends the token's `delegate(address)` with eth_sendTransaction and the page
-// waits for the receipt. The form names the token, the chain and the API (data-token, data-chain-id, data-account-url).
+// Delegating loyalty votes from the account page, by either road the token offers: the wallet sends the token's
+// `delegate(address)` itself (eth_sendTransaction, it pays the gas), or — with no ETH for gas — it signs the token's
+// EIP-712 Delegation (eth_signTypedData_v4, free) that anyone may then send as delegateBySig (signed.js).
+// Before the wallet is asked, the portal checks the address (its profile API answers a sentence for anything that is
+// not one); the zero address needs a second, explicit click because it removes the votes. The form names the token,
+// the chain and the API (data-token, data-chain-id, data-account-url, data-typed-url).
 
-import { WalletError, chooseWallet, ensureChain, errorSentence, requestJSON, sendTransaction, shortAddress, waitForReceipt, walletAccount } from "../portal/js/wallet.js";
+import { WalletError, chooseWallet, ensureChain, errorSentence, requestJSON, sendTransaction, shortAddress, signTypedData, waitForReceipt, walletAccount } from "../portal/js/wallet.js";
+import { checkSigned, showSigned, splitSignature } from "./signed.js";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 const DELEGATE_SELECTOR = "0x5c19a95c"; // delegate(address)
@@ -27,12 +30,15 @@ function chosenTarget(form, from) {
   return typed;
 }
 
+const BUTTONS = "[data-delegate-submit], [data-delegate-sign]";
+
 function resetConfirmation(form) {
   delete form.dataset.confirmZero;
-  form.querySelector("[data-delegate-submit]").textContent = form.dataset.submitLabel;
+  for (const button of form.querySelectorAll(BUTTONS)) button.textContent = button.dataset.label;
 }
 
-async function delegate(form) {
+/** The checks both roads share; null while the zero address waits for its confirming click. */
+async function prepare(form, button) {
   const from = form.querySelector("[name=from]").value;
   const target = chosenTarget(form, from);
   // The portal's own check of the address (format, EIP-55 checksum): one sentence for whatever was typed.
@@ -40,12 +46,20 @@ async function delegate(form) {
   const delegatee = profile.address;
   if (delegatee === ZERO && form.dataset.confirmZero !== "1") {
     form.dataset.confirmZero = "1";
-    form.querySelector("[data-delegate-submit]").textContent = "Yes, remove my votes";
-    show(form, "Delegating to the zero address removes your votes: your tokens will count for nobody, not even you, until you delegate again. Click “Yes, remove my votes” to confirm.", "warn");
-    return;
+    button.textContent = button.dataset.confirmLabel;
+    show(form, `Delegating to the zero address removes your votes: your tokens will count for nobody, not even you, until you delegate again. Click “${button.dataset.confirmLabel}” to confirm.`, "warn");
+    return null;
   }
   const wallet = await chooseWallet();
   const account = await walletAccount(wallet, { expected: [from] });
+  const whom = delegatee === ZERO ? "nobody (your votes are removed)" : delegatee === account ? "yourself" : profile.display_name || shortAddress(delegatee);
+  return { wallet, account, delegatee, whom };
+}
+
+async function delegate(form, button) {
+  const chosen = await prepare(form, button);
+  if (!chosen) return;
+  const { wallet, account, delegatee, whom } = chosen;
   await ensureChain(wallet, Number(form.dataset.chainId), { say: (text) => show(form, text), purpose: "delegate" });
   const data = DELEGATE_SELECTOR + delegatee.slice(2).toLowerCase().padStart(64, "0");
   show(form, "Please confirm the transaction in your wallet…");
@@ -53,28 +67,57 @@ async function delegate(form) {
   show(form, "Sent. Waiting for the transaction to be mined…");
   const receipt = await waitForReceipt(wallet, hash);
   const block = parseInt(receipt.blockNumber, 16);
-  const whom = delegatee === ZERO ? "nobody (your votes are removed)" : delegatee === account ? "yourself" : profile.display_name || shortAddress(delegatee);
   resetConfirmation(form);
-  show(form, `Done: from block ${block} your votes go to ${whom}. This counts for proposals whose snapshot block comes after ${block}; proposals already open keep the votes of their snapshot.`, "ok");
+  show(form, `Done: from block ${block} your votes go to ${whom}. This counts for proposals whose voting power is measured after block ${block}; proposals already open keep the voting power measured when they opened.`, "ok");
   form.dispatchEvent(new CustomEvent("delegated", { bubbles: true, detail: { block, delegate: delegatee } }));
 }
 
+/** The gas-free road: the wallet signs the token's Delegation; the signed text goes to the send form (signed.js). */
+async function sign(form, button) {
+  const chosen = await prepare(form, button);
+  if (!chosen) return;
+  const { wallet, account, delegatee, whom } = chosen;
+  const days = form.querySelector("[name=days]").value;
+  const query = new URLSearchParams({ holder: account, delegatee, days });
+  // The token's own EIP-712 domain (ERC-5267) and the holder's next nonce, read from the chain by the portal.
+  const typed = await requestJSON(`${form.dataset.typedUrl}?${query}`, { refused: "The portal could not prepare the delegation" });
+  if (Number(typed.domain.chainId) !== Number(form.dataset.chainId)) {
+    throw new WalletError(`The loyalty token signs for chain ${typed.domain.chainId}, but this portal uses chain ${form.dataset.chainId}: ask the portal's operators to check its configuration.`);
+  }
+  await ensureChain(wallet, Number(typed.domain.chainId), { say: (text) => show(form, text), purpose: "sign the delegation" });
+  show(form, "Please sign the delegation in your wallet. Signing is free: nothing is sent yet.");
+  const signature = await signTypedData(wallet, account, typed);
+  const signed = await checkSigned({
+    chain_id: typed.domain.chainId, token: typed.domain.verifyingContract, holder: account, delegatee,
+    nonce: typed.message.nonce, expiry: typed.message.expiry, ...splitSignature(signature),
+  });
+  resetConfirmation(form);
+  const until = new Date(signed.expiry * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  show(form, `Signed. Nothing has changed yet: your votes go to ${whom} once someone sends this signed delegation to the chain (below), before ${until}.`, "ok");
+  showSigned(signed);
+}
+
 for (const form of document.querySelectorAll("[data-delegate-form]")) {
-  form.dataset.submitLabel = form.querySelector("[data-delegate-submit]").textContent;
-  form.addEventListener("input", () => form.dataset.confirmZero && resetConfirmation(form));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = form.querySelector("[data-delegate-submit]");
-    button.disabled = true;
+  for (const button of form.querySelectorAll(BUTTONS)) button.dataset.label = button.textContent;
+  form.addEventListener("input", (event) => event.target.name !== "days" && form.dataset.confirmZero && resetConfirmation(form));
+  const run = async (button, road) => {
+    if (form.dataset.confirmZero && button.textContent !== button.dataset.confirmLabel) resetConfirmation(form);
+    const buttons = [...form.querySelectorAll(BUTTONS)];
+    for (const b of buttons) b.disabled = true;
     try {
-      await delegate(form);
+      await road(form, button);
     } catch (error) {
       resetConfirmation(form);
       show(form, errorSentence(error), "error");
     } finally {
-      button.disabled = false;
+      for (const b of buttons) b.disabled = false;
     }
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(form.querySelector("[data-delegate-submit]"), delegate);
   });
+  form.querySelector("[data-delegate-sign]")?.addEventListener("click", (event) => run(event.currentTarget, sign));
   const typed = form.querySelector("[name=delegate]");
   typed.addEventListener("focus", () => { form.querySelector("input[name=target][value=other]").checked = true; });
 }

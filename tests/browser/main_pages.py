@@ -79,6 +79,7 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("help", "/help/", "#snapshot"),
     MainPage("api-docs", "/api/v1/docs", ".opblock"),
     MainPage("delegates", "/delegates/", '[data-testid="delegates"] .button'),
+    MainPage("send-delegation", "/delegates/send/", '[data-testid="signed-send"]'),
     MainPage("profile", _profile, '[data-testid="profile-facts"]'),
     MainPage("search", "/search/?q=liquidation", '[data-testid="search-results"]'),
 ]
