@@ -193,3 +193,36 @@ def test_the_delegation_card_on_desktop_and_phone_light_and_dark(holder_page, pe
         page.screenshot(path=str(path.with_name(path.stem + "-card.png")), full_page=True,
                         clip={"x": box["x"], "y": top, "width": box["width"], "height": box["height"]})
 
+
+HEADER_BOXES = """() => {
+  const box = (el) => { const r = el.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  return {
+    brand: box(document.querySelector(".brand")),
+    links: [...document.querySelectorAll(".site-nav a")].map((a) => ({text: a.textContent.trim(), ...box(a)})),
+    nav: box(document.querySelector(".site-nav")),
+    account: box(document.querySelector(".site-header__account")),
+    width: document.documentElement.clientWidth, scrollWidth: document.documentElement.scrollWidth,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_the_header_nav_keeps_delegates_on_its_line(
+    wallet_page, signed_in_page, live_url, contracts, dev_accounts, screenshot, width
+):
+    """The widest header (signed in: bell and account chip with its tier) and the anonymous one: the five links stay on one
+    line, none cut off; at 1280 px brand, nav, search and account share one row."""
+    viewport = {"width": width, "height": 700}
+    for scheme in ("light", "dark"):
+        for who, page in (("signed-in", signed_in_page(dev_accounts[1], viewport=viewport, color_scheme=scheme)),
+                          ("anonymous", wallet_page(dev_accounts[1], viewport=viewport, color_scheme=scheme))):
+            page.goto(f"{live_url}/delegates/")
+            boxes = page.evaluate(HEADER_BOXES)
+            links = boxes["links"]
+            assert [link["text"] for link in links][-1] == "Delegates"
+            assert len({round(link["top"]) for link in links}) == 1, (who, scheme, links)  # one line of links
+            assert all(0 <= link["left"] and link["right"] <= boxes["width"] for link in links), (who, links)  # none cut off
+            assert boxes["scrollWidth"] <= boxes["width"]
+            if width >= 1280:
+                assert links[0]["top"] < boxes["brand"]["bottom"] and boxes["account"]["top"] < links[0]["bottom"], who
+            page.locator(".site-header").screenshot(path=str(screenshot(page, f"header-{width}-{who}-{scheme}")))
