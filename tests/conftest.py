@@ -13,9 +13,7 @@ import asyncio
 import io
 import os
 import shutil
-import socket
 import subprocess
-import time
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -38,6 +36,7 @@ from governance.demo_chain import seed_chain
 from governance.deploy import contract
 from governance.devchain import DEV_KEYS, free_port, start_anvil, stop_anvil
 from portal.accounts.models import User
+from tests.process_output import ProcessOutput
 
 # Nothing listens on the discard port: a read fails at once (ChainUnavailable) instead of reaching someone's dev chain.
 NO_CHAIN_URL = "http://127.0.0.1:9"
@@ -322,29 +321,25 @@ class PrivateRedis:
         self.url = f"redis://127.0.0.1:{port}/0"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self, timeout: float = 10) -> None:
+        # In the foreground, logging to stdout: it says when it listens, and the fixture reads that line.
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--logfile", ""],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 10
-        while not self._answers():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {self.port}")
+        output = ProcessOutput(self.process)
+        if not output.wait_for_line("ready to accept connections", timeout=timeout):
+            self.stop()
+            raise RuntimeError(
+                f"redis-server did not say it was ready to accept connections on port {self.port} within "
+                f"{timeout:g} s: {output.tail(500)}"
+            )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
 
 
 @pytest.fixture

@@ -33,10 +33,83 @@ PHONE = {"width": 390, "height": 844}
 pytestmark = pytest.mark.browser
 
 
+class ServerWork:
+    """What the live server is busy with, read from uvicorn's own accounting: its open connections and running ASGI
+    tasks (request handlers, socket consumers) are kept in sets that notify one condition variable when they change,
+    and the coalesced live renders it has scheduled (portal.live) are counted under the same condition."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.connections = _NotifyingSet(self.changed)
+        self.tasks = _NotifyingSet(self.changed)
+        self.coalesced = 0
+
+    def attach(self, server) -> None:
+        """Before the server starts: its protocols take these sets from its state when a connection is made."""
+        server.server_state.connections = self.connections
+        server.server_state.tasks = self.tasks
+
+    def counting(self, send_later):
+        """`portal.live._send_later` counted from the moment a commit schedules it (in the request's thread, while
+        the request is still counted) until the render has been sent."""
+
+        def scheduled(*args, **kwargs):
+            with self.changed:
+                self.coalesced += 1
+
+            async def run():
+                try:
+                    await send_later(*args, **kwargs)
+                finally:
+                    with self.changed:
+                        self.coalesced -= 1
+                        self.changed.notify_all()
+
+            return run()
+
+        return scheduled
+
+    def wait_quiet(self, timeout: float) -> None:
+        with self.changed:
+            quiet = self.changed.wait_for(
+                lambda: not self.connections and not self.tasks and not self.coalesced, timeout=timeout
+            )
+            if not quiet:
+                raise AssertionError(
+                    f"the live server did not go quiet within {timeout:g} s after the test's pages closed: "
+                    f"{len(self.connections)} connection(s), {len(self.tasks)} handler(s) and {self.coalesced} "
+                    "coalesced render(s) still running"
+                )
+
+
+class _NotifyingSet(set):
+    """A set that takes `condition`'s lock for every change and wakes its waiters after each removal (uvicorn adds,
+    discards and removes in its event-loop thread; the test thread reads under the same lock)."""
+
+    def __init__(self, condition: threading.Condition) -> None:
+        super().__init__()
+        self._condition = condition
+
+    def add(self, item) -> None:
+        with self._condition:
+            super().add(item)
+
+    def discard(self, item) -> None:
+        with self._condition:
+            super().discard(item)
+            self._condition.notify_all()
+
+    def remove(self, item) -> None:
+        with self._condition:
+            super().remove(item)
+            self._condition.notify_all()
+
+
 @pytest.fixture(scope="session")
 def _asgi_server():
     import uvicorn
 
+    from portal import live
     from portal.asgi import application
 
     # The socket listens before the server thread starts, so the first request waits in the backlog instead of
@@ -48,17 +121,22 @@ def _asgi_server():
     port = listener.getsockname()[1]
     config = uvicorn.Config(application, log_level="warning", lifespan="off", ws="websockets-sansio")
     server = uvicorn.Server(config)
+    work = ServerWork()
+    work.attach(server)
+    send_later = live._send_later
+    live._send_later = work.counting(send_later)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True, name="asgi-live-server")
     thread.start()
-    _servers.append(server)
+    _server_work.append(work)
     yield f"http://127.0.0.1:{port}"
-    _servers.remove(server)
+    _server_work.remove(work)
     server.should_exit = True
     thread.join(timeout=5)
+    live._send_later = send_later
     listener.close()
 
 
-_servers: list = []  # the running uvicorn.Server, so a test's end can wait for it to go quiet
+_server_work: list[ServerWork] = []  # the running server's, so a test's end can wait for it to go quiet
 
 
 @pytest.fixture
@@ -73,20 +151,8 @@ def live_url(_asgi_server, transactional_db, browser):
 
 
 def _server_quiet(timeout: float = 15) -> None:
-    import asyncio
-    import time
-
-    from portal import live
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        busy = any(server.server_state.connections or server.server_state.tasks for server in _servers)
-        loop = live._server_loop
-        if not busy and loop is not None and not loop.is_closed():
-            busy = any(getattr(task.get_coro(), "__name__", "") == "_send_later" for task in asyncio.all_tasks(loop))
-        if not busy:
-            return
-        time.sleep(0.05)
+    for work in _server_work:
+        work.wait_quiet(timeout)
 
 
 @pytest.fixture(scope="session")

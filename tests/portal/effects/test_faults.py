@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from portal.health.models import Webhook, WebhookDelivery
 from portal.notifications.models import Notification
 from portal.notifications.services import notify_later
 from tests.conftest import NO_CHAIN_URL
+from tests.process_output import ProcessOutput
 from tests.webhook_receiver import verify
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,29 +48,36 @@ def _database_url() -> str:
 
 
 class Worker:
-    """One `manage.py db_worker` process, polling every 50 ms."""
+    """One `manage.py db_worker` process, polling every 50 ms. It logs each task it starts and finishes ("Task id=…
+    state=RUNNING", then SUCCESSFUL or FAILED), and with `announce_queries` each SQL statement it is about to send:
+    a test waits for those lines. Its PostgreSQL pool holds one connection, named by PGAPPNAME, so a test can find
+    the backend its task runs on."""
 
-    def __init__(self, log_path: Path):
+    def __init__(self, log_path: Path, *, name: str):
         self.log_path = log_path
+        self.name = name
         self.process: subprocess.Popen | None = None
+        self.output: ProcessOutput | None = None
 
-    def start(self) -> None:
-        env = {**os.environ, "DEBUG": "1", "DATABASE_URL": _database_url(), "CHAIN_RPC_URL": NO_CHAIN_URL}
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.05", "--no-startup-delay"],
-                cwd=ROOT, env=env, stdout=log, stderr=log,
-            )
+    def start(self, *, announce_queries: bool = False) -> None:
+        env = {**os.environ, "DEBUG": "1", "DATABASE_URL": _database_url(), "CHAIN_RPC_URL": NO_CHAIN_URL,
+               "PGAPPNAME": self.name, "DB_POOL_MIN_SIZE": "1", "DB_POOL_MAX_SIZE": "1", "PYTHONUNBUFFERED": "1"}
+        command = ["-m", "tests.portal.effects.announcing_worker"] if announce_queries else ["manage.py", "db_worker"]
+        self.process = subprocess.Popen(
+            [sys.executable, *command, "--no-reload", "--interval", "0.05", "--no-startup-delay"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        self.output = ProcessOutput(self.process, log_path=self.log_path)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.process is not None and self.process.poll() is None and not self.output.ended
 
     def stop(self) -> None:
-        if self.alive():
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
@@ -78,7 +85,7 @@ class Worker:
                 self.kill()
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-3000:]
+        return self.output.tail()
 
 
 @pytest.fixture(autouse=True)
@@ -91,9 +98,9 @@ def _workers_only(settings):
 def workers(tmp_path):
     started: list[Worker] = []
 
-    def start() -> Worker:
-        worker = Worker(tmp_path / f"worker-{len(started)}.log")
-        worker.start()
+    def start(*, announce_queries: bool = False) -> Worker:
+        worker = Worker(tmp_path / f"worker-{len(started)}.log", name=f"portal-fault-worker-{len(started)}")
+        worker.start(announce_queries=announce_queries)
         started.append(worker)
         return worker
 
@@ -102,17 +109,25 @@ def workers(tmp_path):
         worker.stop()
 
 
-def wait_for(condition, *, what: str, worker: Worker | None = None, timeout: float = 120):
-    """Wait for another process to do something (a worker to pick a task up, a backend to go away). Generous: a
-    worker's Django start-up alone took over 30 s on this machine when it was shared by several test runs."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if worker is not None and not worker.alive():
-            raise AssertionError(f"the worker exited while waiting for {what}: {worker.log()}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}" + (f": {worker.log()}" if worker else ""))
-        time.sleep(0.05)
-    return result
+def wait_for(condition, *, what: str, worker: Worker, wake: threading.Event | None = None, timeout: float = 120):
+    """Wait for the worker process to do something: `condition()` is checked at each line the worker logs (a task
+    started or finished) and when `wake` is set. Generous: a worker's Django start-up alone took over 30 s on this
+    machine when it was shared by several test runs."""
+    if wake is not None:
+        worker.output.wake_on(wake, timeout=timeout)
+    result = worker.output.wait_for(condition, timeout=timeout)
+    if result:
+        return result
+    if not worker.alive():
+        raise AssertionError(f"the worker exited before {what}: {worker.log()}")
+    raise AssertionError(f"{what} did not happen within {timeout:g} s: {worker.log()}")
+
+
+def _locking_the_ledger_row(worker: Worker, key: str) -> bool:
+    """Whether the worker (started with `announce_queries`) is about to lock the effect's ledger row, inside its
+    attempt: a test holding that lock has it waiting there."""
+    return any(line.startswith("about to run:") and "effects_effect" in line and "FOR UPDATE" in line
+               and repr(key) in line for line in worker.output.lines)
 
 
 def test_a_worker_killed_mid_delivery_sends_the_webhook_once_after_restart_and_sweep(receiver, workers):
@@ -121,7 +136,7 @@ def test_a_worker_killed_mid_delivery_sends_the_webhook_once_after_restart_and_s
         health_services.webhooks_enqueue(event="component.updated", payload={"component": {"id": "rpc"}})
     receiver.hold = threading.Event()  # the receiver holds the first POST open …
     first = workers()
-    wait_for(receiver.arrived.is_set, what="the first POST", worker=first)
+    wait_for(receiver.arrived.is_set, what="the first POST", worker=first, wake=receiver.arrived)
     first.kill()  # … and the worker dies before it hears the answer
     receiver.hold.set()
     receiver.hold = None
@@ -161,17 +176,26 @@ def _pause_on_the_ledger_row(key: str):
     return holder
 
 
-def _waiting_backend(holder) -> int | None:
+def _wait_for_the_ledger_row(holder, key: str, *, what: str, timeout: float = 120) -> None:
+    """Lock the ledger row again and let it go: PostgreSQL grants the lock once every other transaction holding it
+    (a dead worker's backend finishing its attempt) has ended."""
+    import psycopg
+
+    holder.execute(f"SET LOCAL lock_timeout = '{int(timeout * 1000)}ms'")
+    try:
+        holder.execute("SELECT id FROM effects_effect WHERE key = %s FOR UPDATE", [key])
+    except psycopg.errors.LockNotAvailable:
+        raise AssertionError(f"{what} did not happen within {timeout:g} s: the ledger row stayed locked") from None
+    finally:
+        holder.rollback()
+
+
+def _worker_backend(holder, worker: Worker) -> int:
     holder.execute("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot of the activity otherwise
-    row = holder.execute(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
-        "AND pid <> pg_backend_pid()").fetchone()
-    return row[0] if row else None
-
-
-def _backend_gone(holder, pid: int) -> bool:
-    holder.execute("SELECT pg_stat_clear_snapshot()")
-    return holder.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0] == 0
+    (pid,) = holder.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+        [worker.name]).fetchone()
+    return pid
 
 
 @postgres_only
@@ -181,12 +205,13 @@ def test_a_worker_killed_mid_task_delivers_the_notification_once_after_restart_a
         notify_later(recipients=[alice, bob], verb="comment_reply", text="Bob replied", url="/", key="reply:7")
     holder = _pause_on_the_ledger_row("notify:reply:7")
     try:
-        first = workers()
-        pid = wait_for(lambda: _waiting_backend(holder), what="the worker to be mid-task", worker=first)
+        first = workers(announce_queries=True)
+        wait_for(lambda: _locking_the_ledger_row(first, "notify:reply:7"), what="the worker locking the ledger row",
+                 worker=first)
         assert DBTaskResult.objects.get().status == "RUNNING"
         first.kill()
         holder.rollback()  # the orphaned backend finds its client gone and rolls its attempt back
-        wait_for(lambda: _backend_gone(holder, pid), what="the dead worker's backend to end")
+        _wait_for_the_ledger_row(holder, "notify:reply:7", what="the dead worker's backend ending its transaction")
     finally:
         holder.close()
     assert not Notification.objects.exists()
@@ -206,9 +231,11 @@ def test_a_connection_dropped_mid_task_is_retried_and_delivers_once(make_user, w
         notify_later(recipients=[alice], verb="comment_reply", text="Carol replied", url="/", key="reply:8")
     holder = _pause_on_the_ledger_row("notify:reply:8")
     try:
-        worker = workers()
-        pid = wait_for(lambda: _waiting_backend(holder), what="the worker to be mid-task", worker=worker)
-        holder.execute("SELECT pg_terminate_backend(%s)", [pid])  # its database connection drops mid-task
+        worker = workers(announce_queries=True)
+        wait_for(lambda: _locking_the_ledger_row(worker, "notify:reply:8"), what="the worker locking the ledger row",
+                 worker=worker)
+        # Its database connection drops mid-task.
+        holder.execute("SELECT pg_terminate_backend(%s)", [_worker_backend(holder, worker)])
     finally:
         holder.rollback()
         holder.close()

@@ -9,18 +9,17 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import requests
 import time_machine
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 
 from governance.devchain import free_port
+from tests.process_output import ProcessOutput
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -56,24 +55,23 @@ class PortalServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env
-        self.log = Path(tempfile.gettempdir()) / f"portal-fault-server-{self.port}.log"  # its stderr, for a failure
+        self.log = Path(tempfile.gettempdir()) / f"portal-fault-server-{self.port}.log"  # its output, for a failure
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self, timeout: float = 60) -> None:
+        # At log level info uvicorn says "Uvicorn running on …" once it listens: the fixture reads that line.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1", "--port",
-             str(self.port), "--log-level", "warning", "--lifespan", "off"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log.open("ab"),
+             str(self.port), "--log-level", "info", "--no-access-log", "--lifespan", "off"],
+            cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{self.url}/api/v1/nowhere", timeout=5)  # any answer: the server is up
-                return
-            except (requests.ConnectionError, requests.Timeout):
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the portal server did not start on port {self.port}") from None
-                time.sleep(0.05)
+        output = ProcessOutput(self.process, log_path=self.log)
+        if not output.wait_for_line("Uvicorn running on", timeout=timeout):
+            self.kill()
+            raise RuntimeError(
+                f"the portal server did not say it was running on port {self.port} within {timeout:g} s "
+                f"(exit status {self.process.poll()}): {output.tail()}"
+            )
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
