@@ -116,25 +116,53 @@ class RecountFile:
 
     @classmethod
     def read(cls, export: dict) -> RecountFile:
+        """The file's parts, each checked; a RecountFileError names the first part that is missing or wrong."""
         if not isinstance(export, dict) or export.get("format") != FORMAT:
             raise RecountFileError(f"This is not a recount file of format {FORMAT}.")
-        try:
-            proposal = export["proposal"]
-            snapshot_time = proposal.get("snapshot_time")
-            return cls(
-                number=int(proposal["number"]),
-                method=voting_method(proposal["voting_type"]),
-                choices=list(proposal["choices"]),
-                strategies=[Strategy.from_json(s) for s in proposal["strategies"]],
-                snapshot_block=int(proposal["snapshot_block"]),
-                snapshot_time=datetime.fromisoformat(snapshot_time) if snapshot_time else None,
-                quorum=Decimal(proposal.get("quorum") or "0"),
-                domain=export["eip712"]["domain"],
-                votes=list(export["votes"]),
-                published=export["result"],
-            )
-        except (KeyError, TypeError, ValueError, ArithmeticError, Refusal) as exc:
-            raise RecountFileError(f"The recount file is incomplete or malformed: {exc}.") from None
+        proposal, votes = _part(export, "proposal", dict), _part(export, "votes", list)
+        if not all(isinstance(vote, dict) for vote in votes):
+            raise RecountFileError("The recount file is malformed: every entry of “votes” must be an object.")
+        snapshot_time = proposal.get("snapshot_time")
+        return cls(
+            number=_field("proposal.number", lambda: int(proposal["number"])),
+            method=_field("proposal.voting_type", lambda: voting_method(proposal["voting_type"])),
+            choices=_field("proposal.choices", lambda: [str(choice) for choice in _typed(proposal["choices"], list)]),
+            strategies=_field("proposal.strategies",
+                              lambda: [Strategy.from_json(s) for s in _typed(proposal["strategies"], list)]),
+            snapshot_block=_field("proposal.snapshot_block", lambda: int(proposal["snapshot_block"])),
+            snapshot_time=_field("proposal.snapshot_time",
+                                 lambda: datetime.fromisoformat(snapshot_time) if snapshot_time else None),
+            quorum=_field("proposal.quorum", lambda: Decimal(proposal.get("quorum") or "0")),
+            domain=_field("eip712.domain", lambda: _typed(_part(export, "eip712", dict)["domain"], dict)),
+            votes=votes,
+            published=_part(export, "result", dict),
+        )
+
+
+def _part(export: dict, name: str, kind: type):
+    value = export.get(name)
+    if not isinstance(value, kind):
+        what = "an object" if kind is dict else "a list"
+        raise RecountFileError(f"The recount file is malformed: “{name}” must be {what}.")
+    return value
+
+
+def _typed(value, kind: type):
+    if not isinstance(value, kind):
+        raise TypeError(kind.__name__)
+    return value
+
+
+def _field(name: str, read: Callable):
+    """`read()`, or a RecountFileError naming the field (with the domain's own sentence when it has one)."""
+    try:
+        return read()
+    except RecountFileError:
+        raise
+    except Refusal as exc:
+        raise RecountFileError(f"The recount file is malformed at “{name}”: {exc.message}") from None
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        raise RecountFileError(f"The recount file is malformed: “{name}” is missing or not valid.") from None
 
 
 def recount(export: dict, *, rpc_url: str | None = None, progress: Progress | None = None) -> RecountReport:

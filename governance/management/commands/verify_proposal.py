@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from governance.chain import ChainUnavailable
 from governance.models import Proposal
-from governance.recount import RecountFileError, proposal_export, recount
+from governance.recount import RecountFile, RecountFileError, proposal_export, recount
 from governance.voting import amount_text
 
 
@@ -56,8 +56,12 @@ class Command(BaseCommand):
                 export = json.loads(Path(from_file).read_text())
             except (OSError, ValueError) as exc:
                 raise CommandError(f"Cannot read the recount file {from_file}: {exc}") from None
-            if export.get("proposal", {}).get("number") != number:
-                raise CommandError(f"The file is the recount file of LIP-{export.get('proposal', {}).get('number')}, not LIP-{number}.")
+            try:
+                file = RecountFile.read(export)
+            except RecountFileError as exc:
+                raise CommandError(f"{from_file}: {exc.message}") from None
+            if file.number != number:
+                raise CommandError(f"The file is the recount file of LIP-{file.number}, not LIP-{number}.")
             return export
         proposal = Proposal.objects.filter(number=number).first()
         if proposal is None:
