@@ -33,6 +33,11 @@ class Load:
     def p50_ms(self) -> float:
         return statistics.median(self.latencies_ms) if self.latencies_ms else 0.0
 
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else 0.0
+
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
@@ -65,7 +70,7 @@ def request_bytes(path: str, *, port: int, method: str = "GET", body: bytes = b"
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _client(port: int, make_request, deadline: float, statuses: dict, latencies: list) -> int:
+async def _client(port: int, make_request, deadline: float, statuses: dict, latencies: list, observe) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     done = 0
     try:
@@ -79,15 +84,18 @@ async def _client(port: int, make_request, deadline: float, statuses: dict, late
             status = await _read_response(reader)
             latencies.append((time.perf_counter() - started) * 1000)
             statuses[status] = statuses.get(status, 0) + 1
+            if observe is not None:
+                observe(request, status)
             done += 1
     finally:
         writer.close()
     return done
 
 
-def load(*, port: int, path: str = "/", clients: int = 50, seconds: float = 4.0, make_request=None) -> Load:
+def load(*, port: int, path: str = "/", clients: int = 50, seconds: float = 4.0, make_request=None,
+         observe=None) -> Load:
     """`clients` keep-alive connections requesting `path` (or what `make_request()` returns; None stops that
-    client) for `seconds`."""
+    client) for `seconds`. `observe(request, status)`, when given, is called after each answer."""
     if not 1 <= clients <= MAX_CLIENTS or not 0 < seconds <= MAX_SECONDS:
         raise ValueError(f"clients 1–{MAX_CLIENTS}, seconds up to {MAX_SECONDS}")
     fixed = request_bytes(path, port=port)
@@ -98,7 +106,7 @@ def load(*, port: int, path: str = "/", clients: int = 50, seconds: float = 4.0,
     async def run():
         deadline = time.perf_counter() + seconds
         started = time.perf_counter()
-        counts = await asyncio.gather(*(_client(port, make_request, deadline, statuses, latencies) for _ in range(clients)))
+        counts = await asyncio.gather(*(_client(port, make_request, deadline, statuses, latencies, observe) for _ in range(clients)))
         return sum(counts), time.perf_counter() - started
 
     total, elapsed = asyncio.run(run())

@@ -83,51 +83,22 @@ def prepare(*, database_url: str, chain_url: str, clients: int) -> World:
     os.environ.pop("REDIS_URL", None)  # this process only writes rows; the servers own the cache and layers
     sys.path.insert(0, str(ROOT))
     import bench._django  # noqa: F401  (settings, DEVCHAIN_DIR)
-    from allauth.socialaccount.models import SocialAccount
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
     from django.test import Client
     from django.utils import timezone
-    from eth_account import Account
 
-    from governance import chain as chain_module
-    from governance.chain import home_chain_id
-    from governance import services as governance_services
-    from governance.demo_chain import seed_chain
-    from governance.deploy import contract
-    from governance.devchain import DEV_KEYS
-    from governance.eip712 import eip712_domain, sign_vote
+    from bench._voters import ballot, electorate
+    from governance.eip712 import eip712_domain
     from portal.accounts.models import User
     from portal.discussion.services import thread_create
     from portal.feedback.models import Post
 
-    settings.PORTAL["CHAIN_RPC_URL"] = chain_url
-    settings.PORTAL["SNAPSHOT_CONFIRMATIONS"] = 1
-    chain_module._nodes.clear()
     call_command("migrate", verbosity=0)
-    addresses = seed_chain(stdout=io.StringIO())
-    settings.PORTAL["CONTRACTS"] = dict(addresses)
-    node = chain_module.chain()
-    voters = [Account.create() for _ in range(clients)]
-    token = contract(node, "LoyaltyToken", addresses["LoyaltyToken"])
-    for start in range(0, clients, 50):  # balances at the snapshot: balance-of needs no delegation transaction
-        chunk = voters[start:start + 50]
-        node.send_transaction(key=DEV_KEYS[0], tx={"to": token.address, "data": token.encode_abi(
-            "mintBatch", args=([v.address for v in chunk], [100 * 10**18] * len(chunk)))})
-    node.w3.provider.make_request("anvil_mine", ["0x3"])
-    settings.PORTAL["DEFAULT_STRATEGIES"] = [{"kind": "erc20-balance-of", "chain_id": home_chain_id(),
-                                              "address": addresses["LoyaltyToken"], "multiplier": "1"}]
-    admin_address = Account.from_key(DEV_KEYS[0]).address
-    admin = User.objects.create(username=admin_address, is_staff=True, is_superuser=True)
-    SocialAccount.objects.create(user=admin, provider="siwe", uid=admin_address)
+    voters_made = electorate(chain_url=chain_url, count=clients, read_ahead=False)
+    admin, proposal, voters = voters_made.admin, voters_made.proposal, voters_made.voters
     now = timezone.now()
-    proposal = governance_services.proposal_create(
-        author=admin, title="Load test: lower the WETH reserve factor", body="A benchmark proposal.",
-        category="risk", voting_type="basic", start=now - datetime.timedelta(minutes=1),
-        end=now + datetime.timedelta(hours=2),
-    )
-    proposal = governance_services.proposal_activate(proposal=proposal, actor=admin)
     thread = thread_create(title="Load test thread", category_slug="general", author=None)
     posts = [Post.objects.create(author=admin, kind="idea", title=f"Load test idea {n}", body="An idea.").pk
              for n in range(FEEDBACK_POSTS)]
@@ -140,11 +111,8 @@ def prepare(*, database_url: str, chain_url: str, clients: int) -> World:
         client.force_login(user)
         ballots = []
         for k in range(BALLOTS_EACH):  # each a new signed vote (a resent one is refused); valid for 10 minutes
-            choice = str(k % 3 + 1)
-            signature = sign_vote(private_key=voter.key.to_0x_hex(), domain=domain, voter=voter.address,
-                                  proposal=proposal.number, choice=choice, reason="", timestamp=ts + k)
-            ballots.append({"voter": voter.address, "choice": choice, "reason": "", "timestamp": ts + k,
-                            "signature": signature})
+            ballots.append(ballot(voter, proposal=proposal.number, domain=domain, choice=str(k % 3 + 1),
+                                  timestamp=ts + k))
         members.append(Member(
             index=n, session=client.cookies[settings.SESSION_COOKIE_NAME].value, csrf=secrets.token_hex(16),
             address=voter.address, forwarded_for=f"198.18.{n // 250}.{n % 250 + 1}", ballots=ballots,

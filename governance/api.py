@@ -9,14 +9,17 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Annotated
 
-from django.http import HttpRequest
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.cache import get_conditional_response
 from ninja import Router, Status
 from pydantic import WithJsonSchema
 
 from governance import selectors, services
 from governance.eip712 import SignedBallot, eip712_domain, typed_data
 from governance.models import Category, Proposal, ProposalState
-from governance.recount import proposal_export
+from governance.exports import export_chunks, export_stored
 from governance.schemas import (
     Eip712Out, ProposalListOut, ProposalOut, RecountFileOut, ResultsOut, VoteIn, VoteListOut, VoteReceiptOut,
 )
@@ -158,4 +161,24 @@ def get_eip712(request: HttpRequest):
     response={200: RecountFileOut, 404: Error},
 )
 def export_proposal(request: HttpRequest, number: int):
-    return proposal_export(proposal=selectors.proposal_get(number=number))
+    """A closed proposal's file from storage (ETag, Content-Length; If-None-Match answers 304); while it can still
+    change, streamed in batches of votes (governance.exports): the same bytes either way."""
+    proposal = selectors.proposal_get(number=number)
+    stored = export_stored(proposal=proposal)
+    if stored is None:
+        chunks = export_chunks(proposal=proposal)
+        # Under ASGI a synchronous iterator would be read whole before sending: hand it over batch by batch.
+        return StreamingHttpResponse(
+            _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks, content_type="application/json"
+        )
+    etag = f'"{stored.sha256}"'
+    response = HttpResponse(bytes(stored.body), content_type="application/json")
+    response["ETag"], response["Content-Length"], response["Cache-Control"] = etag, str(stored.size), "no-cache"
+    return get_conditional_response(request, etag=etag, response=response)
+
+
+async def _async_chunks(chunks):
+    """A synchronous iterator of bytes as an asynchronous one, each step in the request's database thread."""
+    step = sync_to_async(next, thread_sensitive=True)
+    while (piece := await step(chunks, None)) is not None:
+        yield piece

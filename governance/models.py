@@ -216,3 +216,19 @@ class SnapshotWeight(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["proposal", "voter"], name="governance_one_weight_per_voter")]
+
+
+class ProposalExport(models.Model):
+    """A closed proposal's recount file, computed once (governance.exports) and served as stored: the bytes, their
+    sha256 (the ETag) and the version of what the file shows of the proposal, so a change after the close (an
+    execution, a cancel, a risk check) makes a new copy instead of serving a stale one."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="exports")
+    version = models.CharField(max_length=64, help_text="sha256 of the proposal part of the file and the revision.")
+    body = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["proposal", "version"], name="governance_one_export_per_version")]

@@ -1,6 +1,6 @@
 """The recount file (docs/recount-format.md) and an independent recount from that file and any RPC endpoint.
 
-`proposal_export()` builds the file; `recount()` needs nothing but the file: it re-verifies every signature under the
+governance.exports builds the file; `recount()` needs nothing but the file: it re-verifies every signature under the
 file's EIP-712 domain, re-reads every weight through the batched reader at the file's snapshot block, recomputes the
 tally with the same voting objects the portal counts with, and lists every difference from what the portal published.
 """
@@ -15,11 +15,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.test import override_settings
-from django.utils import timezone
 
 from governance.chain import ChainUnavailable
-from governance.eip712 import BadSignature, SignedBallot, eip712_domain, typed_data
-from governance.selectors import proposal_recount, results_from_scores, risk_change_json, vote_list
+from governance.eip712 import BadSignature, SignedBallot
 from governance.strategies import Strategy, voting_weights
 from governance.voting import Ballot, InvalidChoice, TallyResult, VotingMethod, amount_text, voting_method
 from portal.errors import Refusal
@@ -28,58 +26,6 @@ FORMAT = "dao-portal-recount/1"
 WEIGHT_CHUNK = 500
 
 Progress = Callable[[str, int, int], None]
-
-
-def proposal_export(*, proposal) -> dict:
-    """The recount file of a proposal: the proposal, the EIP-712 domain, every signed vote and the published result.
-    Every amount is a decimal string (`amount_text`)."""
-    domain = (proposal.votes.values_list("payload", flat=True).first() or {}).get("domain") or eip712_domain()
-    recount = proposal_recount(proposal=proposal)
-    published = results_from_scores(proposal, recount.scores, recount.total, recount.voters)
-    method = voting_method(proposal.voting_type)
-    return {
-        "format": FORMAT,
-        "exported_at": timezone.now().isoformat(),
-        "proposal": {
-            "number": proposal.number,
-            "title": proposal.title,
-            "voting_type": proposal.voting_type,
-            "choices": proposal.choice_names,
-            "start": proposal.start.isoformat(),
-            "end": proposal.end.isoformat(),
-            "snapshot_block": proposal.snapshot_block,
-            "snapshot_time": proposal.snapshot_time.isoformat() if proposal.snapshot_time else None,
-            "strategies": proposal.strategies,
-            "quorum": amount_text(proposal.quorum_amount),
-            "state": proposal.state,
-            "risk_change": risk_change_json(proposal=proposal),
-        },
-        "eip712": typed_data(domain=domain),
-        "result": {
-            "choices": [
-                {"number": c.number, "choice": c.name, "weight": amount_text(c.weight)} for c in published.choices
-            ],
-            "total_weight": amount_text(published.total),
-            "voters": published.voters,
-            "quorum_reached": published.quorum_reached,
-            "outcome": method.decide(published.scores, published.total, proposal.quorum_amount)[0],
-        },
-        "votes": [
-            {
-                "voter": v.voter,
-                "choice": v.choice,
-                "reason": v.reason,
-                "timestamp": v.timestamp,
-                "signature": v.signature,
-                "receipt": v.receipt,
-                "weight": amount_text(v.weight),
-                "signer": v.signer_kind or None,
-                "verified_block": v.verified_block,
-                "verified_block_hash": v.verified_block_hash or None,
-            }
-            for v in vote_list(proposal=proposal).order_by("id").iterator(chunk_size=5000)
-        ],
-    }
 
 
 @dataclass

@@ -77,3 +77,16 @@ def post_vote(client):
         return client.post(f"/api/v1/proposals/{number}/votes", data=json.dumps(body), content_type="application/json")
 
     return post
+
+
+@pytest.fixture
+def get_export(client):
+    """`get_export(number, **headers)` → (response, the file's bytes) of GET /api/v1/proposals/N/export, whether it
+    was streamed (a proposal that can still change) or served from storage (a recorded close)."""
+
+    def get(number: int, **headers):
+        response = client.get(f"/api/v1/proposals/{number}/export", **headers)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        return response, body
+
+    return get

@@ -30,8 +30,8 @@ def voted(make_proposal, ballot, post_vote, dev_accounts):
     return proposal
 
 
-def test_export_holds_the_proposal_domain_result_and_every_signed_vote(voted, client):
-    export = client.get(f"/api/v1/proposals/{voted.number}/export").json()
+def test_export_holds_the_proposal_domain_result_and_every_signed_vote(voted, client, get_export):
+    export = json.loads(get_export(voted.number)[1])
     assert export["format"] == FORMAT
     assert export["proposal"]["voting_type"] == "ranked-choice"
     assert export["proposal"]["snapshot_block"] == voted.snapshot_block
@@ -44,13 +44,13 @@ def test_export_holds_the_proposal_domain_result_and_every_signed_vote(voted, cl
     assert export["result"]["voters"] == 3
 
 
-def test_verify_proposal_matches_from_the_database_and_from_the_file_with_an_rpc(voted, client, tmp_path, anvil_url):
+def test_verify_proposal_matches_from_the_database_and_from_the_file_with_an_rpc(voted, client, tmp_path, anvil_url, get_export):
     out = io.StringIO()
     call_command("verify_proposal", str(voted.number), stdout=out)
     assert "MATCH" in out.getvalue() and "MISMATCH" not in out.getvalue()
 
     path = tmp_path / "recount.json"
-    path.write_text(client.get(f"/api/v1/proposals/{voted.number}/export").content.decode())
+    path.write_text(get_export(voted.number)[1].decode())
     out = io.StringIO()
     call_command("verify_proposal", str(voted.number), "--from-file", str(path), "--rpc", anvil_url, stdout=out)
     assert "MATCH: the recount of" in out.getvalue()
@@ -68,8 +68,8 @@ def test_verify_proposal_reports_an_altered_weight(voted):
     assert f"{vote.voter}: the portal counted weight {vote.weight}" in out.getvalue()
 
 
-def test_verify_proposal_reports_a_forged_signature_in_the_file(voted, client, tmp_path):
-    export = client.get(f"/api/v1/proposals/{voted.number}/export").json()
+def test_verify_proposal_reports_a_forged_signature_in_the_file(voted, client, tmp_path, get_export):
+    export = json.loads(get_export(voted.number)[1])
     export["votes"][0]["choice"] = "[3,2,1]"  # the signature no longer covers this choice
     path = tmp_path / "forged.json"
     path.write_text(json.dumps(export))
@@ -79,9 +79,9 @@ def test_verify_proposal_reports_a_forged_signature_in_the_file(voted, client, t
     assert "the signature does not verify" in out.getvalue()
 
 
-def test_verify_proposal_refuses_a_file_of_another_proposal(voted, tmp_path, client):
+def test_verify_proposal_refuses_a_file_of_another_proposal(voted, tmp_path, client, get_export):
     path = tmp_path / "recount.json"
-    path.write_text(client.get(f"/api/v1/proposals/{voted.number}/export").content.decode())
+    path.write_text(get_export(voted.number)[1].decode())
     with pytest.raises(CommandError, match="not LIP-99"):
         call_command("verify_proposal", "99", "--from-file", str(path), stdout=io.StringIO())
 
@@ -103,13 +103,13 @@ def test_demo_seed_is_idempotent_and_its_closed_proposal_recounts(contracts, db)
     assert "MATCH" in out.getvalue()
 
 
-def test_at_close_the_published_result_is_exactly_the_recount(make_proposal, ballot, post_vote, dev_accounts, client):
+def test_at_close_the_published_result_is_exactly_the_recount(make_proposal, ballot, post_vote, dev_accounts, client, get_export):
     proposal = make_proposal("quadratic", ["A", "B", "C"], quorum="1")
     for account, split in zip(dev_accounts[1:5], ({"1": 3, "2": 1}, {"2": 7}, {"1": 1, "3": 2}, {"3": 1}), strict=True):
         post_vote(proposal.number, ballot(account, proposal, split))
     with time_machine.travel(proposal.end.timestamp() + 60, tick=False):
         published = client.get(f"/api/v1/proposals/{proposal.number}/results").json()
-        export = client.get(f"/api/v1/proposals/{proposal.number}/export").json()
+        export = json.loads(get_export(proposal.number)[1])
     assert [c["weight"] for c in published["choices"]] == [c["weight"] for c in export["result"]["choices"]]
     assert published["outcome"] == export["result"]["outcome"]
 

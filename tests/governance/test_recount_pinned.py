@@ -55,13 +55,13 @@ def test_a_contract_wallet_vote_records_the_block_its_signature_was_verified_at(
     assert (eoa.signer_kind, eoa.verified_block, eoa.verified_block_hash) == (EOA, None, "")
 
 
-def test_after_the_owner_rotates_the_recount_agrees_at_the_pinned_block(wallet_vote, client, tmp_path, anvil_url):
+def test_after_the_owner_rotates_the_recount_agrees_at_the_pinned_block(wallet_vote, client, tmp_path, anvil_url, get_export):
     proposal, address, body, answered = wallet_vote
     # At the head the old owner's signature is refused now: without the pinned block the recount would disagree.
     signed = SignedBallot.from_fields(proposal=proposal.number, **body)
     with pytest.raises(BadSignature):
         signed.verify(domain=eip712_domain())
-    export = client.get(f"/api/v1/proposals/{proposal.number}/export").json()
+    export = json.loads(get_export(proposal.number)[1])
     (pinned,) = [v for v in export["votes"] if v["voter"] == address]
     assert (pinned["signer"], pinned["verified_block"], pinned["verified_block_hash"]) == (
         "eip1271", answered["number"], answered["hash"].to_0x_hex()
@@ -79,9 +79,9 @@ def test_after_the_owner_rotates_the_recount_agrees_at_the_pinned_block(wallet_v
     assert any(line.startswith(f"vote 1 ({address}): the signature does not verify") for line in report.differences)
 
 
-def test_a_pinned_block_with_another_hash_is_reported(wallet_vote, client, tmp_path):
+def test_a_pinned_block_with_another_hash_is_reported(wallet_vote, client, tmp_path, get_export):
     proposal, address, _body, answered = wallet_vote
-    export = client.get(f"/api/v1/proposals/{proposal.number}/export").json()
+    export = json.loads(get_export(proposal.number)[1])
     forged = "0x" + "ab" * 32
     for vote in export["votes"]:
         if vote["voter"] == address:

@@ -4,6 +4,7 @@ on-chain once executed. Every number is compared with getUserAccountData read di
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -74,7 +75,7 @@ def assert_equals_chain(impact, before, after):
     assert impact.histogram_after == histogram(after)
 
 
-def test_the_change_is_in_the_proposal_api_and_the_recount_file(risk_proposal, client):
+def test_the_change_is_in_the_proposal_api_and_the_recount_file(risk_proposal, client, get_export):
     proposal = risk_proposal("liquidation_threshold", "0.81")
     expected = {"market": proposal.risk_change.market, "asset": proposal.risk_change.asset, "symbol": "WETH",
                 "parameter": "liquidation_threshold", "old": "0.825", "new": "0.81", "checked_block": None,
@@ -82,7 +83,7 @@ def test_the_change_is_in_the_proposal_api_and_the_recount_file(risk_proposal, c
     assert client.get(f"/api/v1/proposals/{proposal.number}").json()["risk_change"] == expected
     listed = client.get("/api/v1/proposals").json()["items"]
     assert [p["risk_change"] for p in listed if p["number"] == proposal.number] == [expected]
-    export = client.get(f"/api/v1/proposals/{proposal.number}/export").json()
+    export = json.loads(get_export(proposal.number)[1])
     assert export["proposal"]["risk_change"] == expected
 
 
@@ -259,3 +260,24 @@ def test_a_price_shock_scenario_has_nothing_to_check_on_chain(risk_proposal, adm
         services.risk_changes_check_due()
     (note,) = ProposalEvent.objects.filter(proposal=proposal, kind="checked").values_list("note", flat=True)
     assert note == "WETH price shock: -30 % is a scenario, not a parameter: there is nothing to check on-chain."
+
+
+def test_a_later_on_chain_check_refreshes_the_stored_recount_file(
+    risk_proposal, admin_user, ballot, post_vote, dev_accounts, pool, minter, transact, settled_chain, get_export,
+):
+    from governance.models import ProposalExport
+
+    proposal = risk_proposal("ltv", "0.75")
+    with _pass_and_close(proposal, admin_user, ballot, post_vote, dev_accounts):
+        assert services.proposals_close_due() == 1
+        services.proposal_mark_executed(proposal=Proposal.objects.get(pk=proposal.pk), actor=admin_user,
+                                        tx_hash="0x" + "ab" * 32)
+        assert services.risk_change_check(proposal=Proposal.objects.get(pk=proposal.pk)) is False
+        _, not_yet = get_export(proposal.number)
+        transact(minter, pool, "setRiskParameters", settled_chain["WETH"], 7_500, 8_250, 500)
+        assert services.risk_changes_check_due() == 1
+        _, confirmed = get_export(proposal.number)
+    assert json.loads(not_yet)["proposal"]["risk_change"]["onchain_matches"] is False
+    change = json.loads(confirmed)["proposal"]["risk_change"]
+    assert (change["onchain_value"], change["onchain_matches"]) == ("0.75", True)
+    assert [bytes(row.body) for row in ProposalExport.objects.filter(proposal=proposal)] == [confirmed]

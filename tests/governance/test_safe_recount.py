@@ -67,7 +67,7 @@ def safe(node, chain_snapshot, settled_chain, dev_accounts, minter, transact):
 
 
 def test_a_safe_votes_and_after_its_owner_is_swapped_the_recount_agrees(
-    safe, node, dev_accounts, make_proposal, post_vote, client, tmp_path, anvil_url, fund
+    safe, node, dev_accounts, make_proposal, post_vote, client, tmp_path, anvil_url, fund, get_export,
 ):
     safe_contract, as_handler = safe
     owner, successor = dev_accounts[2], dev_accounts[4]
@@ -106,7 +106,7 @@ def test_a_safe_votes_and_after_its_owner_is_swapped_the_recount_agrees(
     with pytest.raises(BadSignature):
         signed.verify(domain=eip712_domain())  # at the head, #2 no longer speaks for the Safe
     path = tmp_path / "recount.json"
-    path.write_text(client.get(f"/api/v1/proposals/{proposal.number}/export").content.decode())
+    path.write_text(get_export(proposal.number)[1].decode())
     out = io.StringIO()
     call_command("verify_proposal", str(proposal.number), "--from-file", str(path), "--rpc", anvil_url, stdout=out)
     assert f"MATCH: the recount of {proposal.label} agrees" in out.getvalue()

@@ -13,7 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from governance.chain import ChainUnavailable
 from governance.models import Proposal
-from governance.recount import RecountFile, RecountFileError, proposal_export, recount
+from governance.exports import export_file
+from governance.recount import RecountFile, RecountFileError, recount
 from governance.voting import amount_text
 
 
@@ -66,7 +67,7 @@ class Command(BaseCommand):
         proposal = Proposal.objects.filter(number=number).first()
         if proposal is None:
             raise CommandError(f"There is no proposal LIP-{number} in this portal's database; pass --from-file.")
-        return proposal_export(proposal=proposal)
+        return json.loads(export_file(proposal=proposal))  # the very bytes the API serves
 
     _last_stage = None
 
