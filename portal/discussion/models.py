@@ -10,6 +10,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from portal.markdown import RENDERER_VERSION, render_markdown
 
+from .mentions import comment_html
+
 
 class Category(models.Model):
     slug = models.SlugField(max_length=40, unique=True)
@@ -93,13 +95,14 @@ class Comment(models.Model):
         super().save(*args, update_fields=update_fields, **kwargs)
 
     def render_html(self) -> None:
-        self.html = str(render_markdown(self.body)) if self.body else ""
+        self.html = comment_html(self.body)
         self.html_version = RENDERER_VERSION
 
     @property
     def body_html(self) -> SafeString:
         """The sanitised HTML of the body: the stored rendering, or a fresh one while a renderer change has not been
-        backfilled yet (a GET never writes)."""
+        backfilled yet (a GET never writes; until `migrate` backfills it, @Name mentions show as plain text rather
+        than cost a query per comment)."""
         if self.html_version != RENDERER_VERSION:
             return render_markdown(self.body) if self.body else mark_safe("")
         return mark_safe(self.html)  # noqa: S308 — written by render_markdown (nh3-sanitised) at save time

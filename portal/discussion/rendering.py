@@ -9,8 +9,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from portal.markdown import RENDERER_VERSION, render_markdown
+from portal.markdown import RENDERER_VERSION
 
+from .mentions import comment_html_many
 from .models import Comment, Thread
 from .selectors import Viewer
 
@@ -108,8 +109,8 @@ def comment_html_backfill(*, model: type[Comment] = Comment, batch: int = 500) -
     bump, or rows older than the stored HTML); returns how many were re-rendered. Runs after every `migrate`."""
     done = 0
     while stale := list(model.objects.exclude(html_version=RENDERER_VERSION).order_by("pk").only("pk", "body")[:batch]):
-        for comment in stale:
-            comment.html = str(render_markdown(comment.body)) if comment.body else ""
+        for comment, html in zip(stale, comment_html_many([c.body for c in stale]), strict=True):
+            comment.html = html
             comment.html_version = RENDERER_VERSION
         model.objects.bulk_update(stale, ["html", "html_version"])
         done += len(stale)

@@ -46,7 +46,8 @@ def test_nobody_is_told_for_an_ambiguous_name_code_or_themselves(thread, make_us
     make_user(display_name="sam")
     quiet = make_user(display_name="Quinn")
     writer = make_user(display_name="Wes")
-    post(thread, writer, "@Sam? Also `@Quinn` in code, and ```\n@Quinn\n``` and me, @Wes, and email quinn@Quinn.")
+    post(thread, writer, "@Sam? Also `@Quinn` in code, and\n\n```\n@Quinn\n```\n\n    @Quinn indented\n\n"
+                         "and [@Quinn](https://example.org) in a link, and me, @Wes, and email quinn@Quinn.")
     assert not Notification.objects.filter(verb="mention").exists()
     assert mentioned_users("@Quinn") == [quiet]
 
@@ -78,3 +79,30 @@ def test_quote_reply_prefills_the_composer(thread, make_user, post):
     moderation.comment_hide(comment=quoted, moderator=make_user(groups=["moderators"]))
     hidden = client.get(f"{thread.get_absolute_url()}?reply={quoted.pk}&quote=1").text
     assert "Use **two** feeds" not in hidden
+
+
+def test_a_name_mention_links_to_the_profile_where_a_reader_sees_plain_text(thread, make_user, post):
+    bea = make_user(display_name="Bea")
+    make_user(display_name="Sam")
+    make_user(display_name="sam")
+    body = ("Thanks @Bea! `@Bea` and [@Bea](https://example.org) and @Nobody and @Sam.\n\n```\n@Bea\n```\n\n"
+            "    @Bea indented\n\nmail bea@Bea.org")
+    html = post(thread, make_user(display_name="Wes"), body).html
+    link = f'<a href="/u/{bea.username}/" rel="nofollow noopener noreferrer ugc">@Bea</a>'  # through the nh3 allow-list
+    assert html.count(link) == 1 and html.startswith(f"<p>Thanks {link}!")
+    assert "<code>@Bea</code>" in html and '<a href="https://example.org" rel="nofollow noopener noreferrer ugc">@Bea</a>' in html
+    assert "@Nobody and @Sam." in html  # unknown and ambiguous names stay text
+    assert "<pre><code>@Bea\n</code></pre>" in html and "@Bea indented" in html and "bea@Bea.org" in html
+
+
+def test_the_migrate_backfill_links_names_in_older_comments(thread, make_user, post):
+    from portal.discussion.models import Comment
+    from portal.discussion.rendering import comment_html_backfill
+    from portal.markdown import RENDERER_VERSION
+
+    bea, cleo = make_user(display_name="Bea"), make_user(display_name="Cleo")
+    first, second = post(thread, cleo, "cc @Bea"), post(thread, bea, "and @Cleo")
+    Comment.objects.filter(pk__in=[first.pk, second.pk]).update(html="<p>old</p>", html_version=RENDERER_VERSION - 1)
+    assert comment_html_backfill() == 2
+    assert f'href="/u/{bea.username}/"' in Comment.objects.get(pk=first.pk).html
+    assert f'href="/u/{cleo.username}/"' in Comment.objects.get(pk=second.pk).html
