@@ -21,10 +21,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from governance.devchain import DEV_KEYS
 from portal.accounts.models import User
 
-from .conftest import DESKTOP, PHONE, SCREENSHOTS
+from .conftest import DESKTOP, PHONE, SCREENSHOTS, _server_quiet
 from .main_pages import MAIN_PAGES
 
-pytestmark = [pytest.mark.browser, pytest.mark.chain]
+# The marker is what tells pytest-django to create the test database: the tests themselves only read the walk's
+# findings, and a module fixture (seeded_site) cannot ask for the function-scoped `db`. Without it, run on its own,
+# the module seeded whatever database the settings name (the developer's own) instead of the test database.
+pytestmark = [pytest.mark.browser, pytest.mark.chain, pytest.mark.django_db]
 
 AXE_JS = (Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js").read_text()
 # axe runs through the DevTools protocol (page.evaluate), which the site's CSP does not govern: no inline script is
@@ -59,6 +62,7 @@ def seeded_site(django_db_setup, django_db_blocker, contracts, anvil_url, _asgi_
             urls = {page.name: page.url() for page in MAIN_PAGES}
             yield {"base": _asgi_server, "session": client.cookies["sessionid"].value, "urls": urls}
         finally:
+            _server_quiet()  # the walk's last requests end before the tables are emptied (a TRUNCATE can deadlock)
             call_command("flush", interactive=False, verbosity=0)
             node.w3.provider.make_request("evm_revert", [snapshot])
 
