@@ -39,6 +39,8 @@ def search(request: HttpRequest, q: str | None = None, kind: str | None = None, 
     query = selectors.query_parse(q)
     if kind and kind not in Kind.values:
         raise Refusal(f"Unknown kind {kind[:40]!r}: use one of {', '.join(Kind.values)}.")
-    results = selectors.search(query=query, viewer=Viewer.of(request.user), kind=kind or None, page=parse_page(page))
+    results = selectors.search(
+        query=query, viewer=Viewer.of(request.user), kind=kind or None, page=parse_page(page), exact_count=True
+    )
     items = [{"kind": h.kind, "title": h.title, "url": h.url, "snippet": h.snippet} for h in results.hits]
     return {"items": items, "count": results.count}

@@ -89,21 +89,16 @@ def entry_write(kind: str, object_id: int, entry: SearchEntry | None) -> None:
     if entry is None:
         SearchEntry.objects.filter(kind=kind, object_id=object_id).delete()
         return
-    if connection.vendor == "postgresql":
-        entry.vector = vector_of(entry.title, entry.body)
     SearchEntry.objects.bulk_create(
-        [entry], update_conflicts=True, unique_fields=["kind", "object_id"],
+        _vectored([entry]), update_conflicts=True, unique_fields=["kind", "object_id"],
         update_fields=["title", "body", "url", "thread_id", "hidden", "created", "vector"],
     )
 
 
 def vector_of(title: str, body: str) -> SearchVector:
-    """The tsvector of an entry being written (from its values, so it can go into the INSERT itself)."""
+    """The tsvector of an entry being written (from its values, so it can go into the INSERT itself); titles weigh
+    more than bodies in the ranking (A > B)."""
     return SearchVector(Value(title), weight="A", config=CONFIG) + SearchVector(Value(body), weight="B", config=CONFIG)
-
-
-# Titles weigh more than bodies in the ranking (A > B).
-VECTOR = SearchVector("title", weight="A", config=CONFIG) + SearchVector("body", weight="B", config=CONFIG)
 
 
 def search_reindex(*, chunk: int = 5_000) -> int:
@@ -114,7 +109,7 @@ def search_reindex(*, chunk: int = 5_000) -> int:
         rows += [thread_entry(t) for t in Thread.objects.all()]
         rows += [feedback_entry(p) for p in Post.objects.all()]
         rows += [incident_entry(i) for i in Incident.objects.filter(draft=False).prefetch_related("updates")]
-        SearchEntry.objects.bulk_create([row for row in rows if row is not None], batch_size=2000)
+        SearchEntry.objects.bulk_create(_vectored(row for row in rows if row is not None), batch_size=2000)
         titles = dict(Thread.objects.values_list("pk", "title"))
         comments = Comment.objects.filter(deleted__isnull=True).order_by("pk")
         start = 0
@@ -123,12 +118,20 @@ def search_reindex(*, chunk: int = 5_000) -> int:
             if not batch:
                 break
             SearchEntry.objects.bulk_create(
-                [comment_entry(c, thread_title=titles.get(c.thread_id, "")) for c in batch], batch_size=2000
+                _vectored(comment_entry(c, thread_title=titles.get(c.thread_id, "")) for c in batch), batch_size=2000
             )
             start = batch[-1].pk
-        if connection.vendor == "postgresql":
-            SearchEntry.objects.update(vector=VECTOR)
     return SearchEntry.objects.count()
+
+
+def _vectored(entries: Iterable[SearchEntry]) -> list[SearchEntry]:
+    """Entries with their tsvector computed in the INSERT on PostgreSQL (an UPDATE afterwards would leave every row
+    twice in the table until a vacuum)."""
+    entries = list(entries)
+    if connection.vendor == "postgresql":
+        for entry in entries:
+            entry.vector = vector_of(entry.title, entry.body)
+    return entries
 
 
 def _on_save(sender, instance, raw=False, update_fields=None, **kwargs):

@@ -30,7 +30,11 @@ class SearchEntry(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="search_one_entry_per_object")]
-        indexes = [models.Index(fields=["thread_id"], name="search_entry_thread")]
+        indexes = [
+            models.Index(fields=["thread_id"], name="search_entry_thread"),
+            # a kind's matches newest first: a common word's newest matches without reading all of them (selectors)
+            models.Index(fields=["kind", "created", "id"], name="search_entry_kind_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id}: {self.title}"

@@ -35,6 +35,7 @@ def search_page(request):
     context.update(
         results=results,
         groups=[(labels[k], hits) for k, hits in groups.items()],
-        **pager(page=page, has_next=page * selectors.PAGE_SIZE < results.count),
+        **pager(page=page, has_next=page * selectors.PAGE_SIZE < results.count
+                or (results.more and len(results.hits) == selectors.PAGE_SIZE)),
     )
     return TemplateResponse(request, "search/index.html", context)

@@ -8,6 +8,9 @@ from http import HTTPStatus
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.postgres.search import SearchRank
+from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +22,7 @@ from portal.discussion.selectors import Viewer
 from portal.errors import Refusal
 from portal.feedback import services as feedback
 from portal.health.services.incidents import incident_create
+from portal.search import selectors
 from portal.search.index import search_reindex
 from portal.search.models import SearchEntry
 from portal.search.selectors import query_parse, search
@@ -184,3 +188,83 @@ def test_any_text_is_a_result_or_a_sentence(db, text):
         return
     results = search(query=query, viewer=Viewer())
     assert results.count >= 0
+
+
+def _old_order(query: str) -> list[str]:
+    """The ranking before it was bounded: every visible match ranked (ts_rank / bm25), then newest first."""
+    terms = selectors.terms_of(query)
+    if connection.vendor == "postgresql":
+        found, ts_query = selectors._postgresql(selectors._websearch(terms))
+        found = found.annotate(rank=SearchRank(F("vector"), ts_query))
+    else:
+        found = selectors._sqlite(selectors._fts5_expression(terms))
+    rows = found.filter(selectors._visible(Viewer())).order_by("-rank", "-created", "-id")
+    return list(rows.values_list("url", flat=True))
+
+
+def _every_page(query: str, viewer: Viewer, **options) -> list[str]:
+    urls, page = [], 1
+    while hits := search(query=query, viewer=viewer, page=page, **options).hits:
+        urls += [hit.url for hit in hits]
+        page += 1
+    return urls
+
+
+@pytest.mark.parametrize("query", ["quorum", "delegate", '"quorum delegate"', "quorum -delegate", "treasury quorum"])
+def test_a_selective_query_is_ranked_as_before(db, thread, make_user, monkeypatch, query):
+    """Fewer matches than RANK_WINDOW per kind: every one is ranked, in the order ranking all of them gave."""
+    monkeypatch.setitem(django_settings.PORTAL, "DISCUSSION_POSTS_PER_MINUTE", 100)
+    writer = make_user(joined=timedelta(days=30))
+    words = ["quorum", "delegate", "treasury", "quorum delegate", "delegate quorum quorum", "treasury quorum"]
+    for n in range(30):
+        _comment(thread, writer, f"Note {n}: {words[n % len(words)]} " + "padding " * (n % 7))
+    now = timezone.now()
+    for n in range(6):
+        Proposal.objects.create(number=n + 1, title=f"Set the {words[n]}", body=f"About the {words[-n]}.", start=now,
+                                end=now + timedelta(days=1))
+    old = _old_order(query)
+    assert len(old) > selectors.PAGE_SIZE or query != "quorum"  # the order is compared across pages too
+    assert _every_page(query, Viewer()) == old
+    assert _every_page(query, Viewer(), exact_count=True) == old
+
+
+def test_a_common_word_ranks_the_newest_counts_to_a_cap_and_pages_reach_every_match(
+        db, thread, make_user, moderator, client, monkeypatch):
+    """PostgreSQL: past RANK_WINDOW a kind's older matches follow newest first, past COUNT_CAP the page says "5+",
+    the API's count stays exact; on every path hidden comments and hidden threads' comments are found by moderators
+    only. (SQLite ranks and counts every match.)"""
+    if connection.vendor != "postgresql":
+        pytest.skip("the bounded ranking is PostgreSQL's")
+    monkeypatch.setattr(selectors, "RANK_WINDOW", 3)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 5)
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 4)
+    monkeypatch.setitem(django_settings.PORTAL, "DISCUSSION_POSTS_PER_MINUTE", 100)
+    writer = make_user(joined=timedelta(days=30))
+    shown = [_comment(thread, writer, f"Collateral note {n}" + " collateral" * (n % 3)) for n in range(8)]
+    hidden = _comment(thread, writer, "Collateral, hidden.")
+    moderation.comment_hide(comment=hidden, moderator=moderator)
+    secret = discussion.thread_create(title="Secret", category_slug="general", author=writer, body="Nothing here.")
+    in_secret = _comment(secret, writer, "Collateral in a hidden thread.")
+    moderation.thread_moderate(thread=secret, moderator=moderator, action="hide")
+    visible = {thread.get_absolute_url(), *(c.get_absolute_url() for c in shown)}
+
+    everyone = _every_page("collateral", Viewer(), exact_count=True)
+    assert len(everyone) == len(set(everyone)) and set(everyone) == visible
+    newest = [c.get_absolute_url() for c in reversed(shown)]
+    assert set(everyone[:4]) == {thread.get_absolute_url(), *newest[:3]}  # the window: the thread, 3 newest comments
+    assert everyone[4:] == newest[3:]  # then the older comments, newest first
+    assert _every_page("collateral", Viewer()) == everyone  # a capped count changes nothing but the count
+    assert set(_every_page("collateral", Viewer.of(moderator), exact_count=True)) == visible | {
+        hidden.get_absolute_url(), in_secret.get_absolute_url()}
+
+    capped = search(query="collateral", viewer=Viewer())
+    assert (capped.count_text, capped.tabs) == ("6+", [("thread", "1"), ("comment", "5+")])
+    exact = search(query="collateral", viewer=Viewer(), exact_count=True)
+    assert (exact.count_text, exact.capped) == ("9", frozenset())
+    assert _api(client, q="collateral").json()["count"] == 9
+    assert _api(client, q="collateral", kind="comment", page="2").json()["count"] == 8
+    page = client.get("/search/", {"q": "collateral"}).text
+    assert "6+ results" in page and "in a hidden thread" not in page and "hidden." not in page
+    assert 'data-testid="page-next"' in client.get("/search/", {"q": "collateral", "page": "2"}).text  # past 6
+    last = client.get("/search/", {"q": "collateral", "page": "3"}).text
+    assert "</mark> note 0" in last and 'data-testid="page-next"' not in last
