@@ -22,7 +22,7 @@ from governance import impact as impact_view
 from governance import selectors, services
 from governance.chain import ChainUnavailable
 from governance.forms import ProposalForm
-from governance.live import tally_context
+from governance.live import tally_context, tally_fragments
 from governance.tiers import standings_prefetch
 from governance.models import Category, ProposalState
 from portal.errors import Refusal, refusal_response
@@ -109,9 +109,10 @@ def detail(request, number: int):
     if request.GET.get("fragment") == "impact":  # loaded after the page: it reads the chain at two blocks
         context = {"proposal": proposal, "impact": impact_view.proposal_impact(proposal=proposal)}
         return TemplateResponse(request, "governance/_impact.html", context)
-    context = proposal_context(proposal=proposal, request=request)
     if request.htmx and request.GET.get("fragment") == "tally":
-        return TemplateResponse(request, "governance/detail.html#tally", context)
+        # A socket's catch-up after a gap: what a live update carries (the tally and the voters, out of band).
+        return HttpResponse(tally_fragments(number=proposal.number))
+    context = proposal_context(proposal=proposal, request=request)
     return TemplateResponse(request, "governance/detail.html", context)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from datetime import timedelta
+from http import HTTPStatus
 
 import pytest
 from django.conf import settings as django_settings
@@ -159,3 +162,41 @@ def test_a_wallet_offering_another_address_than_the_signed_in_one_gets_a_sentenc
         re.IGNORECASE,
     ))
     assert not Vote.objects.filter(proposal=proposals[0]).exists()
+
+
+def test_redis_down_a_proposal_page_shows_the_votes_cast_meanwhile_when_its_socket_returns(
+    proposals, new_page, live_url, redis_channel_layer, dev_accounts, monkeypatch
+):
+    """The thread page's outage test (test_live_paused.py) for the proposal page: votes counted while its socket
+    was down reach the tally and the voter list once the socket is back, without a reload."""
+    from governance.eip712 import eip712_domain, sign_vote
+
+    # Each vote's live update is sent inside its own request, so it has failed (Redis is down) when the POST answers:
+    # only the page's catch-up can show these votes.
+    monkeypatch.setitem(django_settings.PORTAL, "LIVE_TALLY_WINDOW_SECONDS", 0)
+    proposal = proposals[0]
+    page = new_page()
+    page.goto(f"{live_url}{proposal.get_absolute_url()}")
+    wait_for_socket(page, "#proposal-live")
+    expect(page.get_by_test_id("voter-count")).to_have_text("0")
+
+    redis_channel_layer.stop()
+    expect(page.get_by_test_id("live-paused")).to_be_visible(timeout=5_000)
+    now = int(time.time())
+    for account, choice, reason in ((dev_accounts[1], "1", "Lenders first."), (dev_accounts[2], "2", "Too soon.")):
+        signature = sign_vote(private_key=account.key.to_0x_hex(), domain=eip712_domain(), voter=account.address,
+                              proposal=proposal.number, choice=choice, reason=reason, timestamp=now)
+        body = {"voter": account.address, "choice": choice, "reason": reason, "timestamp": now, "signature": signature}
+        answer = page.request.post(f"{live_url}/api/v1/proposals/{proposal.number}/votes", data=json.dumps(body),
+                                   headers={"Content-Type": "application/json"})
+        assert answer.status == HTTPStatus.CREATED, answer.text()
+    expect(page.get_by_test_id("voter-count")).to_have_text("0")
+
+    redis_channel_layer.start()
+    wait_for_socket(page, "#proposal-live", opened=2, timeout=5_000)
+    expect(page.get_by_test_id("live-paused")).to_be_hidden()
+    expect(page.get_by_test_id("voter-count")).to_have_text("2", timeout=3_000)
+    expect(page.get_by_test_id("bar-1")).not_to_have_attribute("style", re.compile(r"width: 0"))
+    expect(page.get_by_test_id("bar-2")).not_to_have_attribute("style", re.compile(r"width: 0"))
+    expect(page.get_by_test_id("voters")).to_contain_text("Lenders first.")
+    expect(page.get_by_test_id("voters")).to_contain_text("Too soon.")
