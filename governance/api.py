@@ -25,7 +25,8 @@ from governance.schemas import (
 )
 from governance.voting import amount_text
 from portal.conf import portal_settings
-from portal.errors import Error, Refusal
+from portal.api_types import ProposalNumber, answers, one_of, text
+from portal.errors import Refusal
 from portal.parsing import PageQuery, page_slice, parse_int, parse_page
 from portal.ratelimit import Limit, client_ip
 
@@ -74,9 +75,14 @@ def results_json(proposal: Proposal, results: selectors.Results) -> dict:
     }
 
 
-@router.get("/proposals", summary="Proposals, newest first", response={200: ProposalListOut, 400: Error, 422: Error})
+State = one_of(ProposalState.values, blank=True, description="Only proposals in this state; empty for all")
+CategoryName = one_of(Category.values, blank=True, description="Only proposals of this category; empty for all")
+TitleSearch = text(description="Words in the title (the first 100 characters are used)")
+
+
+@router.get("/proposals", summary="Proposals, newest first", response=answers({200: ProposalListOut}, 400))
 def list_proposals(
-    request: HttpRequest, state: str | None = None, category: str | None = None, q: str | None = None,
+    request: HttpRequest, state: State = None, category: CategoryName = None, q: TitleSearch = None,
     page: PageQuery = None,
 ):
     if state and state not in ProposalState.values:
@@ -95,27 +101,27 @@ def list_proposals(
     return {"items": items, "count": count}
 
 
-@router.get("/proposals/{number}", summary="One proposal", response={200: ProposalOut, 404: Error})
-def get_proposal(request: HttpRequest, number: int):
+@router.get("/proposals/{number}", summary="One proposal", response=answers({200: ProposalOut}, 400, 404))
+def get_proposal(request: HttpRequest, number: ProposalNumber):
     proposal = selectors.proposal_get(number=number)
     return proposal_json(proposal, outcome=selectors.proposal_results(proposal=proposal).outcome)
 
 
 @router.get(
     "/proposals/{number}/results", summary="Weight per choice, voters, quorum and outcome",
-    response={200: ResultsOut, 404: Error},
+    response=answers({200: ResultsOut}, 400, 404),
 )
-def get_results(request: HttpRequest, number: int):
+def get_results(request: HttpRequest, number: ProposalNumber):
     proposal = selectors.proposal_get(number=number)
     return results_json(proposal, selectors.proposal_results(proposal=proposal))
 
 
 @router.get(
     "/proposals/{number}/votes", summary="Every counted vote, heaviest first",
-    response={200: VoteListOut, 400: Error, 404: Error, 422: Error},
+    response=answers({200: VoteListOut}, 400, 404),
 )
 def list_votes(
-    request: HttpRequest, number: int, page: PageQuery = None, page_size: PageSize = None,
+    request: HttpRequest, number: ProposalNumber, page: PageQuery = None, page_size: PageSize = None,
 ):
     proposal = selectors.proposal_get(number=number)
     page = parse_page(page)
@@ -138,9 +144,9 @@ def list_votes(
 
 @router.post(
     "/proposals/{number}/votes", summary="Cast a signed vote (EIP-712)",
-    response={201: VoteReceiptOut, 400: Error, 403: Error, 404: Error, 409: Error, 422: Error, 429: Error, 503: Error},
+    response=answers({201: VoteReceiptOut}, 400, 403, 404, 409, 422, 429),
 )
-def cast_vote(request: HttpRequest, number: int, payload: VoteIn):
+def cast_vote(request: HttpRequest, number: ProposalNumber, payload: VoteIn):
     Limit("vote-ip", portal_settings().votes_per_ip_per_minute, 60).hit(client_ip(request))
     proposal = selectors.proposal_get(number=number)
     ballot = SignedBallot.from_fields(
@@ -151,16 +157,18 @@ def cast_vote(request: HttpRequest, number: int, payload: VoteIn):
     return Status(HTTPStatus.CREATED, {"receipt": vote.receipt, "weight": amount_text(vote.weight)})
 
 
-@router.get("/eip712", summary="The EIP-712 domain and types a vote is signed with", response={200: Eip712Out})
+@router.get(
+    "/eip712", summary="The EIP-712 domain and types a vote is signed with", response=answers({200: Eip712Out})
+)
 def get_eip712(request: HttpRequest):
     return typed_data(domain=eip712_domain())
 
 
 @router.get(
     "/proposals/{number}/export", summary="The recount file (docs/recount-format.md)",
-    response={200: RecountFileOut, 404: Error},
+    response=answers({200: RecountFileOut}, 400, 404),
 )
-def export_proposal(request: HttpRequest, number: int):
+def export_proposal(request: HttpRequest, number: ProposalNumber):
     """A closed proposal's file from storage (ETag, Content-Length; If-None-Match answers 304); while it can still
     change, streamed in batches of votes (governance.exports): the same bytes either way."""
     proposal = selectors.proposal_get(number=number)

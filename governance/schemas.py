@@ -9,6 +9,9 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from governance.eip712 import MAX_CHOICE_LENGTH, MAX_REASON_LENGTH, UINT64_MAX
+from portal.api_types import ADDRESS_PATTERN
+
 VotingType = Literal["basic", "single-choice", "approval", "weighted", "quadratic", "ranked-choice", "copeland"]
 StrategyKind = Literal["erc20-balance-of", "erc20-votes", "erc721-balance-of"]
 Amount = str  # a decimal string in token units: "0", "12.5", never exponent notation
@@ -96,13 +99,21 @@ class VoteListOut(Schema):
 
 
 class VoteIn(Schema):
-    """A signed `Vote` message (CONTRACT: Signed votes); the checks and their sentences are SignedBallot's."""
+    """A signed `Vote` message (CONTRACT: Signed votes); the checks and their sentences are SignedBallot's, the
+    bounds here only document them."""
 
-    voter: str
-    choice: str
-    reason: str = ""
-    timestamp: int
-    signature: str
+    voter: str = Field(..., json_schema_extra={"pattern": ADDRESS_PATTERN}, description="The signer's address")
+    choice: str = Field(
+        ..., json_schema_extra={"maxLength": MAX_CHOICE_LENGTH}, description='JSON text as signed: "2", "[1,3]"'
+    )
+    reason: str = Field("", json_schema_extra={"maxLength": MAX_REASON_LENGTH})
+    timestamp: int = Field(
+        ..., json_schema_extra={"minimum": 0, "maximum": UINT64_MAX}, description="Unix seconds, as signed"
+    )
+    signature: str = Field(
+        ..., json_schema_extra={"pattern": "^0x([0-9a-fA-F]{2})*$", "maxLength": 2 + 2 * 4096},
+        description="0x-prefixed hex; empty (0x) for a message a contract wallet approved on-chain",
+    )
 
 
 class VoteReceiptOut(Schema):

@@ -4,6 +4,7 @@ from ninja import NinjaAPI, Swagger
 
 from governance.api import router as governance_router
 from portal.discussion.api import router as discussion_router
+from portal.api_types import BodyParser
 from portal.errors import install_api_handlers
 from portal.feedback.api import router as feedback_router
 from portal.health.api import router as health_router
@@ -21,6 +22,7 @@ api = NinjaAPI(
     # screen readers cannot reach). The page itself is templates/ninja/swagger.html, in the site's frame.
     docs=Swagger(settings={"deepLinking": False}),
     openapi_url="/openapi.json",
+    parser=BodyParser(),
 )
 
 install_api_handlers(api)

@@ -221,6 +221,52 @@ def refusal_frame(refusal: Refusal) -> str:
     return json.dumps({"error": refusal.message, "status": refusal.status})
 
 
+# pydantic's error types, said for a person; `{field}` is the parameter or body field, `{ctx...}` pydantic's context.
+_VALIDATION_SENTENCES = {
+    "missing": "{field} is missing: the request needs it.",
+    "int_parsing": "{field} must be a whole number.",
+    "int_type": "{field} must be a whole number.",
+    "int_from_float": "{field} must be a whole number.",
+    "string_type": "{field} must be text.",
+    "string_too_short": "{field} must be at least {min_length} characters long.",
+    "string_too_long": "{field} is too long (at most {max_length:,} characters).",
+    "list_type": "{field} must be a list.",
+    "too_long": "{field} has too many entries (at most {max_length:,}).",
+    "bool_parsing": "{field} must be true or false.",
+    "bool_type": "{field} must be true or false.",
+    "literal_error": "{field} must be one of {expected}.",
+    "enum": "{field} must be one of {expected}.",
+    "greater_than_equal": "{field} must be at least {ge}.",
+    "less_than_equal": "{field} must be at most {le}.",
+}
+# The error type portal.api_types.explained gives pydantic: its message is already the sentence.
+EXPLAINED = "portal_sentence"
+
+
+def validation_sentence(error: dict) -> str:
+    """One of ninja's validation errors (`{"loc": ("path"|"query"|"body", …), "type", "msg", "ctx"}`) as a sentence
+    that names the field: the sentence of a typed parameter (portal.api_types.explained) as it is, otherwise
+    pydantic's error type said for a person — never pydantic's own wording."""
+    kind, loc, ctx = error.get("type", ""), tuple(error.get("loc", ())), error.get("ctx") or {}
+    if kind == EXPLAINED:
+        return error["msg"]
+    source, names = (loc[0], loc[1:]) if loc else ("body", ())
+    if source == "body":
+        names = names[1:] if names and names[0] == "payload" else names  # ninja's name for the whole body
+        if not names:
+            return "The request body must be a JSON object."
+    name = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in names).lstrip(".")
+    if not name:
+        return "The request was not understood: please send the parameters this operation documents."
+    where = {"path": "in the address", "query": "parameter", "body": "field"}.get(source, "field")
+    field = f"The {where} “{name}”" if where != "in the address" else f"“{name}” in the address"
+    template = _VALIDATION_SENTENCES.get(kind, "{field} is not a value we can use.")
+    try:
+        return template.format(field=field, **ctx)
+    except (KeyError, ValueError, IndexError):
+        return f"{field} is not a value we can use."
+
+
 def install_api_handlers(api) -> None:
     """Register on a NinjaAPI: Refusal, ninja's ValidationError/AuthenticationError/HttpError and Http404 all
     answer `{"error": sentence}` — one error shape for the whole API."""
@@ -236,11 +282,7 @@ def install_api_handlers(api) -> None:
 
     @api.exception_handler(ValidationError)
     def on_validation_error(request, exc: ValidationError):
-        first = exc.errors[0] if exc.errors else {}
-        where = ".".join(str(p) for p in first.get("loc", ())[1:] if p not in ("body", "payload"))
-        message = first.get("msg", "The request is not valid.")
-        sentence = f"{where}: {message}." if where else f"{message}."
-        return answer(request, Refusal(f"The request was not understood — {sentence}", HTTPStatus.UNPROCESSABLE_ENTITY))
+        return answer(request, Refusal(validation_sentence(exc.errors[0] if exc.errors else {})))
 
     @api.exception_handler(AuthenticationError)
     def on_auth_error(request, exc):
@@ -248,6 +290,8 @@ def install_api_handlers(api) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):
+        if isinstance(exc.__cause__, Refusal):  # ninja's "Cannot parse request body", from our parser's sentence
+            return answer(request, exc.__cause__)
         return answer(request, Refusal(str(exc), exc.status_code))
 
     @api.exception_handler(Http404)

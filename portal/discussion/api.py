@@ -1,5 +1,5 @@
 """Discussion endpoints of `/api/v1/` (CONTRACT: JSON API). Posting needs a signed-in session and the CSRF header
-(ninja's `django_auth`); every check is services.comment_post's."""
+(portal.api_types.signed_in); every check is services.comment_post's."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from http import HTTPStatus
 
 from ninja import Field, Router, Schema
 from ninja.responses import Status
-from ninja.security import django_auth
 
-from portal.errors import Error, NotFound
+from portal.api_types import ThreadId, answers, signed_in
+from portal.errors import NotFound
 from portal.parsing import PageQuery, parse_page
 
 from . import services
@@ -60,8 +60,8 @@ def _thread(request, thread_id: int) -> Thread:
     return thread
 
 
-@router.get("/threads/{thread_id}", response={200: ThreadOut, 400: Error, 404: Error})
-def thread_get(request, thread_id: int, page: PageQuery = None):
+@router.get("/threads/{thread_id}", response=answers({200: ThreadOut}, 400, 404))
+def thread_get(request, thread_id: ThreadId, page: PageQuery = None):
     """A thread with one page of its visible comments (`items`, oldest first, 100 a page; hidden and deleted ones
     are left out) and `count`, how many visible comments it has in all. A page past the end has no items."""
     page_number = parse_page(page)
@@ -93,10 +93,10 @@ def thread_get(request, thread_id: int, page: PageQuery = None):
 
 @router.post(
     "/threads/{thread_id}/comments",
-    auth=django_auth,
-    response={201: CommentCreated, 400: Error, 401: Error, 403: Error, 404: Error, 422: Error, 429: Error},
+    auth=signed_in,
+    response=answers({201: CommentCreated}, 400, 404, 429, signed_in=True),
 )
-def comment_create(request, thread_id: int, payload: CommentIn):
+def comment_create(request, thread_id: ThreadId, payload: CommentIn):
     """Post a comment as the signed-in wallet. Refused (with a sentence) when the thread is locked, the wallet is
     silenced, the body is empty or too long, slow mode applies or the wallet posts too fast (the API's Refusal
     handler answers `{"error"}` with the status)."""

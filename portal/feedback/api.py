@@ -2,17 +2,18 @@
 Refusal becomes `{"error"}` with its status in the API's one handler (portal.errors)."""
 
 from http import HTTPStatus
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja import Status as Answer
-from ninja.security import django_auth
 
-from portal.errors import Error, NotFound, Refusal
+from portal.api_types import PostId, answers, one_of, signed_in
+from portal.errors import NotFound, Refusal
 from portal.parsing import PageQuery, page_slice, parse_page
 
 from . import selectors, services
-from .models import Kind, Post, Status
+from .models import BODY_MAX_LENGTH, NOTE_MAX_LENGTH, TITLE_MAX_LENGTH, Kind, Post, Status
 
 router = Router()
 PAGE_SIZE = 50
@@ -43,16 +44,19 @@ class PostListOut(Schema):
     count: int
 
 
+# The service checks these (with its sentences); the schema documents them.
 class PostIn(Schema):
-    kind: str
-    title: str
-    body: str = ""
-    tags: list[str] = Field(default_factory=list)
+    kind: str = Field(..., json_schema_extra={"enum": Kind.values})
+    title: str = Field(..., json_schema_extra={"maxLength": TITLE_MAX_LENGTH})
+    body: str = Field("", json_schema_extra={"maxLength": BODY_MAX_LENGTH},
+                      description="Markdown; required for a bug report or a support question")
+    tags: list[str] = Field(default_factory=list, description="Tag slugs")
 
 
 class StatusIn(Schema):
-    status: str
-    note: str
+    status: str = Field(..., json_schema_extra={"enum": [s for s in Status.values if s != Status.DUPLICATE]},
+                        description="A duplicate is marked by merging it into the original post")
+    note: str = Field(..., json_schema_extra={"maxLength": NOTE_MAX_LENGTH}, description="Shown on the post")
 
 
 class VoteOut(Schema):
@@ -86,8 +90,14 @@ def _post(post_id: int) -> Post:
     return post
 
 
-@router.get("/feedback", response={200: PostListOut, 400: Error, 422: Error}, summary="List feedback posts")
-def feedback_list(request: HttpRequest, kind: str = "", status: str = "", sort: str = "new", page: PageQuery = None):
+KindFilter = one_of(Kind.values, blank=True, description="Only posts of this kind; empty for all")
+StatusFilter = one_of(Status.values, blank=True, description="Only posts with this status; empty for all")
+Sort = Annotated[str, Field(description=f"One of {', '.join(selectors.SORTS)}; anything else sorts by new")]
+
+
+@router.get("/feedback", response=answers({200: PostListOut}, 400), summary="List feedback posts")
+def feedback_list(request: HttpRequest, kind: KindFilter = "", status: StatusFilter = "", sort: Sort = "new",
+                  page: PageQuery = None):
     if kind and kind not in Kind.values:
         raise Refusal(f"kind must be one of {', '.join(Kind.values)}.")
     if status and status not in Status.values:
@@ -97,12 +107,12 @@ def feedback_list(request: HttpRequest, kind: str = "", status: str = "", sort: 
     return {"items": [_out(p) for p in qs[page_slice(page=page, per_page=PAGE_SIZE)]], "count": qs.count()}
 
 
-@router.get("/feedback/{post_id}", response={200: PostDetailOut, 404: Error}, summary="One feedback post")
-def feedback_detail(request: HttpRequest, post_id: int):
+@router.get("/feedback/{post_id}", response=answers({200: PostDetailOut}, 400, 404), summary="One feedback post")
+def feedback_detail(request: HttpRequest, post_id: PostId):
     return _detail(_post(post_id))
 
 
-@router.post("/feedback", response={201: PostDetailOut, 400: Error, 401: Error, 422: Error, 429: Error}, auth=django_auth,
+@router.post("/feedback", response=answers({201: PostDetailOut}, 400, 429, signed_in=True), auth=signed_in,
              summary="Post feedback")
 def feedback_create(request: HttpRequest, payload: PostIn):
     post = services.post_create(author=request.user, kind=payload.kind, title=payload.title, body=payload.body,
@@ -110,32 +120,32 @@ def feedback_create(request: HttpRequest, payload: PostIn):
     return Answer(HTTPStatus.CREATED, _detail(post))
 
 
-@router.post("/feedback/{post_id}/vote", response={201: VoteOut, 401: Error, 404: Error, 409: Error, 429: Error},
-             auth=django_auth, summary="Up-vote a post (once per account)")
-def feedback_vote(request: HttpRequest, post_id: int):
+@router.post("/feedback/{post_id}/vote", response=answers({201: VoteOut}, 400, 404, 409, 429, signed_in=True),
+             auth=signed_in, summary="Up-vote a post (once per account)")
+def feedback_vote(request: HttpRequest, post_id: PostId):
     votes = services.vote_add(post=_post(post_id), user=request.user)
     return Answer(HTTPStatus.CREATED, {"voted": True, "votes": votes})
 
 
-@router.delete("/feedback/{post_id}/vote", response={200: VoteOut, 401: Error, 404: Error, 409: Error},
-               auth=django_auth, summary="Take back an up-vote")
-def feedback_unvote(request: HttpRequest, post_id: int):
+@router.delete("/feedback/{post_id}/vote", response=answers({200: VoteOut}, 400, 404, 409, signed_in=True),
+               auth=signed_in, summary="Take back an up-vote")
+def feedback_unvote(request: HttpRequest, post_id: PostId):
     votes = services.vote_remove(post=_post(post_id), user=request.user)
     return {"voted": False, "votes": votes}
 
 
-@router.post("/feedback/{post_id}/status", response={200: PostDetailOut, 400: Error, 401: Error, 403: Error,
-             404: Error, 409: Error, 422: Error}, auth=django_auth, summary="Change a post's status (staff)")
-def feedback_status(request: HttpRequest, post_id: int, payload: StatusIn):
+@router.post("/feedback/{post_id}/status", response=answers({200: PostDetailOut}, 400, 404, 409, signed_in=True),
+             auth=signed_in, summary="Change a post's status (staff)")
+def feedback_status(request: HttpRequest, post_id: PostId, payload: StatusIn):
     post = _post(post_id)
     services.post_status_set(post=post, by=request.user, status=payload.status, note=payload.note)
     post.refresh_from_db()
     return _detail(post)
 
 
-@router.post("/feedback/{post_id}/promote", response={201: PostDetailOut, 400: Error, 401: Error, 403: Error,
-             404: Error, 409: Error, 503: Error}, auth=django_auth, summary="Promote an idea to a draft proposal (staff)")
-def feedback_promote(request: HttpRequest, post_id: int):
+@router.post("/feedback/{post_id}/promote", response=answers({201: PostDetailOut}, 400, 404, 409, signed_in=True),
+             auth=signed_in, summary="Promote an idea to a draft proposal (staff)")
+def feedback_promote(request: HttpRequest, post_id: PostId):
     post = _post(post_id)
     services.post_promote(post=post, by=request.user)
     post.refresh_from_db()

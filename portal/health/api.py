@@ -7,7 +7,8 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja import Status as Answer
 
-from portal.errors import Error
+from portal.api_types import answers
+from portal.parsing import MAX_EMAIL
 from portal.ratelimit import client_ip
 
 from .services.subscriptions import status_subscribe
@@ -16,7 +17,9 @@ router = Router()
 
 
 class SubscriptionIn(Schema):
-    email: str = Field(description="Where the status mail goes; a confirmation link is mailed there first.")
+    # Checked by the service (parse_email, the component slugs), with its sentences; documented here.
+    email: str = Field(description="Where the status mail goes; a confirmation link is mailed there first.",
+                       json_schema_extra={"format": "email", "maxLength": MAX_EMAIL})
     components: list[str] = Field(default_factory=list, description="Component slugs; empty for every component.")
 
 
@@ -30,7 +33,7 @@ CHECK_INBOX = ("Check your inbox: we sent a link to confirm the subscription. No
 
 @router.post(
     "/status/subscriptions",
-    response={202: Detail, 400: Error, 422: Error, 429: Error, 503: Error},
+    response=answers({202: Detail}, 400, 429),
     summary="Subscribe an address to status mail (double opt-in)",
 )
 def subscribe(request: HttpRequest, payload: SubscriptionIn):

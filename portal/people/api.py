@@ -6,13 +6,15 @@ from django.http import HttpRequest
 from ninja import Router
 
 from governance.voting import amount_text
-from portal.errors import Error, Refusal
+from portal.api_types import Address, answers, one_of
+from portal.errors import Refusal
 from portal.parsing import PageQuery, parse_page
 
 from . import selectors, signed
 from .schemas import AccountOut, DelegateListOut, DelegationTypedDataOut, SignedDelegationOut
 
 router = Router()
+DelegateSort = one_of(selectors.SORTS, default="power", description="Voting power, or participation in closed votes")
 
 
 def _amount(value) -> str | None:
@@ -21,9 +23,9 @@ def _amount(value) -> str | None:
 
 @router.get(
     "/delegates", summary="Addresses that received delegation, by voting power or participation",
-    response={200: DelegateListOut, 400: Error, 503: Error},
+    response=answers({200: DelegateListOut}, 400),
 )
-def list_delegates(request: HttpRequest, sort: str = "power", page: PageQuery = None):
+def list_delegates(request: HttpRequest, sort: DelegateSort = "power", page: PageQuery = None):
     if sort not in selectors.SORTS:
         raise Refusal(f"Unknown sort {sort[:40]!r}: use one of {', '.join(selectors.SORTS)}.")
     found = selectors.delegate_list(sort=sort, page=parse_page(page))
@@ -42,9 +44,9 @@ def list_delegates(request: HttpRequest, sort: str = "power", page: PageQuery = 
 
 
 @router.get(
-    "/accounts/{address}", summary="The public profile of an address", response={200: AccountOut, 400: Error},
+    "/accounts/{address}", summary="The public profile of an address", response=answers({200: AccountOut}, 400),
 )
-def get_account(request: HttpRequest, address: str):
+def get_account(request: HttpRequest, address: Address):
     profile = selectors.profile_get(address=selectors.address_parse(address))
     delegation = profile.delegates_to
     return {

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from pydantic import WithJsonSchema
 
 from portal.discussion.selectors import Viewer
-from portal.errors import Error, Refusal
-from portal.parsing import parse_page
+from portal.api_types import answers, one_of, text
+from portal.errors import Refusal
+from portal.parsing import PageQuery, parse_page
 
 from . import selectors
 from .models import Kind
 
 router = Router()
-PageText = Annotated[str | None, WithJsonSchema({"type": "integer", "minimum": 1, "default": 1})]
+# Checked by selectors.query_parse and the view, with their sentences; documented here. Without q the answer is a
+# 400 sentence too.
+SearchText = text(min_length=1, max_length=selectors.QUERY_MAX_LENGTH, pattern=r"\S",
+                  description="Words and \"quoted phrases\"; -word leaves a word out")
+KindFilter = one_of(Kind.values, blank=True, description="Only this kind of result; empty for all")
 
 
 class SearchItemOut(Schema):
@@ -33,9 +37,9 @@ class SearchOut(Schema):
 
 @router.get(
     "/search", summary="Search proposals, threads, comments, feedback and incidents, best match first",
-    response={200: SearchOut, 400: Error},
+    response=answers({200: SearchOut}, 400),
 )
-def search(request: HttpRequest, q: str | None = None, kind: str | None = None, page: PageText = None):
+def search(request: HttpRequest, q: SearchText = None, kind: KindFilter = None, page: PageQuery = None):
     query = selectors.query_parse(q)
     if kind and kind not in Kind.values:
         raise Refusal(f"Unknown kind {kind[:40]!r}: use one of {', '.join(Kind.values)}.")

@@ -89,7 +89,7 @@ def _assert_nothing_stored(proposal, tally_before):
         ("not JSON", HTTPStatus.UNPROCESSABLE_ENTITY, "not valid JSON"),
         ("bad signature hex", HTTPStatus.BAD_REQUEST, "0x-prefixed hex"),
         ("bad voter", HTTPStatus.BAD_REQUEST, "Ethereum address"),
-        ("missing field", HTTPStatus.UNPROCESSABLE_ENTITY, "signature"),
+        ("missing field", HTTPStatus.BAD_REQUEST, "The field “signature” is missing: the request needs it."),
     ],
 )
 def test_bad_votes_are_refused_with_a_sentence_and_store_nothing(

@@ -210,7 +210,7 @@ def test_api_post_anonymous(client, thread):
     [
         ({"body": ""}, HTTPStatus.BAD_REQUEST, "The comment is empty: write something first."),
         ({"body": "x" * 10_001}, HTTPStatus.BAD_REQUEST, "too long"),
-        ({}, HTTPStatus.UNPROCESSABLE_ENTITY, "The request was not understood"),
+        ({}, HTTPStatus.BAD_REQUEST, "The field “body” is missing: the request needs it."),
         ({"body": "hi", "parent": 999999}, HTTPStatus.BAD_REQUEST, "does not exist"),
     ],
 )

@@ -123,7 +123,7 @@ def test_one_click_unsubscribe_works_signed_out_and_once(client, smtp_server, ru
     ("a@b", [], HTTPStatus.BAD_REQUEST, "is not an e-mail address"),
     ("x" * 250 + "@example.org", [], HTTPStatus.BAD_REQUEST, "is not an e-mail address"),
     ("ok@example.org", ["no-such-component"], HTTPStatus.BAD_REQUEST, "There is no component called “no-such-component”"),
-    ("ok@example.org", "api", HTTPStatus.UNPROCESSABLE_ENTITY, "components"),
+    ("ok@example.org", "api", HTTPStatus.BAD_REQUEST, "The field “components” must be a list."),
 ])
 def test_bad_subscription_input_is_refused_and_writes_nothing(client, rpc_component, email, components, status,
                                                               sentence):
