@@ -44,7 +44,8 @@ class ThreadOut(Schema):
 
 
 class CommentIn(Schema):
-    body: str = Field(..., max_length=100_000)
+    body: str = Field(..., max_length=100_000, json_schema_extra={"pattern": r"\S"},
+                      description="Markdown; not blank (the service refuses an empty comment with a sentence)")
     parent: int | None = None
 
 

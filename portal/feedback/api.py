@@ -47,7 +47,7 @@ class PostListOut(Schema):
 # The service checks these (with its sentences); the schema documents them.
 class PostIn(Schema):
     kind: str = Field(..., json_schema_extra={"enum": Kind.values})
-    title: str = Field(..., json_schema_extra={"maxLength": TITLE_MAX_LENGTH})
+    title: str = Field(..., json_schema_extra={"maxLength": TITLE_MAX_LENGTH, "pattern": r"\S"})
     body: str = Field("", json_schema_extra={"maxLength": BODY_MAX_LENGTH},
                       description="Markdown; required for a bug report or a support question")
     tags: list[str] = Field(default_factory=list, description="Tag slugs")
