@@ -74,16 +74,16 @@ def get_account(request: HttpRequest, address: Address):
 @router.get(
     "/delegations/typed-data",
     summary="What a holder signs (eth_signTypedData_v4) to delegate without gas: the token's Delegation for delegateBySig",
-    response={200: DelegationTypedDataOut, 400: Error, 409: Error, 503: Error},
+    response=answers({200: DelegationTypedDataOut}, 400, 409),
 )
-def get_delegation_typed_data(request: HttpRequest, holder: str, delegatee: str, days: str = "7"):
+def get_delegation_typed_data(request: HttpRequest, holder: Address, delegatee: Address, days: str = "7"):
     return signed.delegation_prepare(holder=holder, delegatee=delegatee, days=days)
 
 
 @router.get(
     "/delegations/check",
     summary="Check a signed delegation against the chain now, before a wallet sends it (the portal never sends it)",
-    response={200: SignedDelegationOut, 400: Error, 409: Error, 410: Error, 422: Error, 503: Error},
+    response=answers({200: SignedDelegationOut}, 400, 409, 410, 422),
 )
 def check_delegation(
     request: HttpRequest, chain_id: str, token: str, holder: str, delegatee: str, nonce: str, expiry: str,

@@ -37,8 +37,9 @@ EXAMPLES = 8
 
 
 @pytest.fixture
-def demo(db, contracts, settings):
-    """The demo content (proposals of several voting types, threads, feedback, status history) on the test anvil."""
+def demo(db, contracts, chain_snapshot, settings):
+    """The demo content (proposals of several voting types, threads, feedback, status history) on the test anvil;
+    what seed_demo does on the chain (delegations) is undone afterwards, so later tests see the seeded chain."""
     settings.PORTAL = {**settings.PORTAL, "CHAIN_ID": None}
     call_command("seed_demo", stdout=io.StringIO())
 
