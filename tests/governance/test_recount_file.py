@@ -15,10 +15,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.chain]
 
 
 @pytest.fixture
-def exported(make_proposal, ballot, post_vote, dev_accounts, client):
+def exported(make_proposal, ballot, post_vote, dev_accounts, get_export):
     proposal = make_proposal("basic", ["For", "Against", "Abstain"], quorum="1")
     assert post_vote(proposal.number, ballot(dev_accounts[1], proposal, 1)).status_code == HTTPStatus.CREATED
-    return proposal.number, client.get(f"/api/v1/proposals/{proposal.number}/export").json()
+    return proposal.number, json.loads(get_export(proposal.number)[1])
 
 
 def _mutated(export: dict, path: str, value):
