@@ -6,7 +6,9 @@ recorded no vote can change any more (vote_cast refuses after the end, and a vot
 the close committed before it), so the file is computed once and stored as a ProposalExport row: the bytes, their
 sha256 (the ETag) and a version — the sha256 of the file's proposal part (state, risk change and its on-chain
 check, …) and EXPORT_REVISION. Whatever changes a closed proposal's file (an execution, a cancel, a risk check)
-changes that part, so the next request stores a new copy instead of serving a stale one; no writer has to remember.
+changes that part, so a copy of an older version is never served: until the new one is stored the file is streamed.
+The storing is a durable effect (`export_store_later`) queued in the transaction of the write that recorded the
+close or changed the file; a GET never writes.
 
 A database row, not Django's file storage: it commits with the same database the proposal lives in, so several
 workers (or machines) agree on one copy through the unique (proposal, version) constraint with no shared volume or
@@ -26,10 +28,12 @@ from governance import selectors
 from governance.eip712 import eip712_domain, typed_data
 from governance.models import Proposal, ProposalExport, Vote
 from governance.recount import FORMAT
+from governance.strategies import Strategy
 from governance.voting import amount_text, voting_method
+from portal.effects.services import durable, effect_enqueue
 
 EXPORT_BATCH = 1000
-EXPORT_REVISION = 1  # bump when the file's computation changes: every stored copy is then computed again
+EXPORT_REVISION = 2  # bump when the file's computation changes: every stored copy is then computed again
 _VOTE_FIELDS = ("id", "voter", "choice", "reason", "timestamp", "signature", "receipt", "weight", "signer_kind",
                 "verified_block", "verified_block_hash")
 
@@ -45,7 +49,9 @@ def proposal_section(*, proposal: Proposal) -> dict:
         "end": proposal.end.isoformat(),
         "snapshot_block": proposal.snapshot_block,
         "snapshot_time": proposal.snapshot_time.isoformat() if proposal.snapshot_time else None,
-        "strategies": proposal.strategies,
+        # Through Strategy, not the stored JSON: PostgreSQL's jsonb hands its keys back in its own order, and the file
+        # (its bytes, its ETag) must be the same whichever database kept the proposal.
+        "strategies": [Strategy.from_json(item).to_json() for item in proposal.strategies],
         "quorum": amount_text(proposal.quorum_amount),
         "state": proposal.state,
         "risk_change": selectors.risk_change_json(proposal=proposal),
@@ -121,30 +127,43 @@ def export_version(*, proposal: Proposal) -> str:
 
 
 def export_stored(*, proposal: Proposal) -> ProposalExport | None:
-    """The stored file of a proposal whose close is recorded, computed and stored by the first request that finds
-    none for the current version (older versions are removed with it); None while the proposal can still change.
-
-    Safe under concurrency: two first requests may both compute, but the unique (proposal, version) constraint lets
-    one copy in and the other request serves that copy, so every answer for a version is the same bytes. A cache
-    of derived bytes, not a domain write: a read before the close is recorded writes nothing."""
+    """The stored file of a proposal for its current version, or None (still open, or not stored yet): a read that
+    writes nothing. The writers that change a closed proposal's file call `export_store_later`."""
     if proposal.close_recorded_at is None:
         return None
+    return ProposalExport.objects.filter(proposal=proposal, version=export_version(proposal=proposal)).first()
+
+
+def export_store_later(*, proposal: Proposal) -> None:
+    """Queue, in the caller's transaction, the computing and storing of the file's current version: called when the
+    close is recorded and by every write that changes a closed proposal's file part (execution, cancel, risk check).
+    Keyed by the version, so the same version is queued once; until it is stored, the API streams the same bytes."""
+    fresh = Proposal.objects.get(pk=proposal.pk)  # as written: the caller's copy may hold a stale risk change
+    effect_enqueue(export_store, key=f"export:{fresh.pk}:{export_version(proposal=fresh)}", proposal_id=fresh.pk)
+
+
+@durable(eager=True, atomic=False, lease_seconds=600)
+def export_store(*, proposal_id: int) -> None:
+    """Compute the file of a closed proposal and store it for its current version (older versions go with it).
+
+    Safe under concurrency: two runs may both compute, but the unique (proposal, version) constraint lets one copy
+    in, so every answer for a version is the same bytes."""
+    proposal = Proposal.objects.get(pk=proposal_id)
+    if proposal.close_recorded_at is None or export_stored(proposal=proposal) is not None:
+        return
     version = export_version(proposal=proposal)
-    stored = ProposalExport.objects.filter(proposal=proposal, version=version).first()
-    if stored is not None:
-        return stored
     body = b"".join(export_chunks(proposal=proposal))
     try:
         with transaction.atomic():
             ProposalExport.objects.filter(proposal=proposal).exclude(version=version).delete()
-            return ProposalExport.objects.create(
+            ProposalExport.objects.create(
                 proposal=proposal, version=version, body=body, sha256=hashlib.sha256(body).hexdigest(), size=len(body)
             )
-    except IntegrityError:  # another request stored this version first: serve its copy
-        return ProposalExport.objects.get(proposal=proposal, version=version)
+    except IntegrityError:  # another run stored this version first
+        pass
 
 
 def export_file(*, proposal: Proposal) -> bytes:
-    """The file's bytes as the API serves them now: the stored copy once the close is recorded, else computed."""
+    """The file's bytes as the API serves them now: the stored copy when there is one, else computed."""
     stored = export_stored(proposal=proposal)
     return bytes(stored.body) if stored is not None else b"".join(export_chunks(proposal=proposal))

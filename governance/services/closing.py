@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import selectors
+from governance.exports import export_store_later
 from governance.live import tally_broadcast
 from governance.models import Proposal, ProposalEvent, ProposalState, ProposalTally
 from governance.services.risk import risk_change_check
@@ -45,6 +46,8 @@ def proposal_cancel(*, proposal: Proposal, actor, reason: str) -> Proposal:
     proposal.save(update_fields=["cancelled_at", "cancel_reason"])
     timeline_record(proposal, ProposalEvent.Kind.CANCELLED, actor=actor, note=reason[:500])
     proposal_event(proposal=proposal, event="cancelled", reason=proposal.cancel_reason)
+    if proposal.close_recorded_at is not None:
+        export_store_later(proposal=proposal)
     tally_broadcast(number=proposal.number)
     return proposal
 
@@ -73,6 +76,7 @@ def proposal_mark_executed(*, proposal: Proposal, actor, tx_hash: str) -> Propos
     proposal.save(update_fields=["executed_at", "execution_tx"])
     timeline_record(proposal, ProposalEvent.Kind.EXECUTED, actor=actor, note=f"Transaction {tx_hash.lower()}.")
     proposal_event(proposal=proposal, event="executed", execution_tx=proposal.execution_tx)
+    export_store_later(proposal=proposal)
     tally_broadcast(number=proposal.number)
     # A risk proposal's parameter is read on-chain once the execution is saved (the sampler retries if the node is down).
     transaction.on_commit(lambda: risk_change_check(proposal=proposal))
@@ -101,6 +105,7 @@ def proposal_close_if_due(*, proposal: Proposal) -> bool:
             _notify_voters(proposal, results.outcome_sentence)
             proposal_event(proposal=proposal, event="ended", outcome=results.outcome,
                            outcome_sentence=results.outcome_sentence, voters=results.voters)
+        export_store_later(proposal=proposal)
     return True
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.chain import ChainUnavailable
+from governance.exports import export_store_later
 from governance.models import Category, Proposal, ProposalEvent, RiskParameterChange
 from governance.services.timeline import timeline_record
 from portal.errors import Refusal
@@ -115,6 +116,9 @@ def risk_change_check(*, proposal: Proposal) -> bool | None:
         locked.save(update_fields=["checked_at", "checked_block", "onchain_value", "onchain_matches"])
         if changed:
             timeline_record(proposal, ProposalEvent.Kind.CHECKED, note=note)
+            # The file's risk part names the block checked. While the change is not on-chain the sampler checks on
+            # every tick, each at a new block: the file streams meanwhile rather than being stored once a second.
+            export_store_later(proposal=proposal)
     return matches
 
 

@@ -264,6 +264,7 @@ def test_a_price_shock_scenario_has_nothing_to_check_on_chain(risk_proposal, adm
 
 def test_a_later_on_chain_check_refreshes_the_stored_recount_file(
     risk_proposal, admin_user, ballot, post_vote, dev_accounts, pool, minter, transact, settled_chain, get_export,
+    django_capture_on_commit_callbacks,
 ):
     from governance.models import ProposalExport
 
@@ -275,8 +276,10 @@ def test_a_later_on_chain_check_refreshes_the_stored_recount_file(
         assert services.risk_change_check(proposal=Proposal.objects.get(pk=proposal.pk)) is False
         _, not_yet = get_export(proposal.number)
         transact(minter, pool, "setRiskParameters", settled_chain["WETH"], 7_500, 8_250, 500)
-        assert services.risk_changes_check_due() == 1
-        _, confirmed = get_export(proposal.number)
+        with django_capture_on_commit_callbacks(execute=True):  # the file is stored by the check's own effect
+            assert services.risk_changes_check_due() == 1
+        served, confirmed = get_export(proposal.number)
+    assert not served.streaming
     assert json.loads(not_yet)["proposal"]["risk_change"]["onchain_matches"] is False
     change = json.loads(confirmed)["proposal"]["risk_change"]
     assert (change["onchain_value"], change["onchain_matches"]) == ("0.75", True)

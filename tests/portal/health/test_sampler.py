@@ -201,7 +201,8 @@ def _line_with(stream, text: str) -> str:
 
 
 def test_the_long_running_sampler_survives_a_dead_chain_and_stops_on_sigterm(tmp_path):
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+    env = {**os.environ, "DEBUG": "1", "PYTHONFAULTHANDLER": "1",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
            "CHAIN_RPC_URL": f"http://127.0.0.1:{free_port()}"}
     env.pop("REDIS_URL", None)
     process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "run_health_checks", "--tick", "0.2"],
@@ -212,7 +213,13 @@ def test_the_long_running_sampler_survives_a_dead_chain_and_stops_on_sigterm(tmp
         _line_with(process.stderr, "health sampler tick failed (2 in a row); retrying")
         assert process.poll() is None
         process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=10)
+        try:
+            out, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            # It once outlived 10 s on a machine at load 20: SIGABRT makes faulthandler print where every thread is.
+            process.send_signal(signal.SIGABRT)
+            out, err = process.communicate(timeout=10)
+            pytest.fail(f"The sampler did not stop within 30 s of SIGTERM; where it was:\n{err[-4000:]}")
         assert process.returncode == 0
         assert "Health sampler stopped." in out
     finally:
