@@ -7,6 +7,7 @@ the bare call (`GET /api/v1/eip712`, the whole middleware stack and almost no wo
 figures the single-request time against the home page's.
 
 Run: `.venv/bin/python bench/pages.py [--seconds 4] [--clients 50]` (about a minute and a half).
+`--profile` prints instead a cProfile of 200 requests of each page in process (Django's test client, no server).
 """
 
 from __future__ import annotations
@@ -80,24 +81,54 @@ def seed() -> dict:
     }
 
 
+def page_paths(paths: dict) -> list[tuple[str, str]]:
+    return [
+        ("/proposals/", "/proposals/"), ("a proposal", paths["proposal"]), ("/feedback/", "/feedback/"),
+        ("/api/v2/summary.json", "/api/v2/summary.json"), ("/status/", "/status/"),
+        ("thread, 10 comments", paths["thread_10"]), ("thread, 1,000 comments", paths["thread_1000"]),
+    ]
+
+
+def profile(paths: dict, requests: int = 200) -> int:
+    """The bare call and each page through Django's test client, 200 times each after a warm-up, under cProfile."""
+    import cProfile
+    import pstats
+    import time
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    for name, path in [("bare", "/api/v1/eip712"), *page_paths(paths)]:
+        for _ in range(5):
+            client.get(path)
+        started = time.perf_counter()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            client.get(path)
+        profiler.disable()
+        print(f"\n=== {name} ({path}): {(time.perf_counter() - started) / requests * 1000:.2f} ms a request (profiled)")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--profile", action="store_true", help="profile each page in process instead of serving it")
     args = parser.parse_args()
     anvil = start_anvil(port=CHAIN_PORT)
     server = None
     try:
         paths = seed()
+        if args.profile:
+            return profile(paths)
         port = _free_port()
         env = {**os.environ, "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING"}
         server = start_uvicorn(port, env=env, workers=2)
         wait_ready(port, server)
-        pages = [
-            ("/proposals/", "/proposals/"), ("a proposal", paths["proposal"]), ("/feedback/", "/feedback/"),
-            ("/api/v2/summary.json", "/api/v2/summary.json"), ("/status/", "/status/"),
-            ("thread, 10 comments", paths["thread_10"]), ("thread, 1,000 comments", paths["thread_1000"]),
-        ]
+        pages = page_paths(paths)
         for _, path in [("bare", "/api/v1/eip712"), ("home", "/"), *pages, ("export", paths["export"])]:
             load(port=port, path=path, clients=4, seconds=1.0)  # warm every worker's templates and caches
         print(f"uvicorn, 2 workers; {args.clients} keep-alive clients, {args.seconds:g} s a page; "

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from governance.chain import home_chain_id
@@ -83,6 +83,20 @@ def proposal_list(*, state: str | None = None, category: str | None = None, sear
     if search:
         qs = qs.filter(title__icontains=search.strip()[:100])
     return qs.order_by("-number")
+
+
+def proposals_version(*, now: datetime | None = None) -> str:
+    """A version of everything the proposal list shows, in one query: it changes when a proposal is added,
+    edited, activated, cancelled, executed or closed, when a vote moves a running tally, and when the clock passes
+    a start or an end (the next one after `now` is part of it), which changes a state without any write."""
+    now = now or timezone.now()
+    found = Proposal.objects.aggregate(
+        n=Count("pk"), updated=Max("updated"), activated=Max("activated_at"), cancelled=Max("cancelled_at"),
+        executed=Max("executed_at"), closed=Max("close_recorded_at"), tallied=Max("tally__updated"),
+        voters=Sum("tally__voters"), next_start=Min("start", filter=Q(start__gt=now)),
+        next_end=Min("end", filter=Q(end__gt=now)),
+    )
+    return "|".join(f"{value}" for value in found.values())
 
 
 def proposal_get(*, number: int) -> Proposal:

@@ -6,6 +6,7 @@ page actions, comes back as a message on the proposal page; any other Refusal is
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -15,7 +16,10 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from governance import impact as impact_view
@@ -25,6 +29,7 @@ from governance.forms import ProposalForm
 from governance.live import tally_context, tally_fragments
 from governance.tiers import standings_prefetch
 from governance.models import Category, ProposalState
+from portal.cache import cached_version
 from portal.errors import Refusal, refusal_response
 from portal.markdown import render_markdown
 from portal.parsing import parse_page
@@ -43,15 +48,37 @@ def index(request):
         search=q or None,
     )
     number = parse_page(request.GET.get("page"))  # not a positive number: the 400 sentence (RefusalMiddleware)
-    paginator = Paginator(qs, selectors.PAGE_SIZE)
-    page = paginator.page(number) if number <= paginator.num_pages else None  # past the end: an empty list
-    rows = [{"proposal": p, "results": selectors.proposal_results(proposal=p)} for p in page.object_list] if page else []
-    context = {
-        "page": page, "past_end": page is None and number > 1, "rows": rows, "state": state, "category": category, "q": q,
-        "states": ProposalState.choices, "categories": Category.choices,
-    }
-    template = "governance/index.html#results" if request.htmx else "governance/index.html"
-    return TemplateResponse(request, template, context)
+
+    def results_html() -> str:
+        paginator = Paginator(qs, selectors.PAGE_SIZE)
+        page = paginator.page(number) if number <= paginator.num_pages else None  # past the end: an empty list
+        rows = [{"proposal": p, "results": selectors.proposal_results(proposal=p)} for p in page.object_list] if page else []
+        # No request: the list is the same for every reader, so nothing of one reader's can be in it.
+        return render_to_string("governance/index.html#results", {
+            "page": page, "past_end": page is None and number > 1, "rows": rows, "state": state, "category": category,
+            "q": q,
+        })
+
+    results = cached_version(_list_key(state=state, category=category, q=q, number=number), results_html,
+                             timeout=LIST_SECONDS)
+    if request.htmx:
+        return HttpResponse(results)
+    context = {"results_html": mark_safe(results), "state": state, "category": category, "q": q,  # noqa: S308
+               "states": ProposalState.choices, "categories": Category.choices}
+    return TemplateResponse(request, "governance/index.html", context)
+
+
+# The list says "closes in 3 days": a rendering is kept for the minute it was made in (under the version of
+# everything else), so such words are never more than a minute old.
+LIST_SECONDS = 60
+
+
+def _list_key(*, state: str, category: str, q: str, number: int) -> str:
+    now = timezone.now()
+    minute = int(now.timestamp() // LIST_SECONDS)
+    search = hashlib.sha256(q.encode()).hexdigest()[:16]
+    raw = f"{selectors.proposals_version(now=now)}|{minute}|{state}|{category}|{search}|{number}"
+    return f"governance:list:{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
 
 
 def proposal_context(*, proposal, request) -> dict:

@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
@@ -21,6 +24,29 @@ log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 2.0
 CACHE_ERRORS = (RedisError, OSError)
+# A versioned entry is only read under its version, so this bounds no staleness: it only lets entries of versions
+# nobody asks for any more (and of templates a deploy changed) leave the cache.
+VERSIONED_SECONDS = 600
+
+T = TypeVar("T")
+
+
+def cached_version(key: str, build: Callable[[], T], *, timeout: int = VERSIONED_SECONDS) -> T:
+    """`build()`'s value, kept in the shared cache under `key`. The caller puts in `key` a version of everything the
+    value shows (read from the database, so a change shows at once) and nothing of one reader's own. The cache
+    failing in any way costs a rebuild, never the page."""
+    try:
+        value = cache.get(key)
+    except Exception:  # noqa: BLE001 — any cache fault (a dead Redis, a stale pickle) means: build it again
+        log.warning("cache read of %s failed; building it", key, exc_info=True)
+        value = None
+    if value is None:
+        value = build()
+        try:
+            cache.set(key, value, timeout)
+        except Exception:  # noqa: BLE001 — as above: the value is served uncached
+            log.warning("cache write of %s failed", key, exc_info=True)
+    return value
 
 
 class DegradingRedisCache(RedisCache):

@@ -148,9 +148,10 @@ def page_updated_at() -> datetime | None:
 def status_version() -> str:
     """Changes whenever something the live page shows changes; the websocket pushes a fresh page when it does.
     Drafts are not shown, so the sampler opening one sends no page to anyone."""
-    components = Component.objects.aggregate(at=Max("updated_at"), n=Count("pk"))
+    components = Component.objects.aggregate(at=Max("updated_at"), n=Count("pk"), group_at=Max("group__updated_at"))
     incidents = Incident.objects.filter(draft=False).aggregate(at=Max("updated_at"), n=Count("pk"), u=Count("updates"))
-    raw = f"{components['at']}|{components['n']}|{incidents['at']}|{incidents['n']}|{incidents['u']}"
+    raw = (f"{components['at']}|{components['n']}|{components['group_at']}|"
+           f"{incidents['at']}|{incidents['n']}|{incidents['u']}")
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

@@ -5,6 +5,7 @@ from http import HTTPStatus
 
 from django.http import HttpResponse, JsonResponse
 
+from portal.cache import cached_version
 from portal.errors import NotFound, Refusal, refusal_json
 
 from . import selectors
@@ -45,8 +46,7 @@ def _status(components, incidents) -> dict:
     return status_dict(indicator=state.indicator, any_maintenance=state.any_maintenance)
 
 
-@read_only
-def summary(request):
+def _summary_content(request) -> bytes:
     components = selectors.component_list()
     unresolved = selectors.unresolved_incidents()
     scheduled = selectors.active_maintenances() + selectors.upcoming_maintenances()
@@ -56,7 +56,16 @@ def summary(request):
         "incidents": [incident_dict(i, request=request) for i in unresolved],
         "scheduled_maintenances": [incident_dict(i, request=request) for i in scheduled],
         "status": _status(components, unresolved),
-    })
+    }).content
+
+
+@read_only
+def summary(request):
+    # The same for every reader of this host: built once per status version (a component, group or published
+    # incident changing, or a new update), its links absolute to the host asked.
+    key = f"health:summary:{selectors.status_version()}:{request.scheme}://{request.get_host()}"
+    content = cached_version(key, lambda: _summary_content(request))
+    return _public(HttpResponse(content, content_type="application/json"))
 
 
 @read_only

@@ -91,17 +91,58 @@ def test_summary_json(client, page):
 
 @pytest.mark.django_db
 def test_summary_json_reads_a_fixed_number_of_queries(client, page, staff, group, django_assert_num_queries):
-    # Components; unresolved incidents and upcoming maintenance, each with updates and components (3 + 3); active
-    # maintenance (none, so nothing to prefetch); the newest change of components and of incidents (page.updated_at).
-    with django_assert_num_queries(10):
+    # The status version (2); then, built: components; unresolved incidents and upcoming maintenance, each with
+    # updates and components (3 + 3); active maintenance (none, so nothing to prefetch); the newest change of
+    # components and of incidents (page.updated_at).
+    with django_assert_num_queries(12):
+        assert client.get("/api/v2/summary.json").status_code == HTTPStatus.OK
+    with django_assert_num_queries(2):  # the same version: served from the cache
         assert client.get("/api/v2/summary.json").status_code == HTTPStatus.OK
     Component.objects.create(slug="extra", name="Extra", group=group, position=3)
     more = services.incident_create(user=staff, name="Extra down", impact="major", status="investigating",
                                     body="Down.", component_codes=list(Component.objects.values_list("code", flat=True)))
     services.incident_update_post(user=staff, incident=more, status="identified", body="Found.")
-    with django_assert_num_queries(10):  # more components, incidents and updates read no more queries
+    with django_assert_num_queries(12):  # more components, incidents and updates read no more queries
         body = client.get("/api/v2/summary.json").json()
     assert len(body["incidents"]) == 2 and len(body["components"]) == 4
+
+
+@pytest.mark.django_db
+def test_summary_json_shows_each_change_at_once(client, page, staff, group, rpc_component):
+    first = client.get("/api/v2/summary.json").json()
+    assert [i["name"] for i in first["incidents"]] == ["Slow RPC"]
+    services.incident_create(user=staff, name="Database down", impact="major", status="investigating", body="Down.",
+                             component_codes=[rpc_component.code])
+    assert [i["name"] for i in client.get("/api/v2/summary.json").json()["incidents"]] == ["Database down", "Slow RPC"]
+    services.incident_update_post(user=staff, incident=page, status="monitoring", body="A fix is out.")
+    slow = next(i for i in client.get("/api/v2/summary.json").json()["incidents"] if i["name"] == "Slow RPC")
+    assert slow["status"] == "monitoring" and slow["incident_updates"][0]["body"] == "A fix is out."
+    rpc_component.status = "major_outage"
+    rpc_component.save()
+    body = client.get("/api/v2/summary.json").json()
+    assert next(c for c in body["components"] if c["name"] == "Ethereum RPC")["status"] == "major_outage"
+    group.name = "Chain"
+    group.save()
+    assert "Chain" in [c["name"] for c in client.get("/api/v2/summary.json").json()["components"]]
+
+
+@pytest.mark.django_db
+def test_summary_json_links_to_the_host_asked(client, page, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "status.example.org"]
+    assert client.get("/api/v2/summary.json").json()["page"]["url"] == "http://testserver/status/"
+    other = client.get("/api/v2/summary.json", HTTP_HOST="status.example.org").json()
+    assert other["page"]["url"] == "http://status.example.org/status/"
+    assert other["incidents"][0]["shortlink"].startswith("http://status.example.org/")
+
+
+@pytest.mark.django_db
+def test_summary_json_is_served_when_the_cache_is_down(client, page, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 1}}}
+    for _ in range(2):
+        response = client.get("/api/v2/summary.json")
+        assert response.status_code == HTTPStatus.OK
+        assert [i["name"] for i in response.json()["incidents"]] == ["Slow RPC"]
 
 
 @pytest.mark.django_db

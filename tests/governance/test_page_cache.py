@@ -1,0 +1,89 @@
+"""The proposal list's body is rendered once per version of what it shows (portal.cache.cached_version): every
+change shows at once, the clock's state changes too, and nothing of one reader's is in what the next one is sent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+import time_machine
+from django.test import Client
+
+from governance import services
+
+pytestmark = pytest.mark.django_db
+
+
+def _list(client: Client, path: str = "/proposals/") -> str:
+    response = client.get(path)
+    assert response.status_code == HTTPStatus.OK
+    return response.content.decode()
+
+
+def test_the_list_is_built_once_and_read_in_one_query(make_proposal, client, django_assert_num_queries):
+    make_proposal("basic", title="Raise the USDC cap")
+    with django_assert_num_queries(3):  # the version, then the count and the page (with the tallies)
+        _list(client)
+    with django_assert_num_queries(1):  # the version: the rest comes from the cache
+        assert "Raise the USDC cap" in _list(client)
+
+
+def test_a_new_proposal_and_an_edit_show_at_once(make_proposal, admin_user, client):
+    first = make_proposal("basic", title="Raise the USDC cap", activate=False)
+    assert "Raise the USDC cap" in _list(client)
+    make_proposal("basic", title="Grants round")
+    assert "Grants round" in _list(client)
+    services.proposal_update(proposal=first, editor=admin_user, title="Lower the USDC cap")
+    page = _list(client)
+    assert "Lower the USDC cap" in page and "Raise the USDC cap" not in page
+
+
+def test_a_vote_changes_the_tally_in_the_list_at_once(make_proposal, ballot, post_vote, dev_accounts, client):
+    proposal = make_proposal("single-choice", ["A", "B"])
+    assert "0 voters" in _list(client)
+    assert post_vote(proposal.number, ballot(dev_accounts[1], proposal, 2)).status_code == HTTPStatus.CREATED
+    assert "1 voter" in _list(client)
+    assert post_vote(proposal.number, ballot(dev_accounts[2], proposal, 1)).status_code == HTTPStatus.CREATED
+    assert "2 voters" in _list(client)
+
+
+def test_the_clock_closing_a_proposal_shows_within_the_minute(make_proposal, client):
+    proposal = make_proposal("basic", title="Short vote", hours=1)
+    with time_machine.travel(proposal.end - timedelta(seconds=1), tick=False):
+        assert "Closes" in _list(client) and "Ended" not in _list(client)
+    with time_machine.travel(proposal.end + timedelta(seconds=1), tick=False):  # no write, and the same minute
+        page = _list(client)
+        assert "Ended" in page and "Closes" not in page
+
+
+def test_a_reader_primed_list_shows_each_reader_their_own_header(make_proposal, make_user, client):
+    make_proposal("basic", title="Raise the USDC cap")
+    member = Client()
+    make_user(signed_in_client=member)
+    signed_in = _list(member)  # primes the cache signed in
+    assert 'data-testid="new-proposal"' in signed_in and "Raise the USDC cap" in signed_in
+    anonymous = _list(client)
+    assert 'data-testid="new-proposal"' not in anonymous and 'data-testid="siwe-signin"' in anonymous
+    assert "Raise the USDC cap" in anonymous
+    again = _list(member)
+    assert 'data-testid="new-proposal"' in again and 'data-testid="siwe-signin"' not in again
+
+
+def test_filters_pages_and_htmx_have_their_own_entries(make_proposal, client):
+    make_proposal("basic", title="Raise the USDC cap")
+    make_proposal("basic", title="Grants round", activate=False)
+    assert "Grants round" in _list(client)
+    active = _list(client, "/proposals/?state=active")
+    assert "Raise the USDC cap" in active and "Grants round" not in active
+    found = client.get("/proposals/?q=grants", headers={"HX-Request": "true"}).content.decode()
+    assert "Grants round" in found and "USDC" not in found and "<html" not in found
+    assert "no proposals on this page" in _list(client, "/proposals/?page=9")
+
+
+def test_the_list_is_served_when_the_cache_is_down(make_proposal, client, settings):
+    make_proposal("basic", title="Raise the USDC cap")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 1}}}
+    for _ in range(2):
+        assert "Raise the USDC cap" in _list(client)
