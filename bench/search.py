@@ -4,12 +4,14 @@ RANK_WINDOW matches ranked, one highlighted page) and as the API runs it (the sa
 plain primary-key lookup in the same run. Goal: p50 under 50 ms on PostgreSQL.
 
 Run: `.venv/bin/python bench/search.py` (SQLite in a temporary file, then PostgreSQL when BENCH_POSTGRES_URL names an
-empty database it may fill, e.g. postgres://postgres@127.0.0.1:5432/portal_bench). Each backend runs in its own
-process, so its settings are the ones the site would have.
+empty database it may fill, e.g. postgres://postgres@127.0.0.1:5432/portal_bench; `--reuse` measures one it filled
+before, `--postgres-only` skips SQLite). Each backend runs in its own process, so its settings are the ones the site
+would have.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import statistics
@@ -91,12 +93,16 @@ def measure() -> None:
     from portal.search.selectors import search
 
     call_command("migrate", verbosity=0)
-    if SearchEntry.objects.exists():
-        sys.exit("The benchmark database is not empty; give it an empty one.")
-    started = time.perf_counter()
-    fill()
-    print(f"{connection.vendor}: {SearchEntry.objects.count():,} entries written and indexed in "
-          f"{time.perf_counter() - started:.0f} s")
+    filled = SearchEntry.objects.count()
+    if filled and not (os.environ.get("BENCH_SEARCH_REUSE") and filled == COMMENTS + OTHERS):
+        sys.exit("The benchmark database is not empty; give it an empty one (or --reuse one this script filled).")
+    if filled:
+        print(f"{connection.vendor}: reusing the {filled:,} entries this script wrote before")
+    else:
+        started = time.perf_counter()
+        fill()
+        print(f"{connection.vendor}: {SearchEntry.objects.count():,} entries written and indexed in "
+              f"{time.perf_counter() - started:.0f} s")
     rng = random.Random(7)
     ids = list(SearchEntry.objects.values_list("pk", flat=True))
     baseline = []
@@ -130,13 +136,20 @@ def main() -> None:
 
         measure()
         return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres-only", action="store_true", help="skip the SQLite run")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure BENCH_POSTGRES_URL as an earlier run of this script filled it")
+    options = parser.parse_args()
     targets = []
     with tempfile.TemporaryDirectory(prefix="bench-search-") as folder:
-        targets.append(f"sqlite:///{folder}/search.sqlite3")
+        if not options.postgres_only:
+            targets.append(f"sqlite:///{folder}/search.sqlite3")
         if os.environ.get("BENCH_POSTGRES_URL"):
             targets.append(os.environ["BENCH_POSTGRES_URL"])
         for url in targets:
-            env = {**os.environ, "BENCH_SEARCH_CHILD": "1", "DATABASE_URL": url}
+            env = {**os.environ, "BENCH_SEARCH_CHILD": "1", "DATABASE_URL": url,
+                   "BENCH_SEARCH_REUSE": "1" if options.reuse and url.startswith("postgres") else ""}
             env.pop("REDIS_URL", None)
             subprocess.run([sys.executable, __file__], env=env, check=True)
 

@@ -24,7 +24,7 @@ def main() -> int:
         print(f"A chain already answers on 127.0.0.1:{chain_port}; using it.")
     else:
         state = Path(os.environ.get("DEVCHAIN_DIR", ROOT / ".devchain")) / "state.json"
-        print(f"Starting anvil on 127.0.0.1:{chain_port} (state in {state.relative_to(ROOT)}) …")
+        print(f"Starting anvil on 127.0.0.1:{chain_port} (state in {state.relative_to(ROOT) if state.is_relative_to(ROOT) else state}) …")
         anvil = start_anvil(port=chain_port, state_file=state)
     manage = [sys.executable, str(ROOT / "manage.py")]
     try:

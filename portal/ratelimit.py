@@ -4,6 +4,7 @@ While Redis is down the cache backend (portal/cache.py) counts in this process's
 still hold per worker. Per-IP limits count `client_ip(request)`: X-Forwarded-For is believed only from TRUSTED_PROXIES.
 """
 
+import hashlib
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,6 +15,14 @@ from django.core.cache import cache
 from python_ipware.modern.parsers import split_proxy_chain
 
 from portal.errors import RateLimited
+
+
+def _short(key: str) -> str:
+    """The key as it goes into a cache key: itself when short and plain, else its sha256 (an e-mail address can be
+    254 characters with spaces in its quoted part; cache keys are at most 250 printable characters without spaces)."""
+    if len(key) <= 100 and key.isprintable() and " " not in key:
+        return key
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,7 @@ class Limit:
         `{count}` (the budget) and `{s}` (its plural s), `{per}` ("minute", "hour", "30 seconds") and `{wait}`
         ("40 seconds", "12 minutes"), so the sentence says the number and the time to wait."""
         window = int(time.time()) // self.per_seconds
-        cache_key = f"rl:{self.scope}:{key}:{window}"
+        cache_key = f"rl:{self.scope}:{_short(key)}:{window}"
         cache.add(cache_key, 0, timeout=self.per_seconds + 1)
         try:
             used = cache.incr(cache_key)
