@@ -111,11 +111,21 @@ def proposal_close_if_due(*, proposal: Proposal) -> bool:
 
 def _freeze_tally(proposal: Proposal) -> None:
     """Replace the running sums with the exact recount, so the published result is what a recount gives (the
-    running sums of weighted and quadratic votes can differ from it in the last digits)."""
+    running sums of weighted and quadratic votes can differ from it in the last digits).
+
+    Called after the close is marked (close_recorded_at, in the caller's transaction). The recount runs before the
+    tally's row lock, so the lock is held for one write: a vote that takes the lock after it sees the close and is
+    refused (services.votes), and a vote that committed between the recount and the lock changed the running row,
+    so then the recount runs again under the lock. Every vote that was answered 201 is in the frozen tally."""
+    seen = ProposalTally.objects.filter(proposal=proposal).values_list("updated", "voters", "state").first()
     state, voters = selectors.exact_state(proposal=proposal)
-    ProposalTally.objects.update_or_create(
-        proposal=proposal, defaults={"state": state.to_json(), "voters": voters, "updated": timezone.now()}
+    running, created = ProposalTally.objects.select_for_update().get_or_create(
+        proposal=proposal, defaults={"state": state.to_json(), "voters": voters},
     )
+    if not created and (running.updated, running.voters, running.state) != seen:
+        state, voters = selectors.exact_state(proposal=proposal)  # a vote committed meanwhile
+    running.state, running.voters, running.updated = state.to_json(), voters, timezone.now()
+    running.save(update_fields=["state", "voters", "updated"])
     proposal._state.fields_cache.pop("tally", None)  # the results read next come from the frozen row
 
 

@@ -1,5 +1,6 @@
 """The one place a signed vote is counted: every check of CONTRACT's "Signed votes", then the vote and the running
-tally in one transaction under the tally's row lock; watchers get the new tally after commit."""
+tally in one transaction, the tally's row lock (which serialises every vote on a proposal) taken last; watchers get
+the new tally after commit."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from http import HTTPStatus
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from governance import selectors
@@ -33,9 +34,17 @@ def _check_open(proposal: Proposal, now: float) -> None:
     if state == ProposalState.PENDING:
         raise Conflict(f"Voting on {proposal.label} opens at {proposal.start:%Y-%m-%d %H:%M} UTC.")
     if state == ProposalState.CANCELLED:
-        raise Conflict(f"{proposal.label} was cancelled: it takes no more votes.")
+        raise _cancelled(proposal)
     if state != ProposalState.ACTIVE:
-        raise Conflict(f"Voting on {proposal.label} closed at {proposal.end:%Y-%m-%d %H:%M} UTC.")
+        raise _closed(proposal)
+
+
+def _cancelled(proposal: Proposal) -> Conflict:
+    return Conflict(f"{proposal.label} was cancelled: it takes no more votes.")
+
+
+def _closed(proposal: Proposal) -> Conflict:
+    return Conflict(f"Voting on {proposal.label} closed at {proposal.end:%Y-%m-%d %H:%M} UTC.")
 
 
 def _check_timestamp(proposal: Proposal, ballot: SignedBallot, now: float) -> None:
@@ -88,23 +97,29 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
     return _store_vote(proposal, ballot, parsed, weight, receipt, domain, proof)
 
 
-@transaction.atomic
 def _store_vote(
     proposal: Proposal, ballot: SignedBallot, parsed, weight: Decimal, receipt: str, domain: dict, proof: SignerProof
 ) -> Vote:
+    try:
+        return _store_vote_once(proposal, ballot, parsed, weight, receipt, domain, proof)
+    except IntegrityError:
+        # The same wallet's first vote committed between our look for it and our insert (one_vote_per_voter):
+        # once more, now as a replacement of it (or refused as older).
+        return _store_vote_once(proposal, ballot, parsed, weight, receipt, domain, proof)
+
+
+@transaction.atomic
+def _store_vote_once(
+    proposal: Proposal, ballot: SignedBallot, parsed, weight: Decimal, receipt: str, domain: dict, proof: SignerProof
+) -> Vote:
+    """The vote's row first (locked per voter, so only the same wallet's votes wait for each other), then its
+    webhooks, and only then, last, the tally's row lock that every vote on the proposal waits for: under it, the
+    proposal is checked again to be unclosed and the vote is folded into the running sums."""
     method, n = voting_method(proposal.voting_type), len(proposal.choice_names)
-    running, _ = ProposalTally.objects.select_for_update().get_or_create(
-        proposal=proposal, defaults={"state": method.empty(n).to_json()},
-    )
-    state = TallyState.from_json(running.state)
-    earlier = Vote.objects.filter(proposal=proposal, voter=ballot.voter).first()
-    if earlier is not None:
-        if earlier.timestamp >= ballot.timestamp:
-            raise Conflict(
-                "A vote signed at the same time or later is already counted for this wallet; sign a new one."
-            )
-        method.fold(state, method.parse(earlier.choice, n), earlier.weight_amount, sign=-1)
-    method.fold(state, parsed, weight)
+    earlier = Vote.objects.select_for_update().filter(proposal=proposal, voter=ballot.voter).first()
+    if earlier is not None and earlier.timestamp >= ballot.timestamp:
+        raise Conflict("A vote signed at the same time or later is already counted for this wallet; sign a new one.")
+    replaced = None if earlier is None else (method.parse(earlier.choice, n), earlier.weight_amount)
     now = timezone.now()
     fields = {
         "choice": ballot.choice,
@@ -122,16 +137,38 @@ def _store_vote(
     }
     if earlier is None:
         vote = Vote(proposal=proposal, voter=ballot.voter, created=now, **fields)
-        running.voters += 1
     else:
         vote = earlier
         for name, value in fields.items():
             setattr(vote, name, value)
     vote.full_clean(exclude=["proposal"])
-    vote.save()
-    running.state = state.to_json()
-    running.updated = now
-    running.save(update_fields=["state", "voters", "updated"])
-    tally_broadcast_coalesced(number=proposal.number)
+    vote.save(force_insert=earlier is None)
     vote_cast_event(proposal=proposal, vote=vote)  # webhooks, queued with the vote
+    _tally_fold(proposal, method, n, parsed, weight, replaced)
+    tally_broadcast_coalesced(number=proposal.number)
     return vote
+
+
+def _tally_fold(proposal: Proposal, method, n: int, parsed, weight: Decimal, replaced) -> None:
+    """Under the tally's row lock, held from here to the commit: the close (closing._freeze_tally) takes the same
+    lock, so a close that committed first is seen here and the vote is refused; a vote that commits first is
+    in the close's recount."""
+    running, _ = ProposalTally.objects.select_for_update().get_or_create(
+        proposal=proposal, defaults={"state": method.empty(n).to_json()},
+    )
+    close_recorded_at, cancelled_at = (
+        Proposal.objects.filter(pk=proposal.pk).values_list("close_recorded_at", "cancelled_at").get()
+    )
+    if cancelled_at is not None:
+        raise _cancelled(proposal)
+    if close_recorded_at is not None:
+        raise _closed(proposal)
+    state = TallyState.from_json(running.state)
+    if replaced is None:
+        running.voters += 1
+    else:
+        method.fold(state, *replaced, sign=-1)
+    method.fold(state, parsed, weight)
+    running.state = state.to_json()
+    running.updated = timezone.now()  # under the lock: the close compares it to see whether a vote came in between
+    running.save(update_fields=["state", "voters", "updated"])
