@@ -8,9 +8,13 @@ from http import HTTPStatus
 import pytest
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from governance.eip712 import BadSignature, SignedBallot, eip712_domain, sign_vote, typed_data
+from governance.eip712 import BadSignature, SignedBallot, eip712_domain, sign_vote, typed_data, vote_digest
 from portal.conf import portal_settings
+from tests.oracles import viem
 
 
 def _ballot(account, *, voter=None, domain, choice="1", number=7):
@@ -95,3 +99,64 @@ def test_malformed_envelopes_are_refused(fields, sentence, dev_accounts):
     base = {"voter": dev_accounts[1].address, "proposal": 1, "choice": "1", "reason": "", "timestamp": 1, "signature": "0x00"}
     with pytest.raises(BadSignature, match=sentence):
         SignedBallot.from_fields(**{**base, **fields})
+
+
+# Edge cases of each field: empty and long text, non-ASCII and astral characters, large numbers (JSON carries them
+# to viem exactly up to 2**53; the hypothesis test below covers the whole uint256 and uint64 ranges).
+VOTE_CASES = [
+    {"choice": "1", "reason": "", "proposal": 1, "timestamp": 0},
+    {"choice": "[3,1,2]", "reason": "Réserve ↑ — 💸 " * 40, "proposal": 2**53 - 1, "timestamp": 2**53 - 1},
+    {"choice": "{\"1\":2,\"3\":1}", "reason": "line\nbreak\ttab \"quoted\" \\", "proposal": 7, "timestamp": 1_700_000_000},
+    {"choice": "", "reason": "x" * 2000, "proposal": 10**15, "timestamp": 1},
+]
+
+
+@pytest.mark.parametrize("name", ["Portal Governance", "Gouvernance du prêt 🏦", "x"])
+def test_the_vote_digest_is_viems_hash_and_the_generic_encoders(name, dev_accounts):
+    """The receipt is hashed field by field with the constant type hashes; viem's hashTypedData (and the signer it
+    recovers) and eth_account's generic encoder agree on every case."""
+    account = Account.create()
+    domain = eip712_domain(chain_id=31337, name=name)
+    cases, ballots = [], []
+    for fields in VOTE_CASES:
+        signature = sign_vote(private_key=account.key.to_0x_hex(), domain=domain, voter=account.address, **fields)
+        ballot = SignedBallot.from_fields(voter=account.address, signature=signature, **fields)
+        ballots.append(ballot)
+        cases.append({"typed": typed_data(domain=domain, message=ballot.message()), "signature": signature})
+    for ballot, case, oracle in zip(ballots, cases, viem(cases), strict=True):
+        generic = _hash_eip191_message(encode_typed_data(full_message=case["typed"]))
+        assert ballot.receipt(domain=domain) == oracle["hash"] == "0x" + generic.hex()
+        assert oracle["signer"] == account.address
+        assert ballot.verify(domain=domain) == oracle["hash"]
+
+
+@given(choice=st.text(max_size=50), reason=st.text(max_size=50), proposal=st.integers(0, 2**256 - 1),
+       timestamp=st.integers(0, 2**64 - 1), chain_id=st.integers(0, 2**256 - 1))
+@hypothesis_settings(max_examples=200, deadline=None)
+def test_the_vote_digest_equals_the_generic_encoders_for_any_fields(choice, reason, proposal, timestamp, chain_id):
+    domain = {"name": "Portal Governance", "version": "1", "chainId": chain_id}
+    message = {"from": "0x" + "ab" * 20, "proposal": proposal, "choice": choice, "reason": reason, "timestamp": timestamp}
+    try:
+        generic = _hash_eip191_message(encode_typed_data(full_message=typed_data(domain=domain, message=message)))
+    except UnicodeEncodeError:  # a lone surrogate: the generic encoder cannot hash it either
+        with pytest.raises(BadSignature, match="is not valid Unicode text"):
+            vote_digest(domain=domain, message=message)
+        return
+    assert vote_digest(domain=domain, message=message) == generic
+
+
+@pytest.mark.parametrize("domain", [
+    {"name": "Portal Governance", "version": "1", "chainId": "31337"},
+    {"name": "Portal Governance", "version": "1", "chainId": 1, "verifyingContract": "0x" + "11" * 20},
+    {"name": "Portal Governance", "chainId": 1},
+])
+def test_a_domain_of_another_shape_is_hashed_as_the_generic_encoder_does(domain):
+    """A recount file may carry any domain: what is not CONTRACT's plain shape goes through eth_account's encoder."""
+    message = {"from": "0x" + "ab" * 20, "proposal": 1, "choice": "1", "reason": "", "timestamp": 1}
+    try:
+        expected = _hash_eip191_message(encode_typed_data(full_message=typed_data(domain=domain, message=message)))
+    except Exception as exc:  # the generic encoder's own refusal, unchanged
+        with pytest.raises(type(exc)):
+            vote_digest(domain=domain, message=message)
+        return
+    assert vote_digest(domain=domain, message=message) == expected

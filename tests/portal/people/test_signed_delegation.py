@@ -6,21 +6,17 @@ checked before any wallet is asked, and the chain is left as it was."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 from eth_account import Account
 
 from governance.chain import TransactionFailed
 from governance.deploy import contract
+from tests.oracles import viem
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
-ROOT = Path(__file__).resolve().parents[3]
-VIEM = ROOT / "tests" / "oracles" / "viem_typed_data.mjs"
 TOKEN = 10**18
 
 
@@ -54,15 +50,6 @@ def _signed(client, account, delegatee, **changes) -> dict:
 
 def _check(client, payload):
     return client.get("/api/v1/delegations/check", payload)
-
-
-def viem(cases: list[dict]) -> list[dict]:
-    node = shutil.which("node")
-    assert node and (ROOT / "node_modules" / "viem").exists(), "viem (node_modules) is the EIP-712 oracle: make bootstrap"
-    run = subprocess.run([node, str(VIEM)], input=json.dumps(cases), capture_output=True, text=True, cwd=ROOT,
-                         timeout=120, check=False)
-    assert run.returncode == 0, run.stderr[-2000:]
-    return json.loads(run.stdout)
 
 
 def test_the_typed_data_is_the_tokens_own_domain_and_the_holders_nonce(client, holder, token, node):
