@@ -50,7 +50,7 @@ def fill() -> None:
     from django.db import connection
 
     from portal.discussion.models import Category, Thread
-    from portal.search.index import vector_of
+    from portal.search.index import pairs_of, vector_of
     from portal.search.models import Kind, SearchEntry
 
     rng = random.Random(16)
@@ -72,8 +72,9 @@ def fill() -> None:
         for n in range(OTHERS)
     ]
     if connection.vendor == "postgresql":
-        for row in rows:  # the tsvector computed in the INSERT, as the site writes it
+        for row in rows:  # the tsvector and its word pairs computed in the INSERT, as the site writes them
             row.vector = vector_of(row.title, row.body)
+            row.pairs = pairs_of(vector_of(row.title, row.body))
     SearchEntry.objects.bulk_create(rows, batch_size=5_000)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE search_searchentry" if connection.vendor == "postgresql" else "ANALYZE")

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import unescape
 
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import connection, transaction
-from django.db.models import Value
+from django.db.models import Func, Value
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -91,7 +91,7 @@ def entry_write(kind: str, object_id: int, entry: SearchEntry | None) -> None:
         return
     SearchEntry.objects.bulk_create(
         _vectored([entry]), update_conflicts=True, unique_fields=["kind", "object_id"],
-        update_fields=["title", "body", "url", "thread_id", "hidden", "created", "vector"],
+        update_fields=["title", "body", "url", "thread_id", "hidden", "created", "vector", "pairs"],
     )
 
 
@@ -99,6 +99,12 @@ def vector_of(title: str, body: str) -> SearchVector:
     """The tsvector of an entry being written (from its values, so it can go into the INSERT itself); titles weigh
     more than bodies in the ranking (A > B)."""
     return SearchVector(Value(title), weight="A", config=CONFIG) + SearchVector(Value(body), weight="B", config=CONFIG)
+
+
+def pairs_of(vector: SearchVector) -> Func:
+    """The `pairs` of an entry being written: its tsvector's side-by-side lexemes as tokens (migration 0003)."""
+    return Func(Func(vector, function="search_pair_tokens"), function="array_to_tsvector",
+                output_field=SearchVectorField())
 
 
 def search_reindex(*, chunk: int = 5_000) -> int:
@@ -131,6 +137,7 @@ def _vectored(entries: Iterable[SearchEntry]) -> list[SearchEntry]:
     if connection.vendor == "postgresql":
         for entry in entries:
             entry.vector = vector_of(entry.title, entry.body)
+            entry.pairs = pairs_of(vector_of(entry.title, entry.body))
     return entries
 
 

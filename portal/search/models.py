@@ -27,6 +27,8 @@ class SearchEntry(models.Model):
     hidden = models.BooleanField(default=False, help_text="A comment a moderator hid: moderators only.")
     created = models.DateTimeField(default=timezone.now)
     vector = SearchVectorField(null=True, editable=False)  # PostgreSQL only; NULL on SQLite
+    # PostgreSQL only: a token per two lexemes side by side in `vector`, for phrases (migration 0003, index.pairs_of)
+    pairs = SearchVectorField(null=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="search_one_entry_per_object")]

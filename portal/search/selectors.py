@@ -138,6 +138,30 @@ def _postgresql(text: str) -> tuple[QuerySet, SearchQuery]:
     return SearchEntry.objects.filter(vector=query), query
 
 
+def pair_tokens(phrases: list[str]) -> list[str]:
+    """The `pairs` tokens (migration 0003) of every two lexemes side by side in each phrase, as PostgreSQL parses it:
+    an entry matching the phrases holds them all. Hex digits only, so they are safe tsquery text."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT unnest(search_pair_tokens(to_tsvector(%s::regconfig, phrase))) "
+            "FROM unnest(%s::text[]) AS phrase", [CONFIG, phrases],
+        )
+        tokens = sorted(token for (token,) in cursor.fetchall())
+    if not all(re.fullmatch(r"[0-9a-f]{16}", token) for token in tokens):
+        raise ValueError("search_pair_tokens returned something other than 16 hex digits")
+    return tokens
+
+
+def _with_pairs(found: QuerySet, phrases: list[str]) -> QuerySet:
+    """`found` narrowed to the entries holding every word pair of the phrases (the phrase match itself still
+    decides: a pair can stand elsewhere in an entry, and two pairs apart). A phrase with no two lexemes side by side
+    ("reserve of factor": the stop word leaves a gap) adds nothing."""
+    tokens = pair_tokens(phrases)
+    if not tokens:
+        return found
+    return found.extra(where=["search_searchentry.pairs @@ %s::tsquery"], params=[" & ".join(tokens)])
+
+
 def _fts5_expression(terms: list[Term]) -> str | None:
     """An FTS5 MATCH expression: every wanted term (a "quoted" string, so nothing is an operator) AND-ed, the left-out
     ones after NOT; None when nothing is wanted (FTS5 cannot start with NOT)."""
@@ -223,9 +247,11 @@ def search(*, query: str, viewer: Viewer, kind: str | None = None, page: int = 1
     ts_query_text = _websearch(terms)
     found, ts_query = _postgresql(ts_query_text)
     found = found.filter(_visible(viewer))
-    # PostgreSQL checks a phrase's word positions in every entry holding its words, newest first or not (the GIN
-    # index knows only which words an entry has), so one pass over all of them is the cheapest, and counts exactly.
+    # A phrase's matches are read in one pass and counted exactly: the `pairs` index finds the entries holding every
+    # two of its words side by side, and only those have their word positions re-read.
     every = any(len(term.words) > 1 and not term.exclude for term in terms)
+    if every:
+        found = _with_pairs(found, [term.phrase for term in terms if len(term.words) > 1 and not term.exclude])
     newest_sql, newest_params = _newest_sql(found, every=every)
     ranked_sql, ranked_params = _ranked_sql(ts_query_text)
     exact_count = exact_count or every

@@ -268,3 +268,35 @@ def test_a_common_word_ranks_the_newest_counts_to_a_cap_and_pages_reach_every_ma
     assert 'data-testid="page-next"' in client.get("/search/", {"q": "collateral", "page": "2"}).text  # past 6
     last = client.get("/search/", {"q": "collateral", "page": "3"}).text
     assert "</mark> note 0" in last and 'data-testid="page-next"' not in last
+
+
+@pytest.mark.parametrize("query", [
+    '"reserve factor"', '"reserve factor cap"', '"reserve of the factor"', '"e-mail address"', '"Überweisung gebühr"',
+    '"factor reserve"', '"loan to value"', '"weth loan"', '"value should"', '"reserve factor" "factor cap"',
+    '"reserve factor" -usdc', '"cap cap"',
+])
+def test_a_phrase_finds_what_its_word_positions_say_whatever_the_pairs_index_narrows(db, thread, make_user,
+                                                                                     monkeypatch, query):
+    """PostgreSQL narrows a phrase's candidates by its word pairs (migration 0003) before reading positions: the
+    same entries must come back as the phrase alone finds — across a title and its body, around stop words,
+    hyphenated and non-ASCII words, and where every pair of a three-word phrase is there but not side by side."""
+    monkeypatch.setitem(django_settings.PORTAL, "DISCUSSION_POSTS_PER_MINUTE", 100)
+    writer = make_user(joined=timedelta(days=30))
+    for body in ["The reserve factor of USDC.", "The reserve factor cap for DAI.", "A reserve factor; later a factor cap.",
+                 "The reserve of the factor.", "Send an e-mail address.", "Die Überweisung Gebühr ist hoch.",
+                 "Cap cap cap.", "The factor, reserve."]:
+        _comment(thread, writer, body)
+    expected = sorted(_old_order(query))
+    assert sorted(_every_page(query, Viewer())) == expected
+    assert search(query=query, viewer=Viewer(), exact_count=True).count == len(expected)
+    if connection.vendor == "postgresql":
+        assert SearchEntry.objects.filter(pairs__isnull=False).count() == SearchEntry.objects.count()
+
+
+def test_the_pair_tokens_are_hex_and_a_gap_makes_none(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("the pairs index is PostgreSQL's")
+    tokens = selectors.pair_tokens(["reserve factor cap"])
+    assert len(tokens) == 2 and all(len(token) == 16 and int(token, 16) >= 0 for token in tokens)
+    assert selectors.pair_tokens(["reserve of the factor"]) == []  # stop words leave a gap: no pair
+    assert selectors.pair_tokens(["'; DROP TABLE x; --"]) == selectors.pair_tokens(["drop table x"])
