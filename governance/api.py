@@ -148,7 +148,7 @@ def list_votes(
 )
 def cast_vote(request: HttpRequest, number: ProposalNumber, payload: VoteIn):
     Limit("vote-ip", portal_settings().votes_per_ip_per_minute, 60).hit(client_ip(request))
-    proposal = selectors.proposal_get(number=number)
+    proposal = selectors.proposal_to_vote_on(number=number)
     ballot = SignedBallot.from_fields(
         voter=payload.voter, proposal=number, choice=payload.choice, reason=payload.reason,
         timestamp=payload.timestamp, signature=payload.signature,

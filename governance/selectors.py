@@ -109,6 +109,15 @@ def proposal_get(*, number: int) -> Proposal:
     return proposal
 
 
+def proposal_to_vote_on(*, number: int) -> Proposal:
+    """LIP-`number` alone (a vote reads no author, thread or tally through it: the tally is locked and read by the
+    vote itself); NotFound (404) when there is none."""
+    proposal = Proposal.objects.filter(number=number).first()
+    if proposal is None:
+        raise NotFound(f"There is no proposal LIP-{number}.")
+    return proposal
+
+
 def risk_change_get(*, proposal: Proposal) -> RiskParameterChange | None:
     """The risk proposal's structured change, or None (select_related by proposal_get and proposal_list)."""
     try:

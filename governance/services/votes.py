@@ -116,10 +116,13 @@ def _store_vote_once(
     webhooks, and only then, last, the tally's row lock that every vote on the proposal waits for: under it, the
     proposal is checked again to be unclosed and the vote is folded into the running sums."""
     method, n = voting_method(proposal.voting_type), len(proposal.choice_names)
-    earlier = Vote.objects.select_for_update().filter(proposal=proposal, voter=ballot.voter).first()
+    earlier = (
+        Vote.objects.select_for_update().filter(proposal=proposal, voter=ballot.voter)
+        .values_list("pk", "timestamp", "choice", "weight", "created", named=True).first()
+    )
     if earlier is not None and earlier.timestamp >= ballot.timestamp:
         raise Conflict("A vote signed at the same time or later is already counted for this wallet; sign a new one.")
-    replaced = None if earlier is None else (method.parse(earlier.choice, n), earlier.weight_amount)
+    replaced = None if earlier is None else (method.parse(earlier.choice, n), Decimal(earlier.weight))
     now = timezone.now()
     fields = {
         "choice": ballot.choice,
@@ -135,14 +138,14 @@ def _store_vote_once(
         "verified_block_hash": proof.block_hash or "",
         "updated": now,
     }
-    if earlier is None:
-        vote = Vote(proposal=proposal, voter=ballot.voter, created=now, **fields)
-    else:
-        vote = earlier
-        for name, value in fields.items():
-            setattr(vote, name, value)
+    vote = Vote(pk=None if earlier is None else earlier.pk, proposal=proposal, voter=ballot.voter,
+                created=now if earlier is None else earlier.created, **fields)
+    vote._state.adding = earlier is None  # a replacement is the stored row (full_clean checks no id clash)
     vote.full_clean(exclude=["proposal"])
-    vote.save(force_insert=earlier is None)
+    if earlier is None:
+        vote.save(force_insert=True)
+    else:  # the replaced vote's row keeps its id and created
+        vote.save(update_fields=list(fields))
     vote_cast_event(proposal=proposal, vote=vote)  # webhooks, queued with the vote
     _tally_fold(proposal, method, n, parsed, weight, replaced)
     tally_broadcast_coalesced(number=proposal.number)
