@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
@@ -46,3 +47,13 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_debug_runs_with_dev_defaults():
     result = manage("check", env={"DEBUG": "1"})
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's journal mode (embedded run)")
+@pytest.mark.django_db
+def test_sqlite_runs_in_wal_mode_so_readers_neither_block_nor_wait_for_the_writer():
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 1  # NORMAL: one fsync per checkpoint, not per commit
