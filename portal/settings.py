@@ -105,6 +105,9 @@ MIDDLEWARE = [
     "governance.tiers.TierBatchMiddleware",
 ]
 
+# DEBUG's error page does not ask the database again for a database fault.
+DEFAULT_EXCEPTION_REPORTER = "portal.debug_page.DatabaseFaultReporter"
+
 ROOT_URLCONF = "portal.urls"
 ASGI_APPLICATION = "portal.asgi.application"
 AUTH_USER_MODEL = "accounts.User"

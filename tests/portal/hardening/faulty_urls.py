@@ -1,6 +1,6 @@
 """The portal's URLs plus views that fail on purpose, to test the error handlers with DEBUG off."""
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.urls import path
 
 from portal.urls import handler400, handler403, handler404, handler500, urlpatterns as portal_urlpatterns
@@ -36,3 +36,22 @@ class ConnectionTerminatedMiddleware:
         if request.path.endswith("/connection-terminated/"):
             raise InterfaceError("connection already closed")
         return self.get_response(request)
+
+
+class DatabaseDownMiddleware:
+    """Every query below it fails as an unreachable database does; `attempts` counts the queries that were tried,
+    also those of the error page Django draws when a middleware below lets the fault through."""
+
+    attempts = 0
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with connection.execute_wrapper(self._refuse):
+            return self.get_response(request)
+
+    @classmethod
+    def _refuse(cls, execute, sql, params, many, context):
+        cls.attempts += 1
+        raise OperationalError("connection failed: Connection refused")

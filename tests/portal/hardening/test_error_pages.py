@@ -12,6 +12,8 @@ from django.test import Client
 
 from portal.errors import DATABASE_UNAVAILABLE
 
+from .faulty_urls import DatabaseDownMiddleware
+
 pytestmark = pytest.mark.urls("tests.portal.hardening.faulty_urls")
 
 
@@ -113,3 +115,21 @@ def test_database_fault_in_a_middleware_is_503_with_a_sentence_also_with_debug_o
         assert response.json() == {"error": DATABASE_UNAVAILABLE}
     else:
         assert DATABASE_UNAVAILABLE in response.content.decode() and "Traceback" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_debugs_error_page_for_a_database_fault_does_not_ask_the_database_again(settings, make_user):
+    """With DEBUG on, Django draws its technical 500 page for a fault in a middleware before DatabaseFaultMiddleware
+    answers the 503, and that page reads the session and the user again (for the request and every frame's
+    variables): nine more attempts, each another wait for an exhausted pool (DB_POOL_TIMEOUT) or a refused connection.
+    """
+    settings.DEBUG = True
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE[:2], "tests.portal.hardening.faulty_urls.DatabaseDownMiddleware",
+                           *settings.MIDDLEWARE[2:]]
+    client = Client(raise_request_exception=False)
+    make_user(signed_in_client=client)
+    DatabaseDownMiddleware.attempts = 0
+    response = client.get("/proposals/")
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert DATABASE_UNAVAILABLE in response.content.decode()
+    assert DatabaseDownMiddleware.attempts == 1  # the session read that failed, and nothing after it
