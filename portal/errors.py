@@ -82,9 +82,17 @@ class RateLimited(Refusal):
 
 
 class Unavailable(Refusal):
-    """A service the request needs (the chain node, the database pool) is not answering right now."""
+    """A service the request needs (the chain node, the database pool) is not answering right now; with
+    `retry_after`, the seconds a client should wait before trying again (a Retry-After header)."""
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, status: int | None = None, *, retry_after: int | None = None):
+        super().__init__(message, status)
+        self.retry_after = None if retry_after is None else max(1, int(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 def refusal_json(refusal: Refusal) -> JsonResponse:
@@ -122,6 +130,8 @@ def refusal_response(
 
 
 DATABASE_UNAVAILABLE = "The database is busy or unreachable right now. Please try again in a minute."
+# More requests than this worker may run at once waited REQUEST_QUEUE_TIMEOUT seconds (portal/admission.py).
+PORTAL_BUSY = "The portal is very busy right now. Please try again in a few seconds."
 # A connection refused, dropped or terminated (pg_terminate_backend, a restart), or a pool that stayed exhausted.
 DATABASE_FAULTS = (OperationalError, InterfaceError)
 

@@ -88,7 +88,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "portal.errors.DatabaseFaultMiddleware",  # first: it answers a database fault from any layer below with a 503
+    "portal.admission.AdmissionMiddleware",  # first: a request waits in line before it reads a session or the database
+    "portal.errors.DatabaseFaultMiddleware",  # it answers a database fault from any layer below with a 503
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,6 +160,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One file per test process, so concurrent runs in one checkout never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"portal-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Admission control (portal/admission.py): requests one worker process runs at once, and the seconds a request past
+# that waits in line before it answers 503. Each admitted request may hold one pooled connection, so a web server
+# refuses to start with a cap above the pool (the default leaves two for live updates and sockets outside requests);
+# task workers and the sampler serve no requests and may run with a smaller pool.
+REQUEST_CONCURRENCY = env_int("REQUEST_CONCURRENCY", 8)
+REQUEST_QUEUE_TIMEOUT = env_int("REQUEST_QUEUE_TIMEOUT", 30)
+if REQUEST_CONCURRENCY < 1:
+    raise ImproperlyConfigured("REQUEST_CONCURRENCY must be at least 1: the requests one worker runs at once.")
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 # No socket timeout: channels_redis blocks on reads for up to 5 s, redis-py 8's default timeout is also 5 s, and idle

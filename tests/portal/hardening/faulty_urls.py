@@ -1,6 +1,10 @@
-"""The portal's URLs plus views that fail on purpose, to test the error handlers with DEBUG off."""
+"""The portal's URLs plus views that fail on purpose, to test the error handlers with DEBUG off, and views that
+hold their request until a test lets it go (admission control)."""
+
+import threading
 
 from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse
 from django.urls import path
 
 from portal.urls import handler400, handler403, handler404, handler500, urlpatterns as portal_urlpatterns
@@ -14,7 +18,46 @@ def database_gone(request):
     raise OperationalError('connection failed: FATAL:  sorry, too many clients already')
 
 
+class HeldRequests:
+    """Requests to /held/ stay in the view until the test calls `release()` once for each; `entered` counts those
+    that reached the view, `inside` those in it now, `most_inside` the most there were at once."""
+
+    def __init__(self):
+        self.changed = threading.Condition()
+        self.reset()
+
+    def reset(self) -> None:
+        self.gate = threading.Semaphore(0)
+        self.entered = self.inside = self.most_inside = 0
+
+    def view(self, request):
+        with self.changed:
+            self.entered += 1
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            self.changed.notify_all()
+        try:
+            if not self.gate.acquire(timeout=60):
+                raise RuntimeError("the test never released this held request")
+            return HttpResponse("released")
+        finally:
+            with self.changed:
+                self.inside -= 1
+                self.changed.notify_all()
+
+    def wait_entered(self, number: int, timeout: float = 30) -> None:
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.entered >= number, timeout=timeout):
+                raise AssertionError(f"{number} requests should have reached the view, but {self.entered} did")
+
+    def release(self, number: int = 1) -> None:
+        self.gate.release(number)
+
+
+held = HeldRequests()
+
 urlpatterns = [
+    path("held/", held.view),
     path("api/v1/crash", crash),
     path("crash/", crash),
     path("api/v1/database-gone", database_gone),
