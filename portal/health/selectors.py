@@ -155,6 +155,11 @@ def status_version() -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+def status_log_last() -> int | None:
+    """The newest status-log row's id: today's uptime bar changes with it."""
+    return ComponentStatusChange.objects.aggregate(last=Max("pk"))["last"]
+
+
 def uptime_bars(
     components: list[Component], *, days: int = UPTIME_DAYS, tz_name: str = "UTC", now: datetime | None = None
 ) -> dict[int, list[DayBar]]:

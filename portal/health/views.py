@@ -4,11 +4,15 @@ refusal through portal.errors.refusal_response (or RefusalMiddleware for a refus
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.roles import is_status_staff
+from portal.cache import cached_version
 from portal.errors import Refusal, refusal_json, refusal_response
 from portal.notifications.tokens import confirm_read
 from portal.ratelimit import client_ip
@@ -33,9 +37,31 @@ def _written(request, write, *, then, page):
     return redirect(then(result))
 
 
-def _index_context(request) -> dict:
+# Today's bar, its uptime and "updated 5 minutes ago" move with the clock: a rendering is kept for the minute it
+# was made in, under the version of everything else the page shows.
+PAGE_SECONDS = 60
+
+
+def _public_parts() -> dict:
+    """What /status/ shows every reader, rendered without a request (so nothing of one reader's is in it)."""
     context = page_context()
     context["history"] = selectors.incident_history(days=14)
+    return {
+        "overall": context["overall"],
+        "active_html": render_to_string("health/_fragments.html#active", context),
+        "groups_html": render_to_string("health/_fragments.html#groups", context),
+        "history_html": render_to_string("health/index.html#history", context),
+        "components": [{"slug": c.slug, "name": c.name} for c in context["components"]],
+    }
+
+
+def _index_context(request) -> dict:
+    now = timezone.now()
+    version = selectors.status_version()
+    key = f"health:status-page:{version}:{selectors.status_log_last()}:{int(now.timestamp() // PAGE_SECONDS)}"
+    context = {**cached_version(key, _public_parts, timeout=PAGE_SECONDS), "status_version": version, "updated_at": now}
+    for part in ("active_html", "groups_html", "history_html"):
+        context[part] = mark_safe(context[part])  # noqa: S308 — our templates' output
     context["is_staff"] = is_status_staff(request.user)
     context["following_all"] = selectors.follows_all(request.user)
     if context["is_staff"]:
