@@ -23,6 +23,7 @@ from portal.health.webhooks import webhooks_send
 from portal.notifications.services import notify_later
 from portal.ratelimit import Limit
 
+from .board import board_changed
 from .models import (
     BODY_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -64,6 +65,7 @@ def _recount(post_ids: Iterable[int]) -> None:
     """Set vote_count from the vote rows themselves (called with the post rows locked), so it cannot drift."""
     count = Vote.objects.filter(post=OuterRef("pk")).values("post").annotate(n=Count("pk")).values("n")
     Post.objects.filter(pk__in=list(post_ids)).update(vote_count=Coalesce(Subquery(count), 0))
+    board_changed()  # an update() sends no signal: the board's new version is set here, after the commit
 
 
 def _locked(post: Post) -> Post:

@@ -5,16 +5,20 @@ import re
 from http import HTTPStatus
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.roles import is_moderator
+from portal.cache import cached_version
 from portal.errors import NotFound, Refusal, refusal_response
 from portal.parsing import page_rows, pager, parse_id, parse_page
 
 from . import selectors, services, support
+from .board import BOARD_SECONDS, board_key
 from .models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Kind, Post, Status, Tag
 
 
@@ -35,21 +39,33 @@ def index(request):
         "voted": _flag(request, "voted"),
     }
     page = parse_page(request.GET.get("page"))
-    posts, has_next = page_rows(selectors.post_list(user=request.user, sort=sort, **filters), page=page,
-                                per_page=BOARD_PAGE_SIZE)
-    context = {
-        "posts": posts,
-        **pager(page=page, has_next=has_next),
-        "sort": sort,
-        "sorts": selectors.SORTS,
-        "filters": filters,
-        "kinds": Kind.choices,
-        "statuses": Status.choices,
-        "tags": selectors.tag_list(),
-        "staff": is_moderator(request.user),
-    }
-    template = "feedback/index.html#results" if request.htmx else "feedback/index.html"
-    return TemplateResponse(request, template, context)
+
+    def listing(user) -> dict:
+        posts, has_next = page_rows(selectors.post_list(user=user, sort=sort, **filters), page=page,
+                                    per_page=BOARD_PAGE_SIZE)
+        return {"posts": posts, **pager(page=page, has_next=has_next), "sort": sort, "filters": filters,
+                "tags": selectors.tag_list()}
+
+    context = {"sorts": selectors.SORTS, "kinds": Kind.choices, "statuses": Status.choices,
+               "staff": is_moderator(request.user)}
+    if request.user.is_authenticated:  # their votes and their filters: rendered for them
+        context.update(listing(request.user))
+        template = "feedback/index.html#results" if request.htmx else "feedback/index.html"
+        return TemplateResponse(request, template, context)
+
+    def signed_out() -> dict:
+        parts = listing(None)
+        # Not rendered with the request (no context processors: no user, no CSRF token): a signed-out reader's
+        # list, the same for all of them; the pager's links read its query, which is in the key.
+        return {"results_html": render_to_string("feedback/index.html#results", {**parts, "request": request}),
+                "tags": [{"slug": tag.slug, "name": tag.name} for tag in parts["tags"]]}
+
+    parts = cached_version(board_key(query=request.GET.urlencode()), signed_out, timeout=BOARD_SECONDS)
+    if request.htmx:
+        return HttpResponse(parts["results_html"])
+    context.update(sort=sort, filters=filters, tags=parts["tags"],
+                   results_html=mark_safe(parts["results_html"]))  # noqa: S308 — our template's output
+    return TemplateResponse(request, "feedback/index.html", context)
 
 
 def _form_context(request, **extra) -> dict:
