@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from portal.accounts.models import Sanction
@@ -17,7 +18,9 @@ from portal.parsing import page_slice
 from .models import Category, Comment, Flag, ModerationAction, Thread
 
 CATCH_UP_OVERLAP = datetime.timedelta(seconds=30)
-COMMENTS_PER_PAGE = 50  # top-level comments on a thread page (each with its replies)
+COMMENTS_PER_PAGE = 50  # top-level comments on a thread page (each with its latest REPLIES_SHOWN replies)
+REPLIES_SHOWN = 20  # a top-level comment's latest replies shown with it; "Show earlier replies" pages the rest
+REPLIES_PER_PAGE = 100  # one comment's replies a page, when a reader opens them (?replies=<id>&rpage=<n>)
 API_COMMENTS_PER_PAGE = 100
 
 
@@ -87,11 +90,13 @@ def _comment_queryset() -> QuerySet[Comment]:
 
 @dataclass(frozen=True)
 class CommentPage:
-    """A page of a thread: `comments` are top-level, oldest first, each with `.reply_list`."""
+    """A page of a thread: `comments` are top-level, oldest first, each with `.reply_list` (oldest first) and
+    `.replies_shown` (a RepliesShown: how many it has and which of them are shown)."""
 
     comments: list[Comment]
     page: int
     earlier: bool  # older top-level comments exist: page + 1
+    opened: int | None = None  # the comment whose replies the reader paged through (?replies=)
 
     @property
     def latest(self) -> bool:
@@ -102,10 +107,39 @@ class CommentPage:
         return self.comments[0].pk if self.comments else None
 
 
-def comment_page(*, thread: Thread, page: int = 1, per_page: int = COMMENTS_PER_PAGE) -> CommentPage:
-    """Page 1 holds the latest `per_page` top-level comments, page 2 the ones before them, and so on; each with all
-    its replies (one level of nesting). One query, whatever the thread's size; hidden and deleted comments are
-    included (the cards decide what each viewer sees of them)."""
+@dataclass(frozen=True)
+class RepliesShown:
+    """Which of a top-level comment's replies a page shows: ranks are counted from the latest reply (1)."""
+
+    total: int
+    rpage: int | None = None  # None: the latest REPLIES_SHOWN, as every comment starts; n: page n of REPLIES_PER_PAGE
+
+    @property
+    def stop(self) -> int:
+        return REPLIES_SHOWN if self.rpage is None else self.rpage * REPLIES_PER_PAGE
+
+    @property
+    def earlier(self) -> int:
+        """Replies before the first one shown."""
+        return max(0, self.total - self.stop)
+
+    @property
+    def next_rpage(self) -> int:
+        return 1 if self.rpage is None else self.rpage + 1
+
+    @property
+    def later(self) -> bool:
+        """Replies after the last one shown exist (only on an opened page past the first)."""
+        return bool(self.rpage and self.rpage > 1)
+
+
+def comment_page(*, thread: Thread, page: int = 1, per_page: int = COMMENTS_PER_PAGE, replies_of: int | None = None,
+                 rpage: int = 1) -> CommentPage:
+    """Page 1 holds the latest `per_page` top-level comments, page 2 the ones before them, and so on; each with its
+    latest REPLIES_SHOWN replies (one level of nesting), or, for the comment `replies_of`, page `rpage` of
+    REPLIES_PER_PAGE of them. One query whatever the thread's size and however many replies a comment has (two
+    more for an opened comment); hidden and deleted comments are included (the cards decide what each viewer sees
+    of them)."""
     window = page_slice(page=page, per_page=per_page)
     # One more than a page, newest first: if it comes back, there are earlier comments.
     top_ids = (
@@ -113,20 +147,36 @@ def comment_page(*, thread: Thread, page: int = 1, per_page: int = COMMENTS_PER_
         .order_by("-created", "-id")
         .values("pk")[window.start : window.stop + 1]
     )
+    family = Coalesce(F("parent_id"), F("id"))  # a top-level comment and its replies
+    wanted = Q(pk__in=top_ids) | Q(parent_id__in=top_ids)
     rows = list(
-        _comment_queryset().filter(thread=thread).filter(Q(pk__in=top_ids) | Q(parent_id__in=top_ids))
+        _comment_queryset().filter(thread=thread).filter(wanted & ~Q(parent_id=replies_of) if replies_of else wanted)
+        .annotate(
+            # 1 for the top-level comment, then its replies latest first; and how many the family has
+            rank=Window(RowNumber(), partition_by=[family],
+                        order_by=[F("parent_id").asc(nulls_first=True), F("created").desc(), F("id").desc()]),
+            family_size=Window(Count("id"), partition_by=[family]),
+        )
+        .filter(rank__lte=REPLIES_SHOWN + 1)
         .order_by("created", "id")
     )
     top = [c for c in rows if c.parent_id is None]
     earlier = len(top) > per_page
     top = top[1:] if earlier else top
     by_id = {c.pk: c for c in top}
+    opened = replies_of if replies_of in by_id else None
     for c in top:
         c.reply_list = []
+        c.replies_shown = RepliesShown(total=c.family_size - 1)
     for c in rows:
         if c.parent_id in by_id:
             by_id[c.parent_id].reply_list.append(c)
-    return CommentPage(comments=top, page=page, earlier=earlier)
+    if opened is not None:
+        replies = _comment_queryset().filter(parent_id=opened)
+        shown = page_slice(page=rpage, per_page=REPLIES_PER_PAGE)
+        by_id[opened].reply_list = sorted(replies.order_by("-created", "-id")[shown], key=lambda r: (r.created, r.pk))
+        by_id[opened].replies_shown = RepliesShown(total=replies.count(), rpage=rpage)
+    return CommentPage(comments=top, page=page, earlier=earlier, opened=opened)
 
 
 def comment_changes(

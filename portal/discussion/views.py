@@ -96,7 +96,12 @@ def _thread_or_404(pk: int, viewer: Viewer) -> Thread:
 
 def _thread_context(request, thread: Thread, **extra) -> dict:
     viewer = Viewer.of(request.user)
-    comment_page = selectors.comment_page(thread=thread, page=parse_page(request.GET.get("page")))
+    replies_of = request.GET.get("replies")
+    comment_page = selectors.comment_page(
+        thread=thread, page=parse_page(request.GET.get("page")),
+        replies_of=parse_id(replies_of, what="The comment whose replies to show") if replies_of else None,
+        rpage=parse_page(request.GET.get("rpage")),
+    )
     cards = comment_tree_cards(
         comments=comment_page.comments, viewer=viewer, thread=thread, grace_seconds=edit_grace_seconds(),
     )

@@ -4,9 +4,17 @@
 function dedupeAppends(event) {
   const { target, fragment } = event.detail;
   if (!target || !target.hasAttribute("data-comment-list") || !fragment) return;
+  const from = target.dataset.shownFrom && Date.parse(target.dataset.shownFrom);
+  const until = target.dataset.shownUntil && Date.parse(target.dataset.shownUntil);
   for (const item of Array.from(fragment.children)) {
     const existing = item.id && document.getElementById(item.id);
-    if (!existing) continue;
+    if (!existing) {
+      // A reply this page does not show (before its "earlier replies", or after an opened page's last one).
+      const time = item.querySelector("time[datetime]");
+      const created = time && Date.parse(time.dateTime);
+      if (created && ((from && created < from) || (until && created > until))) item.remove();
+      continue;
+    }
     const article = item.querySelector(":scope > article");
     const current = article && document.getElementById(article.id);
     if (article && current) {

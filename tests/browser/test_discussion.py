@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from portal.accounts.models import User
 from portal.discussion.models import Comment, ModerationAction
-from portal.discussion.services import DEFAULT_CATEGORIES, category_ensure, comment_post, thread_create
+from portal.discussion.services import DEFAULT_CATEGORIES, category_ensure, comment_edit, comment_post, thread_create
 
 from .conftest import DESKTOP, PHONE, settle, wait_for_socket
 
@@ -238,3 +238,40 @@ def test_a_long_thread_opens_on_its_latest_comments_and_pages_back(live_url, new
         screenshot(shot, f"discussion-earlier-{'phone' if phone else 'desktop'}-{scheme}")
     page.get_by_test_id("later-comments").click()
     expect(page.get_by_test_id("comments")).to_contain_text(f"Point {COMMENTS_PER_PAGE + 4} about")
+
+
+def test_a_comment_with_many_replies_shows_the_latest_and_opens_the_earlier_ones(live_url, new_page, thread, make_user,
+                                                                                  screenshot):
+    from portal.discussion.selectors import REPLIES_SHOWN
+
+    ada, ben = (make_user(joined=datetime.timedelta(days=30), display_name=name) for name in ("Ada", "Ben"))
+    moderator = make_user(groups=["moderators"], display_name="Mo")
+    start = timezone.now() - datetime.timedelta(days=1)
+    question = Comment(thread=thread, author=ada, body="Which oracle should the WETH market use?", created=start)
+    question.save()
+    for n in range(REPLIES_SHOWN + 12):
+        Comment(thread=thread, author=ben, parent=question, quoted=question, body=f"Answer **{n}**: Chainlink.",
+                created=start + datetime.timedelta(minutes=n + 1)).save()
+    for viewport, scheme in ((DESKTOP, "light"), (DESKTOP, "dark"), (PHONE, "light"), (PHONE, "dark")):
+        page = new_page(viewport=viewport, color_scheme=scheme)
+        page.goto(live_url + thread.get_absolute_url())
+        replies = page.locator(f"#replies-{question.pk} > .comment-item")
+        expect(replies).to_have_count(REPLIES_SHOWN)
+        expect(replies.first).to_contain_text("Answer 12:")
+        more = page.get_by_test_id("earlier-replies")
+        expect(more).to_have_text("Show 12 earlier replies")
+        more.scroll_into_view_if_needed()
+        screenshot(page, f"discussion-replies-{'phone' if viewport is PHONE else 'desktop'}-{scheme}")
+    # Live: an edit of a reply the page does not show stays out of it; a new reply comes in at the end.
+    wait_for_socket(page)
+    comment_edit(comment=Comment.objects.get(body="Answer **0**: Chainlink."), editor=moderator,
+                 body="Answer **0**: Chainlink, edited.")
+    comment_post(thread=thread, author=ben, body="A late answer: Pyth.", parent=question)
+    expect(replies).to_have_count(REPLIES_SHOWN + 1)
+    expect(replies.last).to_contain_text("A late answer: Pyth.")
+    expect(page.get_by_test_id("comments")).not_to_contain_text("Answer 0:")
+    page.get_by_test_id("earlier-replies").click()
+    expect(replies).to_have_count(REPLIES_SHOWN + 13)
+    expect(replies.first).to_contain_text("Answer 0: Chainlink, edited.")
+    expect(page.get_by_test_id("earlier-replies")).to_have_count(0)
+    screenshot(page, "discussion-replies-opened-phone-dark")

@@ -15,7 +15,9 @@ from django.utils import timezone
 from portal.discussion import moderation
 from portal.discussion.models import Comment
 from portal.discussion.rendering import comment_html_backfill
-from portal.discussion.selectors import API_COMMENTS_PER_PAGE, COMMENTS_PER_PAGE, comment_page
+from portal.discussion.selectors import (
+    API_COMMENTS_PER_PAGE, COMMENTS_PER_PAGE, REPLIES_PER_PAGE, REPLIES_SHOWN, comment_page,
+)
 from portal.discussion.services import comment_delete, comment_edit, comment_post
 from portal.markdown import RENDERER_VERSION
 from portal.parsing import PAGE_SENTENCE
@@ -169,3 +171,53 @@ def test_the_thread_page_costs_the_same_queries_past_one_page(thread, member, co
     assert page.status_code == HTTPStatus.OK and page.content.decode().count('class="comment-item"') == min(
         comments, COMMENTS_PER_PAGE
     )
+
+
+def test_a_comment_with_many_replies_shows_its_latest_and_pages_the_rest(client, thread, member, other_member,
+                                                                         settings):
+    """A thread page costs the same however many replies one comment has: its latest REPLIES_SHOWN are shown,
+    "Show N earlier replies" opens pages of REPLIES_PER_PAGE, newest page first, each oldest first."""
+    settings.PORTAL = {**settings.PORTAL, "DISCUSSION_POSTS_PER_MINUTE": 10_000}
+    top = comment_post(thread=thread, author=member, body="Popular question")
+    total = REPLIES_PER_PAGE + 30
+    replies = [comment_post(thread=thread, author=other_member, body=f"Answer {n}", parent=top) for n in range(total)]
+    lone = comment_post(thread=thread, author=member, body="Quiet question")
+    answer = comment_post(thread=thread, author=other_member, body="Quiet answer", parent=lone)
+
+    page = comment_page(thread=thread)
+    popular, quiet = page.comments
+    assert [r.pk for r in popular.reply_list] == [r.pk for r in replies[-REPLIES_SHOWN:]]
+    assert popular.replies_shown.earlier == total - REPLIES_SHOWN and [r.pk for r in quiet.reply_list] == [answer.pk]
+    html = client.get(thread.get_absolute_url()).content.decode()
+    assert f"Show {total - REPLIES_SHOWN} earlier replies" in html and "Answer 109<" not in html
+    assert f"Answer {total - 1}<" in html and "Quiet answer<" in html and 'data-testid="later-replies"' not in html
+
+    opened = client.get(thread.get_absolute_url(), {"replies": top.pk, "rpage": 1}).content.decode()
+    assert f"Answer {total - REPLIES_PER_PAGE}<" in opened and f"Answer {total - REPLIES_PER_PAGE - 1}<" not in opened
+    assert "Show 30 earlier replies" in opened and "Quiet answer<" in opened
+    oldest = client.get(thread.get_absolute_url(), {"replies": top.pk, "rpage": 2}).content.decode()
+    assert "Answer 0<" in oldest and "Answer 29<" in oldest and "Answer 30<" not in oldest
+    assert 'data-testid="later-replies"' in oldest and 'data-testid="earlier-replies"' not in oldest
+    assert client.get(thread.get_absolute_url(), {"replies": top.pk, "rpage": 9}).status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("params", [{"replies": "x"}, {"replies": "0"}, {"replies": "1", "rpage": "²"}])
+def test_a_bad_replies_parameter_is_a_sentence(client, thread, params):
+    page = client.get(thread.get_absolute_url(), params)
+    assert page.status_code == HTTPStatus.BAD_REQUEST
+    assert "must be" in page.content.decode() or PAGE_SENTENCE in page.content.decode()
+
+
+@pytest.mark.parametrize("replies", [0, REPLIES_SHOWN * 5])
+def test_the_thread_page_costs_the_same_queries_however_many_replies(thread, member, other_member, replies,
+                                                                     django_assert_num_queries, settings):
+    settings.PORTAL = {**settings.PORTAL, "DISCUSSION_POSTS_PER_MINUTE": 10_000}
+    top = comment_post(thread=thread, author=member, body="Question")
+    comment_post(thread=thread, author=member, body="Another question")
+    for n in range(replies):
+        comment_post(thread=thread, author=other_member, body=f"Answer {n}", parent=top)
+    reader = Client()
+    reader.force_login(member)
+    with django_assert_num_queries(8):  # as above: one query for the page's comments, replies included
+        page = reader.get(thread.get_absolute_url())
+    assert page.content.decode().count('class="comment-item"') == 2 + min(replies, REPLIES_SHOWN)
