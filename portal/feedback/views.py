@@ -23,6 +23,7 @@ from .models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Kind, Post, Status, Tag
 
 
 BOARD_PAGE_SIZE = 20
+_BOARD_PARAMETERS = {"sort", "kind", "status", "tag", "mine", "voted", "page"}
 
 
 def _flag(request, name: str) -> bool:
@@ -60,7 +61,11 @@ def index(request):
         return {"results_html": render_to_string("feedback/index.html#results", {**parts, "request": request}),
                 "tags": [{"slug": tag.slug, "name": tag.name} for tag in parts["tags"]]}
 
-    parts = cached_version(board_key(query=request.GET.urlencode()), signed_out, timeout=BOARD_SECONDS)
+    # Only the board's own parameters, once each, are cached: any other query string (made up, or to fill the
+    # cache with one entry per request) is rendered for its reader alone.
+    known = set(request.GET) <= _BOARD_PARAMETERS and all(len(request.GET.getlist(name)) == 1 for name in request.GET)
+    parts = (cached_version(board_key(query=request.GET.urlencode()), signed_out, timeout=BOARD_SECONDS) if known
+             else signed_out())
     if request.htmx:
         return HttpResponse(parts["results_html"])
     context.update(sort=sort, filters=filters, tags=parts["tags"],

@@ -80,3 +80,19 @@ def test_the_board_is_served_when_the_cache_is_down(client, idea, bob, settings)
     assert "Add a USDC lending market" in _board(client)
     services.vote_add(post=idea, user=bob)
     assert 'data-testid="vote-count">1<' in _board(client)
+
+
+def test_only_the_boards_own_parameters_are_cached(client, idea):
+    """A made-up parameter (or a repeated one) is rendered for its reader alone: one cache entry per request would
+    let anyone fill the cache, and its links would carry that reader's query to the next one."""
+    from django.core.cache import cache
+
+    from portal.feedback.board import board_key
+
+    junk = "/feedback/?sort=new&utm_source=abc"
+    assert "Add a USDC lending market" in _board(client, junk)
+    assert "utm_source=abc" not in _board(client, "/feedback/?sort=new")
+    assert cache.get(board_key(query="sort=new&utm_source=abc")) is None
+    assert cache.get(board_key(query="sort=new")) is not None
+    _board(client, "/feedback/?sort=new&sort=top")
+    assert cache.get(board_key(query="sort=new&sort=top")) is None
