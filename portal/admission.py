@@ -6,7 +6,8 @@ REQUEST_CONCURRENCY requests (default 8, below DB_POOL_MAX_SIZE, so each admitte
 without waiting and the pool keeps two for the live-update renders and sockets that run outside requests); the
 others wait on the event loop, holding neither a thread nor a connection, and each starts as one finishes. A request
 that waited REQUEST_QUEUE_TIMEOUT seconds answers 503 with Retry-After and the PORTAL_BUSY sentence (JSON under
-/api/, the site's refusal page elsewhere) and has written nothing. Static files and websockets are not counted.
+/api/, the site's refusal page elsewhere) and has written nothing. Static files and websockets are not counted,
+and a streamed body (an open proposal's export) is sent after its request has given back its slot.
 
 The middleware is async only (`sync_capable = False`). A middleware capable of both runs in the mode of the one
 below it, and Django's own middleware below is sync, so under ASGI it would wait in a thread per request; async, it
