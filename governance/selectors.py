@@ -6,12 +6,14 @@ recorded (the sampler records it, and freezes the tally to the exact recount) is
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from datetime import datetime
 
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from governance.chain import home_chain_id
@@ -21,6 +23,7 @@ from governance.models import (
 )
 from governance.strategies import ERC20_VOTES, ERC721_BALANCE_OF, Strategy, checksum, voting_weight, weight_parts
 from governance.voting import InvalidChoice, Outcome, TallyResult, TallyState, VotingType, voting_method, wei
+from portal.cache import database_version
 from portal.errors import NotFound
 
 PAGE_SIZE = 20
@@ -85,18 +88,25 @@ def proposal_list(*, state: str | None = None, category: str | None = None, sear
     return qs.order_by("-number")
 
 
+@functools.cache
+def _proposals_version_sql() -> str:
+    q = connection.ops.quote_name
+    proposals, tallies = q(Proposal._meta.db_table), q(ProposalTally._meta.db_table)
+    latest = ", ".join(f"MAX({q(column)})" for column in
+                       ("updated", "activated_at", "cancelled_at", "executed_at", "close_recorded_at"))
+    return (
+        f"SELECT COUNT(*), {latest}, MIN(CASE WHEN {q('start')} > %s THEN {q('start')} END), "
+        f"MIN(CASE WHEN {q('end')} > %s THEN {q('end')} END), "
+        f"(SELECT MAX({q('updated')}) FROM {tallies}), (SELECT SUM({q('voters')}) FROM {tallies}) FROM {proposals}"
+    )
+
+
 def proposals_version(*, now: datetime | None = None) -> str:
     """A version of everything the proposal list shows, in one query: it changes when a proposal is added,
     edited, activated, cancelled, executed or closed, when a vote moves a running tally, and when the clock passes
     a start or an end (the next one after `now` is part of it), which changes a state without any write."""
-    now = now or timezone.now()
-    found = Proposal.objects.aggregate(
-        n=Count("pk"), updated=Max("updated"), activated=Max("activated_at"), cancelled=Max("cancelled_at"),
-        executed=Max("executed_at"), closed=Max("close_recorded_at"), tallied=Max("tally__updated"),
-        voters=Sum("tally__voters"), next_start=Min("start", filter=Q(start__gt=now)),
-        next_end=Min("end", filter=Q(end__gt=now)),
-    )
-    return "|".join(f"{value}" for value in found.values())
+    now = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    return database_version(_proposals_version_sql(), [now, now])
 
 
 def proposal_get(*, number: int) -> Proposal:
