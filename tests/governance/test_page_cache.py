@@ -81,6 +81,18 @@ def test_filters_pages_and_htmx_have_their_own_entries(make_proposal, client):
     assert "no proposals on this page" in _list(client, "/proposals/?page=9")
 
 
+def test_a_search_a_deep_page_or_an_unknown_filter_is_rendered_for_its_reader_alone(
+    make_proposal, client, django_assert_num_queries
+):
+    make_proposal("basic", title="Grants round")
+    # Not kept: the second costs the same as the first, and no version is read (the count, and the page if any).
+    for path, queries in (("/proposals/?q=grants", 2), ("/proposals/?page=6", 1), ("/proposals/?state=made-up", 2)):
+        for _ in range(2):
+            with django_assert_num_queries(queries):
+                _list(client, path)
+    assert "Grants round" in _list(client, "/proposals/?q=grants")
+
+
 def test_the_list_is_served_when_the_cache_is_down(make_proposal, client, settings):
     make_proposal("basic", title="Raise the USDC cap")
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
