@@ -10,7 +10,7 @@ voters, as behind a proxy), in turns with the bare call for --rounds rounds. Pri
 req/s, the share (goal ≥ 40 %), p50/p99, answers by status; the median round's share, and every 201 checked against the rows after the run. Then one vote is profiled in this process against the same database (queries, and where the time goes), and, with --export, a closed proposal's
 recount file with 10,000 real signed votes is timed against the home page (goal ≤ 5×).
 
-Run: `.venv/bin/python bench/votes.py [--seconds 10] [--rounds 3] [--clients 20] [--voters 200] [--workers 2] [--export]`
+Run: `.venv/bin/python bench/votes.py [--seconds 10] [--rounds 3] [--clients 20] [--voters 200] [--workers 2] [--production] [--export]`
 (SQLite; about a minute), or with `--database-url postgres://…/EMPTY_DB --redis-url redis://…/N` (services mode).
 """
 
@@ -22,6 +22,7 @@ import cProfile
 import json
 import os
 import pstats
+import secrets
 import socket
 import sys
 import tempfile
@@ -55,6 +56,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--database-url", default="", help="an EMPTY PostgreSQL database (default: SQLite)")
     parser.add_argument("--redis-url", default="")
     parser.add_argument("--export", action="store_true", help="also time a closed 10,000-vote proposal's export")
+    parser.add_argument("--production", action="store_true",
+                        help="serve with DEBUG off (as deployed) instead of the development settings")
     parser.add_argument("--profile-out", default="", help="write the votes' cProfile stats to this file")
     return parser.parse_args()
 
@@ -129,6 +132,8 @@ def server_env(world) -> dict:
                PRICE_ORACLE_ADDRESS=world.contracts["DemoPriceOracle"])
     if ARGS.redis_url:
         env["REDIS_URL"] = ARGS.redis_url
+    if ARGS.production:  # as a deployment runs: DEBUG off (Django then records no queries), its required settings
+        env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), SIWE_DOMAIN="127.0.0.1", SECURE_SSL_REDIRECT="0")
     return env
 
 
