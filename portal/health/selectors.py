@@ -153,9 +153,11 @@ def _status_version_sql() -> str:
     q = connection.ops.quote_name
     components, groups = q(Component._meta.db_table), q(ComponentGroup._meta.db_table)
     incidents, updates = q(Incident._meta.db_table), q(IncidentUpdate._meta.db_table)
+    log = q(ComponentStatusChange._meta.db_table)
     published = f"{q('draft')} = %s"
     return (
         f"SELECT (SELECT MAX({q('updated_at')}) FROM {components}), (SELECT COUNT(*) FROM {components}), "
+        f"(SELECT MAX({q('id')}) FROM {log}), "
         f"(SELECT MAX({q('updated_at')}) FROM {groups}), "
         f"(SELECT MAX({q('updated_at')}) FROM {incidents} WHERE {published}), "
         f"(SELECT COUNT(*) FROM {incidents} WHERE {published}), "
@@ -165,15 +167,11 @@ def _status_version_sql() -> str:
 
 
 def status_version() -> str:
-    """Changes whenever something the live page shows changes; the websocket pushes a fresh page when it does.
-    Drafts are not shown, so the sampler opening one sends no page to anyone. One query (portal.cache)."""
+    """Changes whenever something the live page shows changes (a status-log row too: today's uptime bar); the
+    websocket pushes a fresh page when it does. Drafts are not shown, so the sampler opening one sends no page to
+    anyone. One query (portal.cache)."""
     raw = database_version(_status_version_sql(), [False, False, False])
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
-
-
-def status_log_last() -> int | None:
-    """The newest status-log row's id: today's uptime bar changes with it."""
-    return ComponentStatusChange.objects.aggregate(last=Max("pk"))["last"]
 
 
 def uptime_bars(
