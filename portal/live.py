@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.core.cache import cache
-from django.db import connections, transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,17 @@ def broadcast(group: str, event: Event | Callable[[], Event | None]) -> None:
     transaction.on_commit(lambda: send_now(group, event), robust=True)
 
 
-def send_now(group: str, event: Event | Callable[[], Event | None]) -> None:
-    """Send at once, from sync code in any thread; failures are logged, never raised."""
+def send_now(group: str, event: Event | Callable[[], Event | None], *, attempt: int = 0) -> None:
+    """Send at once, from sync code in any thread; failures are logged, never raised. A builder the database failed
+    (a dropped connection, a restart) is tried again BUILD_RETRY_SECONDS later in a thread of its own, so a reader
+    whose socket stayed open still gets a comment saved while the database blinked."""
     try:
         if callable(event):
-            event = event()
+            try:
+                event = event()
+            except (OperationalError, InterfaceError):
+                _build_again_later(group, event, attempt=attempt)
+                return
         if event is None:
             return
         layer = get_channel_layer()
@@ -63,6 +70,28 @@ def send_now(group: str, event: Event | Callable[[], Event | None]) -> None:
         task.add_done_callback(_pending.discard)
     except Exception:  # noqa: BLE001 — a live update is best-effort; the saved write must stand
         log.warning("live update to %s was not sent", group, exc_info=True)
+
+
+BUILD_RETRY_SECONDS = (1, 2, 4, 8, 16)  # about half a minute in all: a database restart, a failover
+
+
+def _build_again_later(group: str, build: Callable[[], Event | None], *, attempt: int) -> None:
+    if attempt >= len(BUILD_RETRY_SECONDS):
+        log.warning("live update to %s not built after %s tries; readers see it when they reconnect or reload",
+                    group, attempt + 1, exc_info=True)
+        return
+    log.info("live update to %s not built (database); trying again in %s s", group, BUILD_RETRY_SECONDS[attempt],
+             exc_info=True)
+
+    def again() -> None:
+        try:
+            send_now(group, build, attempt=attempt + 1)
+        finally:
+            connections.close_all()  # the timer thread's own connections
+
+    timer = threading.Timer(BUILD_RETRY_SECONDS[attempt], again)
+    timer.daemon = True
+    timer.start()
 
 
 def broadcast_coalesced(group: str, key: str, build: Callable[[], Event | None], *, window: float) -> None:
