@@ -4,6 +4,8 @@ import django.contrib.postgres.search
 import django.utils.timezone
 from django.db import migrations, models
 
+from portal.search.migrations._vendor import run_for_vendor
+
 
 SQLITE = (
     # External-content FTS5 over the entries' title and body; the triggers keep it in step with every write.
@@ -23,14 +25,6 @@ SQLITE_DROP = (
 )
 POSTGRESQL = ("CREATE INDEX search_entry_vector ON search_searchentry USING gin (vector)",)
 POSTGRESQL_DROP = ("DROP INDEX IF EXISTS search_entry_vector",)
-
-
-def _run(statements_by_vendor):
-    def run(apps, schema_editor):
-        for statement in statements_by_vendor.get(schema_editor.connection.vendor, ()):
-            schema_editor.execute(statement)
-
-    return run
 
 
 class Migration(migrations.Migration):
@@ -62,7 +56,7 @@ class Migration(migrations.Migration):
         ),
         # Each database's own full-text index: a GIN index on the tsvector, or an FTS5 table.
         migrations.RunPython(
-            _run({"sqlite": SQLITE, "postgresql": POSTGRESQL}),
-            _run({"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}),
+            run_for_vendor({"sqlite": SQLITE, "postgresql": POSTGRESQL}),
+            run_for_vendor({"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}),
         ),
     ]

@@ -6,6 +6,8 @@ The token is the first 16 hex digits of md5(lexeme, space, lexeme): plain tsquer
 import django.contrib.postgres.search
 from django.db import migrations
 
+from portal.search.migrations._vendor import run_for_vendor
+
 POSTGRESQL = (
     "CREATE FUNCTION search_pair_tokens(v tsvector) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
     "SELECT coalesce(array_agg(DISTINCT left(md5(a.lexeme || ' ' || b.lexeme), 16)), '{}') "
@@ -15,14 +17,6 @@ POSTGRESQL = (
     "CREATE INDEX search_entry_pairs ON search_searchentry USING gin (pairs)",
 )
 POSTGRESQL_DROP = ("DROP INDEX IF EXISTS search_entry_pairs", "DROP FUNCTION IF EXISTS search_pair_tokens(tsvector)")
-
-
-def _run(statements_by_vendor):
-    def run(apps, schema_editor):
-        for statement in statements_by_vendor.get(schema_editor.connection.vendor, ()):
-            schema_editor.execute(statement)
-
-    return run
 
 
 class Migration(migrations.Migration):
@@ -37,5 +31,6 @@ class Migration(migrations.Migration):
             name="pairs",
             field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
         ),
-        migrations.RunPython(_run({"postgresql": POSTGRESQL}), _run({"postgresql": POSTGRESQL_DROP})),
+        migrations.RunPython(run_for_vendor({"postgresql": POSTGRESQL}),
+                             run_for_vendor({"postgresql": POSTGRESQL_DROP})),
     ]
