@@ -5,17 +5,19 @@ the new tally after commit."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from http import HTTPStatus
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from governance import selectors
 from governance.eip712 import SignedBallot, eip712_domain, typed_data
 from governance.live import tally_broadcast_coalesced
-from governance.models import Proposal, ProposalState, ProposalTally, Vote
+from governance.models import Proposal, ProposalState, ProposalTally, SnapshotWeight, Vote
 from governance.services.weights import voter_weight
 from governance.signers import SignerProof
 from governance.voting import TallyState, voting_method
@@ -87,39 +89,93 @@ def vote_cast(*, proposal: Proposal, ballot: SignedBallot, now: float | None = N
     Limit("vote-cast", conf.votes_per_minute, 60).hit(
         ballot.voter.lower(), message="Too many votes from this wallet: at most {count} vote{s} a {per}. Please wait {wait} and try again."
     )
-    weight = voter_weight(proposal=proposal, address=ballot.voter)  # stored when read ahead: no RPC
-    if weight <= 0:
-        raise Refusal(
-            f"{ballot.voter} had no voting power when it was measured (block {proposal.snapshot_block}, as voting "
-            "opened), so the vote cannot count. Voting power comes from loyalty tokens delegated before then.",
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-        )
-    return _store_vote(proposal, ballot, parsed, weight, receipt, domain, proof)
+    return _store_vote(proposal, ballot, parsed, receipt, domain, proof)
 
 
-def _store_vote(
-    proposal: Proposal, ballot: SignedBallot, parsed, weight: Decimal, receipt: str, domain: dict, proof: SignerProof
-) -> Vote:
-    try:
-        return _store_vote_once(proposal, ballot, parsed, weight, receipt, domain, proof)
-    except IntegrityError:
-        # The same wallet's first vote committed between our look for it and our insert (one_vote_per_voter):
-        # once more, now as a replacement of it (or refused as older).
-        return _store_vote_once(proposal, ballot, parsed, weight, receipt, domain, proof)
+class _WeightNotStored(Exception):
+    """The voter's snapshot weight was not read ahead: read it (an RPC, outside the transaction) and try again."""
+
+
+def _store_vote(proposal: Proposal, ballot: SignedBallot, parsed, receipt: str, domain: dict, proof: SignerProof) -> Vote:
+    weight, raced = None, False  # normally stored when voting opened (read ahead): read with the earlier vote
+    while True:
+        try:
+            return _store_vote_once(proposal, ballot, parsed, weight, receipt, domain, proof)
+        except _WeightNotStored:  # once at most: the weight is known from here on
+            weight = voter_weight(proposal=proposal, address=ballot.voter)  # one batched read, stored; ChainUnavailable
+        except IntegrityError:
+            # The same wallet's first vote committed between our look for it and our insert (one_vote_per_voter):
+            # once more, now as a replacement of it (or refused as older).
+            if raced:
+                raise
+            raced = True
+
+
+def _no_weight(proposal: Proposal, ballot: SignedBallot) -> Refusal:
+    return Refusal(
+        f"{ballot.voter} had no voting power when it was measured (block {proposal.snapshot_block}, as voting "
+        "opened), so the vote cannot count. Voting power comes from loyalty tokens delegated before then.",
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+    )
+
+
+_EARLIER_FIELDS = ("id", "timestamp", "choice", "weight", "created")
+
+
+def _weight_and_earlier_vote(proposal: Proposal, voter: str):
+    """One query: the voter's stored snapshot weight (None when not read ahead) and their earlier vote on the
+    proposal (None when this is their first), the vote's row locked FOR UPDATE until the commit (on PostgreSQL; a
+    SQLite write transaction holds the whole database), so only the same wallet's votes wait for each other."""
+    quote = connection.ops.quote_name
+    fields = ", ".join(f"v.{quote(f)}" for f in _EARLIER_FIELDS)
+    columns = ", ".join(quote(f) for f in _EARLIER_FIELDS)
+    weights, votes = quote(SnapshotWeight._meta.db_table), quote(Vote._meta.db_table)
+    if connection.features.has_select_for_update:  # the locked row is re-read at its latest version after a wait
+        earlier = (f"LEFT JOIN LATERAL (SELECT {columns} FROM {votes} WHERE proposal_id = %s AND voter = %s "
+                   "FOR UPDATE) v ON TRUE")
+    else:
+        earlier = f"LEFT JOIN {votes} v ON v.proposal_id = %s AND v.voter = %s"
+    sql = (f"SELECT (SELECT weight FROM {weights} WHERE proposal_id = %s AND voter = %s), {fields} "
+           f"FROM (SELECT 1) one {earlier}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [proposal.pk, voter, proposal.pk, voter])
+        weight, pk, *rest = cursor.fetchone()
+    if pk is None:
+        return weight, None
+    timestamp, choice, vote_weight, created = rest
+    if isinstance(created, str):  # SQLite's raw cursor may answer the stored text (UTC)
+        created = parse_datetime(created)
+    if timezone.is_naive(created):
+        created = timezone.make_aware(created, UTC)
+    return weight, _Earlier(pk, int(timestamp), choice, vote_weight, created)
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    pk: int
+    timestamp: int
+    choice: str
+    weight: str
+    created: datetime
 
 
 @transaction.atomic
 def _store_vote_once(
-    proposal: Proposal, ballot: SignedBallot, parsed, weight: Decimal, receipt: str, domain: dict, proof: SignerProof
+    proposal: Proposal, ballot: SignedBallot, parsed, weight: Decimal | None, receipt: str, domain: dict,
+    proof: SignerProof,
 ) -> Vote:
-    """The vote's row first (locked per voter, so only the same wallet's votes wait for each other), then its
-    webhooks, and only then, last, the tally's row lock that every vote on the proposal waits for: under it, the
-    proposal is checked again to be unclosed and the vote is folded into the running sums."""
+    """The voter's weight and earlier vote first (that vote's row locked, so only the same wallet's votes wait for
+    each other), then the vote's row and its webhooks, and only then, last, the tally's row lock that every vote on
+    the proposal waits for: under it, the proposal is checked again to be unclosed and the vote is folded into the
+    running sums. `weight` is the one just read when it was not stored (else _WeightNotStored)."""
     method, n = voting_method(proposal.voting_type), len(proposal.choice_names)
-    earlier = (
-        Vote.objects.select_for_update().filter(proposal=proposal, voter=ballot.voter)
-        .values_list("pk", "timestamp", "choice", "weight", "created", named=True).first()
-    )
+    stored, earlier = _weight_and_earlier_vote(proposal, ballot.voter)
+    if stored is not None:
+        weight = Decimal(stored)
+    elif weight is None:
+        raise _WeightNotStored
+    if weight <= 0:
+        raise _no_weight(proposal, ballot)
     if earlier is not None and earlier.timestamp >= ballot.timestamp:
         raise Conflict("A vote signed at the same time or later is already counted for this wallet; sign a new one.")
     replaced = None if earlier is None else (method.parse(earlier.choice, n), Decimal(earlier.weight))
