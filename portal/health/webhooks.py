@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 
 import requests
+from django.db import connection
 from django.utils import timezone
 
 from portal.effects.services import durable, effect_enqueue
@@ -51,8 +52,7 @@ def webhooks_send(*, event: str, payload: dict | Callable[[], dict | None]) -> i
     The write pays the same few queries however many listen: one durable effect fans the body out to them. Returns
     how many webhooks listen."""
     topic = topic_of(event)
-    hook_ids = [pk for pk, topics in Webhook.objects.filter(active=True).values_list("pk", "topics")
-                if topic in (topics or [])]
+    hook_ids = [pk for pk, topics in _active_webhooks() if topic in (topics or [])]
     if not hook_ids:
         return 0
     content = payload() if callable(payload) else payload
@@ -60,6 +60,18 @@ def webhooks_send(*, event: str, payload: dict | Callable[[], dict | None]) -> i
         return 0
     effect_enqueue(webhook_fan_out, event=event, body=_body(event, content), hook_ids=hook_ids)
     return len(hook_ids)
+
+
+def _active_webhooks() -> list[tuple[int, list]]:
+    """(id, topics) of every active webhook, in plain SQL: every vote asks this, and the ORM takes longer to build
+    the query than the database to answer it."""
+    quote = connection.ops.quote_name
+    topics_field = Webhook._meta.get_field("topics")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, topics FROM {quote(Webhook._meta.db_table)} WHERE active")
+        rows = cursor.fetchall()
+    return [(pk, topics_field.from_db_value(topics, None, connection) if isinstance(topics, str) else topics)
+            for pk, topics in rows]
 
 
 @durable()
