@@ -22,12 +22,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from functools import lru_cache
 from http import HTTPStatus
 
+from csp.middleware import CSPMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from ninja import Schema
@@ -190,7 +194,9 @@ def error_page(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     """A refusal answered when something may be broken (the database): JSON, or the refusal page rendered at once
     as an anonymous visitor, so drawing the page needs neither the session nor the database."""
     if wants_json(request):
-        return refusal_json(refusal)
+        return _with_security_headers(request, refusal_json(refusal))
+    if not hasattr(request, "csp_nonce"):  # answered above CSPMiddleware (the line, a database fault)
+        _header_middleware()[-1].process_request(request)
     try:
         body = render_to_string(
             "portal/refusal.html", {"error": refusal.message, "user": AnonymousUser()}, request=request
@@ -201,6 +207,24 @@ def error_page(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     response = HttpResponse(body, status=refusal.status)
     for name, value in refusal.headers().items():
         response[name] = value
+    return _with_security_headers(request, response)
+
+
+@lru_cache(maxsize=1)
+def _header_middleware() -> tuple:
+    """The middleware that set the security headers (CSP last), for their response step alone."""
+
+    def unused(request):  # only process_request / process_response are called
+        raise NotImplementedError
+
+    return SecurityMiddleware(unused), XFrameOptionsMiddleware(unused), CSPMiddleware(unused)
+
+
+def _with_security_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """An error answered above the middleware that sets the security headers (the admission line's 503, a database
+    fault in a middleware) gets them all the same; below it, each header is already set and stays as it is."""
+    for middleware in _header_middleware():
+        response = middleware.process_response(request, response)
     return response
 
 

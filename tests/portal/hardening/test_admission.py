@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from http import HTTPStatus
@@ -125,6 +126,12 @@ async def test_past_the_queue_timeout_a_page_is_the_sites_503_page_with_retry_af
     assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
     body = response.content.decode()
     assert 'data-testid="refusal"' in body and PORTAL_BUSY in body and "Traceback" not in body
+    # answered above the middleware that sets the security headers, it carries them all the same
+    assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
+    policy = response["Content-Security-Policy"]
+    assert "default-src" in policy and "'unsafe-inline'" not in policy.split("script-src")[-1].split(";")[0]
+    nonces = set(re.findall(r'nonce="([^"]+)"', body))
+    assert all(f"'nonce-{nonce}'" in policy for nonce in nonces)  # the page's own scripts still run
 
 
 async def test_static_files_do_not_wait_for_a_slot(cap):
