@@ -109,6 +109,24 @@ def proposals_version(*, now: datetime | None = None) -> str:
     return database_version(_proposals_version_sql(), [now, now])
 
 
+@functools.cache
+def _proposal_page_version_sql() -> str:
+    q = connection.ops.quote_name
+    events, votes = q(ProposalEvent._meta.db_table), q(Vote._meta.db_table)
+    proposal = q("proposal_id")
+    return (
+        f"SELECT (SELECT COUNT(*) FROM {events} WHERE {proposal} = %s), "
+        f"(SELECT MAX({q('id')}) FROM {events} WHERE {proposal} = %s), "
+        f"(SELECT COUNT(*) FROM {votes} WHERE {proposal} = %s)"
+    )
+
+
+def proposal_page_version(*, proposal: Proposal) -> str:
+    """What a proposal page shows that its own row and its running tally do not say, in one query: its logged
+    events (the timeline) and its number of votes (a vote written without the tally still shows)."""
+    return database_version(_proposal_page_version_sql(), [proposal.pk] * 3)
+
+
 def proposal_get(*, number: int) -> Proposal:
     """LIP-`number` with its author, thread and running tally; NotFound (404) when there is none."""
     proposal = (

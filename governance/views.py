@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.urls import get_script_prefix
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -28,7 +29,7 @@ from governance.chain import ChainUnavailable
 from governance.forms import ProposalForm
 from governance.live import tally_context, tally_fragments
 from governance.tiers import standings_prefetch
-from governance.models import Category, ProposalState
+from governance.models import Category, ProposalState, ProposalTally
 from portal.cache import cached_version
 from portal.errors import Refusal, refusal_response
 from portal.markdown import render_markdown
@@ -84,29 +85,67 @@ def _list_key(*, state: str, category: str, number: int) -> str:
     return f"governance:list:{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
 
 
-def proposal_context(*, proposal, request) -> dict:
-    """Everything the proposal page shows: the live partials' context plus what is the reader's own (their vote,
-    their weight, the actions they may take) and the timeline; a fixed number of queries however many votes."""
+# The proposal page's parts every reader sees the same (the head, the body and its risk card, the results, the
+# voters, the details and the timeline), rendered without a request, so nothing of one reader's can be in them.
+PUBLIC_PARTS = ("head", "body", "tally", "voters", "facts")
+# Under the version of what they show, a rendering is kept for the minute it was made in: the voters' tier badges
+# (cached for a minute by governance.tiers) and the author's display name are not in the version.
+PAGE_SECONDS = 60
+
+
+def _public_parts(proposal) -> dict:
+    """The public parts rendered, and the state and outcome the reader's own parts are chosen by."""
     context = tally_context(proposal=proposal)
+    context["timeline"] = timeline = selectors.proposal_timeline(proposal=proposal)
+    standings_prefetch([e["who"] for e in timeline if str(e["who"] or "").startswith("0x")])
+    change = selectors.risk_change_get(proposal=proposal)
+    context["risk_change"] = change
+    context["risk_change_sentence"] = services.risk_change_of(change).sentence() if change else ""
+    parts = {f"{name}_html": render_to_string(f"governance/detail.html#{name}", context) for name in PUBLIC_PARTS}
+    return {**parts, "state": context["results"].state, "outcome": context["results"].outcome}
+
+
+def _page_key(proposal, now) -> str:
+    """The public parts' cache key: the proposal's own fields and its running tally as `proposal_get` read them (the
+    parts are built from that same row, so a newer version never holds an older rendering), the state the clock
+    gives now (a close by the clock writes nothing), the events and votes (one query), the minute and the prefix."""
+    try:
+        tally = proposal.tally
+    except ProposalTally.DoesNotExist:
+        tally = None
+    change = selectors.risk_change_get(proposal=proposal)
+    raw = "|".join(f"{value}" for value in (
+        proposal.pk, proposal.updated, proposal.activated_at, proposal.cancelled_at, proposal.executed_at,
+        proposal.close_recorded_at, proposal.execution_tx, proposal.snapshot_block, proposal.snapshot_time,
+        proposal.thread_id, proposal.state_at(now), tally and tally.updated, tally and tally.voters,
+        change and change.checked_at, change and change.checked_block, change and change.onchain_matches,
+        selectors.proposal_page_version(proposal=proposal), int(now.timestamp() // PAGE_SECONDS),
+        get_script_prefix(),
+    ))
+    return f"governance:page:{proposal.number}:{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
+
+
+def proposal_context(*, proposal, request) -> dict:
+    """Everything the proposal page shows: the public parts (cached, `_page_key`) plus what is the reader's own
+    (their vote, their weight, the actions they may take), read for them; a fixed number of queries however many
+    votes."""
+    parts = cached_version(_page_key(proposal, timezone.now()), lambda: _public_parts(proposal), timeout=PAGE_SECONDS)
+    context = {name: mark_safe(parts[name]) for name in (f"{n}_html" for n in PUBLIC_PARTS)}  # noqa: S308 — ours
     user = request.user
     addresses = user.wallet_addresses if user.is_authenticated else []
     my_vote = selectors.vote_of(proposal=proposal, addresses=addresses)
     if my_vote is not None:
         my_vote.choice_words = selectors.vote_words(proposal=proposal, vote=my_vote)
-    active = context["results"].state == ProposalState.ACTIVE
-    timeline = selectors.proposal_timeline(proposal=proposal)
-    standings_prefetch([e["who"] for e in timeline if str(e["who"] or "").startswith("0x")])
-    lines = _weight_lines(proposal, user) if active else None
-    change = selectors.risk_change_get(proposal=proposal)
+    lines = _weight_lines(proposal, user) if parts["state"] == ProposalState.ACTIVE else None
     context.update(
         {
+            "proposal": proposal,
+            "state": parts["state"],
             "my_vote": my_vote,
             "my_weight": _total(lines),
             "my_weight_lines": lines,
-            "timeline": timeline,
-            "actions": services.proposal_actions(proposal=proposal, user=user, outcome=context["results"].outcome),
-            "risk_change": change,
-            "risk_change_sentence": services.risk_change_of(change).sentence() if change else "",
+            "actions": services.proposal_actions(proposal=proposal, user=user, outcome=parts["outcome"]),
+            "risk_change": selectors.risk_change_get(proposal=proposal),  # the head's scripts for its card
         }
     )
     return context

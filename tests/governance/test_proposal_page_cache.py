@@ -1,0 +1,93 @@
+"""The proposal page's public parts (head, body, results, voters, details, timeline) are rendered once per version
+of what they show: each change, real commits through the services and the API, shows at once, the clock's close
+too, and each reader's own parts (their vote, the form, the admin's buttons, the CSRF token) stay theirs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+import time_machine
+from django.test import Client
+
+from governance import services
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client: Client, proposal) -> str:
+    response = client.get(proposal.get_absolute_url())
+    assert response.status_code == HTTPStatus.OK
+    return response.content.decode()
+
+
+def test_a_new_vote_changes_the_results_and_voters_at_once(make_proposal, ballot, post_vote, dev_accounts, client):
+    proposal = make_proposal("single-choice", ["A", "B"])
+    assert 'data-testid="voter-count">0<' in _page(client, proposal)
+    assert post_vote(proposal.number, ballot(dev_accounts[1], proposal, 2)).status_code == HTTPStatus.CREATED
+    page = _page(client, proposal)
+    assert 'data-testid="voter-count">1<' in page and dev_accounts[1].address[:6] in page
+    assert post_vote(proposal.number, ballot(dev_accounts[2], proposal, 1, reason="A is safer")).status_code == 201
+    page = _page(client, proposal)
+    assert 'data-testid="voter-count">2<' in page and "A is safer" in page
+
+
+def test_the_clock_closing_a_proposal_shows_without_a_write(make_proposal, ballot, post_vote, dev_accounts, client):
+    proposal = make_proposal("basic", hours=1)
+    assert post_vote(proposal.number, ballot(dev_accounts[1], proposal, 1)).status_code == HTTPStatus.CREATED
+    with time_machine.travel(proposal.end - timedelta(seconds=1), tick=False):
+        page = _page(client, proposal)
+        assert "live-dot" in page and 'data-testid="sign-in-to-vote"' in page and 'data-testid="outcome"' not in page
+    with time_machine.travel(proposal.end + timedelta(seconds=1), tick=False):  # nothing written: the clock alone
+        page = _page(client, proposal)
+        assert 'data-testid="outcome"' in page and "Voting closed" in page
+        assert "live-dot" not in page and 'data-testid="sign-in-to-vote"' not in page
+
+
+def test_an_execution_and_a_cancel_show_at_once(make_proposal, ballot, post_vote, dev_accounts, admin_user, client):
+    executed = make_proposal("basic", hours=1)
+    cancelled = make_proposal("basic", title="Cancelled one")
+    assert post_vote(executed.number, ballot(dev_accounts[1], executed, 1)).status_code == HTTPStatus.CREATED
+    assert "The oracle was wrong." not in _page(client, cancelled)
+    services.proposal_cancel(proposal=cancelled, actor=admin_user, reason="The oracle was wrong.")
+    page = _page(client, cancelled)
+    assert "The oracle was wrong." in page and 'data-testid="sign-in-to-vote"' not in page
+    with time_machine.travel(executed.end + timedelta(minutes=1), tick=False):
+        assert "Executed in" not in _page(client, executed)
+        services.proposal_mark_executed(proposal=executed, actor=admin_user, tx_hash="0x" + "ab" * 32)
+        page = _page(client, executed)
+        assert "Executed in" in page and "timeline__item--executed" in page
+
+
+def test_each_reader_sees_their_own_parts_after_another_primed_the_page(
+    make_proposal, ballot, post_vote, dev_accounts, admin_user, make_user, client
+):
+    proposal = make_proposal("single-choice", ["A", "B"])
+    assert post_vote(proposal.number, ballot(dev_accounts[1], proposal, 2)).status_code == HTTPStatus.CREATED
+    admin, voter = Client(), Client()
+    admin.force_login(admin_user)
+    make_user(dev_accounts[1].address, signed_in_client=voter)
+
+    as_admin = _page(admin, proposal)  # primes the cache with the admin's page
+    assert "Cancel proposal" in as_admin and "csrfmiddlewaretoken" in as_admin
+    assert 'data-testid="vote-submit"' in as_admin and 'data-testid="my-vote"' not in as_admin
+    anonymous = _page(client, proposal)
+    assert "Cancel proposal" not in anonymous and "csrfmiddlewaretoken" not in anonymous
+    assert 'data-testid="sign-in-to-vote"' in anonymous and 'data-testid="vote-submit"' not in anonymous
+    assert 'data-testid="siwe-signin"' in anonymous and 'data-testid="voter-count">1<' in anonymous
+    as_voter = _page(voter, proposal)
+    assert 'data-testid="my-vote"' in as_voter and "Cancel proposal" not in as_voter
+    assert 'data-testid="vote-submit"' in as_voter and 'data-testid="voter-count">1<' in as_voter
+    again = _page(admin, proposal)
+    assert "Cancel proposal" in again and 'data-testid="my-vote"' not in again
+
+
+def test_the_page_is_served_when_redis_is_down(make_proposal, client, settings):
+    proposal = make_proposal("basic", title="Raise the USDC cap")
+    # The backend a deployment runs (portal.settings with REDIS_URL), its Redis refusing every connection.
+    settings.CACHES = {"default": {"BACKEND": "portal.cache.DegradingRedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 1}}}
+    for _ in range(2):
+        page = _page(client, proposal)
+        assert "Raise the USDC cap" in page and 'data-testid="tally"' in page
