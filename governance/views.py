@@ -6,7 +6,6 @@ page actions, comes back as a message on the proposal page; any other Refusal is
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -16,9 +15,9 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.urls import get_script_prefix
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -30,7 +29,7 @@ from governance.forms import ProposalForm
 from governance.live import tally_context, tally_fragments
 from governance.tiers import standings_prefetch
 from governance.models import Category, ProposalState, ProposalTally
-from portal.cache import cached_version
+from portal.cache import cached_version, versioned_key
 from portal.errors import Refusal, refusal_response
 from portal.markdown import render_markdown
 from portal.parsing import parse_page
@@ -79,10 +78,8 @@ LIST_CACHED_PAGES = 5
 
 
 def _list_key(*, state: str, category: str, number: int) -> str:
-    now = timezone.now()
-    minute = int(now.timestamp() // LIST_SECONDS)
-    raw = f"{selectors.proposals_version(now=now)}|{minute}|{state}|{category}|{number}"
-    return f"governance:list:{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
+    return versioned_key("governance:list", selectors.proposals_version(), state, category, number,
+                         minute_seconds=LIST_SECONDS)
 
 
 # The proposal page's parts every reader sees the same (the head, the body and its risk card, the results, the
@@ -114,15 +111,14 @@ def _page_key(proposal, now) -> str:
     except ProposalTally.DoesNotExist:
         tally = None
     change = selectors.risk_change_get(proposal=proposal)
-    raw = "|".join(f"{value}" for value in (
+    return versioned_key(
+        f"governance:page:{proposal.number}",
         proposal.pk, proposal.updated, proposal.activated_at, proposal.cancelled_at, proposal.executed_at,
         proposal.close_recorded_at, proposal.execution_tx, proposal.snapshot_block, proposal.snapshot_time,
         proposal.thread_id, proposal.state_at(now), tally and tally.updated, tally and tally.voters,
         change and change.checked_at, change and change.checked_block, change and change.onchain_matches,
-        selectors.proposal_page_version(proposal=proposal), int(now.timestamp() // PAGE_SECONDS),
-        get_script_prefix(),
-    ))
-    return f"governance:page:{proposal.number}:{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
+        selectors.proposal_page_version(proposal=proposal), get_script_prefix(), minute_seconds=PAGE_SECONDS,
+    )
 
 
 def proposal_context(*, proposal, request) -> dict:

@@ -9,6 +9,7 @@ outage costs one refused connection every few seconds instead of one per cache c
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -17,8 +18,9 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import connection
 from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,16 @@ def database_version(sql: str, params: list | tuple = ()) -> str:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return "|".join(f"{value}" for value in cursor.fetchone())
+
+
+def versioned_key(prefix: str, *parts: object, minute_seconds: int | None = None) -> str:
+    """A `cached_version` key: `prefix` and a digest of `parts` (the version of what the value shows and whatever
+    else selects it), with the current window of `minute_seconds` when the value also moves with the clock ("closes
+    in 3 days", today's uptime bar), so such words are never older than the window."""
+    if minute_seconds:
+        parts = (*parts, int(timezone.now().timestamp() // minute_seconds))
+    digest = hashlib.sha256("|".join(f"{part}" for part in parts).encode()).hexdigest()[:24]
+    return f"{prefix}:{digest}"
 
 
 def cached_version(key: str, build: Callable[[], T], *, timeout: int = VERSIONED_SECONDS) -> T:

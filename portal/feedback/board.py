@@ -10,15 +10,13 @@ down and each worker keeps its own token, another worker's writes.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.utils import timezone
 
-from portal.cache import CACHE_ERRORS
+from portal.cache import CACHE_ERRORS, versioned_key
 
 from .models import Post, Tag
 
@@ -40,8 +38,7 @@ def board_version() -> str:
 def board_key(*, query: str) -> str:
     """The cache key of one listing (its whole query string: sort, filters, page) at the board's version and this
     minute."""
-    minute = int(timezone.now().timestamp() // BOARD_SECONDS)
-    return f"feedback:board:{board_version()}:{minute}:{hashlib.sha256(query.encode()).hexdigest()[:24]}"
+    return versioned_key("feedback:board", board_version(), query, minute_seconds=BOARD_SECONDS)
 
 
 def _new_version() -> None:

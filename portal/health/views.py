@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.roles import is_status_staff
-from portal.cache import cached_version
+from portal.cache import cached_version, versioned_key
 from portal.errors import Refusal, refusal_json, refusal_response
 from portal.notifications.tokens import confirm_read
 from portal.ratelimit import client_ip
@@ -56,10 +56,10 @@ def _public_parts() -> dict:
 
 
 def _index_context(request) -> dict:
-    now = timezone.now()
     version = selectors.status_version()
-    key = f"health:status-page:{version}:{int(now.timestamp() // PAGE_SECONDS)}"
-    context = {**cached_version(key, _public_parts, timeout=PAGE_SECONDS), "status_version": version, "updated_at": now}
+    key = versioned_key("health:status-page", version, minute_seconds=PAGE_SECONDS)
+    context = {**cached_version(key, _public_parts, timeout=PAGE_SECONDS), "status_version": version,
+               "updated_at": timezone.now()}
     for part in ("active_html", "groups_html", "history_html"):
         context[part] = mark_safe(context[part])  # noqa: S308 — our templates' output
     context["is_staff"] = is_status_staff(request.user)
