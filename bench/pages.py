@@ -6,7 +6,9 @@ clients on 127.0.0.1 request each page for a few seconds. Printed per page: requ
 the bare call (`GET /api/v1/eip712`, the whole middleware stack and almost no work), and for the thread and export
 figures the single-request time against the home page's.
 
-Run: `.venv/bin/python bench/pages.py [--seconds 4] [--clients 50]` (about a minute and a half).
+Run: `.venv/bin/python bench/pages.py [--seconds 4] [--clients 50] [--production]` (about a minute and a half);
+`--production` serves as deployed: DEBUG off, with the static files collected (into staticfiles/, as the README's
+Deploying section does).
 `--profile` prints instead a cProfile of 200 requests of each page in process (Django's test client, no server).
 """
 
@@ -16,6 +18,7 @@ import argparse
 import os
 import secrets
 import socket
+import subprocess
 import sys
 import tempfile
 from datetime import timedelta
@@ -117,6 +120,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--profile", action="store_true", help="profile each page in process instead of serving it")
+    parser.add_argument("--production", action="store_true",
+                        help="serve with DEBUG off (as deployed) instead of the development settings")
     args = parser.parse_args()
     anvil = start_anvil(port=CHAIN_PORT)
     server = None
@@ -126,12 +131,17 @@ def main() -> int:
             return profile(paths)
         port = _free_port()
         env = {**os.environ, "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING"}
+        if args.production:  # as a deployment runs: DEBUG off (Django then records no queries), its required settings
+            env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), SIWE_DOMAIN="127.0.0.1", SECURE_SSL_REDIRECT="0")
+            # and the hashed, compressed static files a deployment collects (README: Deploying) into staticfiles/
+            subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, check=True,
+                           cwd=Path(__file__).resolve().parent.parent)
         server = start_uvicorn(port, env=env, workers=2)
         wait_ready(port, server)
         pages = page_paths(paths)
         for _, path in [("bare", "/api/v1/eip712"), ("home", "/"), *pages, ("export", paths["export"])]:
             load(port=port, path=path, clients=4, seconds=1.0)  # warm every worker's templates and caches
-        print(f"uvicorn, 2 workers; {args.clients} keep-alive clients, {args.seconds:g} s a page; "
+        print(f"uvicorn, 2 workers, DEBUG {'off' if args.production else 'on'}; {args.clients} keep-alive clients, {args.seconds:g} s a page; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         bare = load(port=port, path="/api/v1/eip712", clients=args.clients, seconds=args.seconds)
         print(f"{'page':<24} {'req/s':>8} {'of bare':>8} {'goal':>6}  statuses")
