@@ -70,26 +70,55 @@ def cached_version(key: str, build: Callable[[], T], *, timeout: int = VERSIONED
     return value
 
 
+class _Location:
+    """What one process keeps of one Redis cache location, shared by every cache object on it: Django makes a cache
+    object per request context under ASGI (its caches are context-local) and RedisCache builds its connection pool per
+    object, so without this each request opened a new connection to Redis (a TCP handshake and CLIENT SETINFO round
+    trips before its first command) and the outage back-off was forgotten from one request to the next."""
+
+    def __init__(self, server):
+        self.local = LocMemCache(f"degraded:{server}", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+        self.lock = threading.Lock()
+        self.client = None  # Django's RedisCacheClient (its pools), made by the first cache object that needs it
+        self.down_until = 0.0
+        self.outage_logged = False
+
+
+_LOCATIONS: dict[str, _Location] = {}
+_LOCATIONS_LOCK = threading.Lock()
+
+
 class DegradingRedisCache(RedisCache):
-    """Django's RedisCache whose operations run on a per-process LocMemCache while Redis cannot be reached."""
+    """Django's RedisCache whose operations run on a per-process LocMemCache while Redis cannot be reached; one
+    client (one connection pool) and one outage state per location in each process."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._local = LocMemCache(f"degraded:{server}", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
-        self._lock = threading.Lock()
-        self._down_until = 0.0
-        self._outage_logged = False
+        key = f"{self._servers!r}|{sorted(self._options.items())!r}"
+        with _LOCATIONS_LOCK:
+            self._shared = _LOCATIONS.get(key) or _LOCATIONS.setdefault(key, _Location(server))
+        self._local = self._shared.local
+
+    @property
+    def _cache(self):
+        shared = self._shared
+        if shared.client is None:
+            with shared.lock:
+                if shared.client is None:
+                    shared.client = self._class(self._servers, **self._options)
+        return shared.client
 
     @property
     def degraded(self) -> bool:
-        """True while the last Redis call failed less than RETRY_SECONDS ago."""
-        return time.monotonic() < self._down_until
+        """True while the last Redis call failed less than RETRY_SECONDS ago (in any request of this process)."""
+        return time.monotonic() < self._shared.down_until
 
     def _failed(self, operation: str, exc: Exception) -> None:
-        with self._lock:
-            self._down_until = time.monotonic() + RETRY_SECONDS
-            first = not self._outage_logged
-            self._outage_logged = True
+        shared = self._shared
+        with shared.lock:
+            shared.down_until = time.monotonic() + RETRY_SECONDS
+            first = not shared.outage_logged
+            shared.outage_logged = True
         if first:
             log.warning(
                 "Redis cache unavailable (%s during %s): using this process's memory for the cache and "
@@ -98,10 +127,12 @@ class DegradingRedisCache(RedisCache):
             )
 
     def _recovered(self) -> None:
-        if self._outage_logged:
-            with self._lock:
-                self._outage_logged = False
-            log.warning("Redis cache answers again: shared cache and rate limits restored")
+        shared = self._shared
+        if shared.outage_logged:
+            with shared.lock:
+                first, shared.outage_logged = shared.outage_logged, False
+            if first:
+                log.warning("Redis cache answers again: shared cache and rate limits restored")
 
     def _run(self, operation: str, *args, **kwargs):
         if not self.degraded:
