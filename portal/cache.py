@@ -52,6 +52,24 @@ def versioned_key(prefix: str, *parts: object, minute_seconds: int | None = None
     return f"{prefix}:{digest}"
 
 
+def window_count(key: str, timeout: int) -> int:
+    """Add one to the counter `key`, made with `timeout` seconds to live by the first call, and return the count:
+    a rate limit's window. One round trip on Redis (DegradingRedisCache.count), else add-then-incr."""
+    counting = getattr(cache, "count", None)
+    if counting is not None:
+        return counting(key, timeout)
+    return _add_and_incr(cache, key, timeout)
+
+
+def _add_and_incr(backend, key: str, timeout: int) -> int:
+    backend.add(key, 0, timeout=timeout)
+    try:
+        return backend.incr(key)
+    except ValueError:  # expired between add and incr
+        backend.add(key, 1, timeout=timeout)
+        return 1
+
+
 def cached_version(key: str, build: Callable[[], T], *, timeout: int = VERSIONED_SECONDS) -> T:
     """`build()`'s value, kept in the shared cache under `key`. The caller puts in `key` a version of everything the
     value shows (read from the database, so a change shows at once) and nothing of one reader's own. The cache
@@ -144,6 +162,22 @@ class DegradingRedisCache(RedisCache):
                 self._recovered()
                 return result
         return getattr(self._local, operation)(*args, **kwargs)
+
+    def count(self, key: str, timeout: int) -> int:
+        """`window_count` in one round trip: SET NX EX (the window's TTL, set by the first hit) and INCR, in one
+        MULTI/EXEC, so the count and its expiry are never apart."""
+        if not self.degraded:
+            try:
+                pipeline = self._cache.get_client(key, write=True).pipeline(transaction=True)
+                pipeline.set(self.make_and_validate_key(key), 0, ex=timeout, nx=True)
+                pipeline.incr(self.make_and_validate_key(key))
+                used = pipeline.execute()[-1]
+            except CACHE_ERRORS as exc:
+                self._failed("count", exc)
+            else:
+                self._recovered()
+                return int(used)
+        return _add_and_incr(self._local, key, timeout)
 
     def add(self, *args, **kwargs):
         return self._run("add", *args, **kwargs)

@@ -11,9 +11,9 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from django.conf import settings
-from django.core.cache import cache
 from python_ipware.modern.parsers import split_proxy_chain
 
+from portal.cache import window_count
 from portal.errors import RateLimited
 
 
@@ -37,12 +37,7 @@ class Limit:
         ("40 seconds", "12 minutes"), so the sentence says the number and the time to wait."""
         window = int(time.time()) // self.per_seconds
         cache_key = f"rl:{self.scope}:{_short(key)}:{window}"
-        cache.add(cache_key, 0, timeout=self.per_seconds + 1)
-        try:
-            used = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout=self.per_seconds + 1)
-            used = 1
+        used = window_count(cache_key, self.per_seconds + 1)  # one round trip on Redis
         if used > self.count:
             retry_after = self.per_seconds - int(time.time()) % self.per_seconds
             text = message or "Too many requests. Please wait {wait} and try again."
