@@ -10,8 +10,10 @@ voters, as behind a proxy), in turns with the bare call for --rounds rounds. Pri
 req/s, the share (goal ≥ 40 %), p50/p99, answers by status; the median round's share, and every 201 checked against the rows after the run. Then one vote is profiled in this process against the same database (queries, and where the time goes), and, with --export, a closed proposal's
 recount file with 10,000 real signed votes is timed against the home page (goal ≤ 5×).
 
-Run: `.venv/bin/python bench/votes.py [--seconds 10] [--rounds 3] [--clients 20] [--voters 200] [--workers 2] [--production] [--export]`
+Run: `.venv/bin/python bench/votes.py [--seconds 10] [--rounds 3] [--clients 20] [--voters 200] [--workers 2] [--production] [--export] [--in-process]`
 (SQLite; about a minute), or with `--database-url postgres://…/EMPTY_DB --redis-url redis://…/N` (services mode).
+`--in-process` skips the server and the load: only the votes in this process, unprofiled (wall and CPU time per vote
+against the bare call's) and profiled, in about 20 seconds; CPU time stays steady when other work shares the machine.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ GOAL_SHARE = 0.40
 GOAL_EXPORT = 5
 BALLOTS_EACH = 18  # under VOTES_PER_MINUTE (20) per wallet per minute window
 EXPORT_VOTES = 10_000
-PROFILED_VOTES = 100
+PROFILED_VOTES = 200
 
 
 def _free_port() -> int:
@@ -59,6 +61,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--production", action="store_true",
                         help="serve with DEBUG off (as deployed) instead of the development settings")
     parser.add_argument("--profile-out", default="", help="write the votes' cProfile stats to this file")
+    parser.add_argument("--in-process", action="store_true",
+                        help="only the in-process figures (no server, no load): quicker, and CPU time is steadier "
+                             "than throughput on a busy machine")
     return parser.parse_args()
 
 
@@ -67,7 +72,10 @@ TMP = tempfile.mkdtemp(prefix="bench-votes-")
 CHAIN_PORT = _free_port()
 os.environ["DATABASE_URL"] = ARGS.database_url or f"sqlite:///{TMP}/votes.sqlite3"
 os.environ["CHAIN_RPC_URL"] = f"http://127.0.0.1:{CHAIN_PORT}"
-os.environ.pop("REDIS_URL", None)  # this process writes rows and profiles; the servers own the cache and layers
+if ARGS.in_process and ARGS.redis_url:  # the votes in this process use Redis as a server's would
+    os.environ["REDIS_URL"] = ARGS.redis_url
+else:
+    os.environ.pop("REDIS_URL", None)  # this process writes rows and profiles; the servers own the cache and layers
 
 import _django  # noqa: E402,F401  (sys.path, settings, a throw-away DEVCHAIN_DIR, django.setup())
 from _load import load, request_bytes, sequential_ms, start_uvicorn, stop, wait_ready  # noqa: E402
@@ -173,10 +181,24 @@ def profile_votes(world, *, first_timestamp: int) -> None:
     print(f"\none vote in this process: {answer.status_code}, {len(queries)} queries:")
     for query in queries.captured_queries:
         print(f"  {query['sql'][:150]}")
+    half = len(bodies) // 2  # the first half unprofiled: wall and CPU time per vote against the bare call's
+    started, cpu = time.perf_counter(), time.process_time()
+    for n, body in enumerate(bodies[1:half], start=2):
+        client.post(path, body, content_type="application/json", REMOTE_ADDR=f"10.1.{n // 250}.{n % 250 + 1}")
+    wall_ms = (time.perf_counter() - started) / (half - 1) * 1000
+    cpu_ms = (time.process_time() - cpu) / (half - 1) * 1000
+    started, cpu = time.perf_counter(), time.process_time()
+    for _ in range(half - 1):
+        client.get("/api/v1/eip712")
+    bare_wall = (time.perf_counter() - started) / (half - 1) * 1000
+    bare_cpu = (time.process_time() - cpu) / (half - 1) * 1000
+    print(f"\n{half - 1} votes one after another in this process, unprofiled: {wall_ms:.2f} ms a vote, of it "
+          f"{cpu_ms:.2f} ms CPU in this process (bare GET /api/v1/eip712: {bare_wall:.2f} ms, {bare_cpu:.2f} ms CPU)")
+    bodies = bodies[half - 1:]
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    for n, body in enumerate(bodies[1:], start=2):
+    for n, body in enumerate(bodies[1:], start=half + 1):
         client.post(path, body, content_type="application/json", REMOTE_ADDR=f"10.1.{n // 250}.{n % 250 + 1}")
     profiler.disable()
     per_vote = (time.perf_counter() - started) / (len(bodies) - 1) * 1000
@@ -261,6 +283,9 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         world = electorate(chain_url=os.environ["CHAIN_RPC_URL"], count=ARGS.voters, read_ahead=True)
         first_timestamp = int(time.time())
+        if ARGS.in_process:
+            profile_votes(world, first_timestamp=first_timestamp)
+            return 0
         bodies = signed_ballots(world, rounds=BALLOTS_EACH, first_timestamp=first_timestamp)
         connections.close_all()
         port = _free_port()
