@@ -4,6 +4,7 @@ the new tally after commit."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -211,23 +212,40 @@ def _store_vote_once(
 def _tally_fold(proposal: Proposal, method, n: int, parsed, weight: Decimal, replaced) -> None:
     """Under the tally's row lock, held from here to the commit: the close (closing._freeze_tally) takes the same
     lock, so a close that committed first is seen here and the vote is refused; a vote that commits first is
-    in the close's recount."""
-    running, _ = ProposalTally.objects.select_for_update().get_or_create(
-        proposal=proposal, defaults={"state": method.empty(n).to_json()},
-    )
-    close_recorded_at, cancelled_at = (
-        Proposal.objects.filter(pk=proposal.pk).values_list("close_recorded_at", "cancelled_at").get()
-    )
-    if cancelled_at is not None:
-        raise _cancelled(proposal)
-    if close_recorded_at is not None:
-        raise _closed(proposal)
-    state = TallyState.from_json(running.state)
+    in the close's recount. Two statements in plain SQL (every vote on the proposal waits for the lock while they
+    run): the locked row, then its update, whose RETURNING reads the proposal's close and cancel. That read is a
+    statement begun after the lock was granted, so it sees a close or cancel that committed while this vote waited
+    (the locking statement's own snapshot is older)."""
+    quote = connection.ops.quote_name
+    tallies, proposals = quote(ProposalTally._meta.db_table), quote(Proposal._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite: the write transaction
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT state, voters FROM {tallies} WHERE proposal_id = %s{lock}", [proposal.pk])
+        row = cursor.fetchone()
+    if row is None:  # no running row yet (made when voting opens): make it, locked
+        running, _ = ProposalTally.objects.select_for_update().get_or_create(
+            proposal=proposal, defaults={"state": method.empty(n).to_json()},
+        )
+        row = (running.state, running.voters)
+    stored, voters = row
+    state = TallyState.from_json(json.loads(stored) if isinstance(stored, str) else stored)
     if replaced is None:
-        running.voters += 1
+        voters += 1
     else:
         method.fold(state, *replaced, sign=-1)
     method.fold(state, parsed, weight)
-    running.state = state.to_json()
-    running.updated = timezone.now()  # under the lock: the close compares it to see whether a vote came in between
-    running.save(update_fields=["state", "voters", "updated"])
+    state_field = ProposalTally._meta.get_field("state")
+    # `updated` is written under the lock: the close compares it to see whether a vote came in between.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {tallies} SET state = %s, voters = %s, updated = %s WHERE proposal_id = %s RETURNING "
+            f"(SELECT close_recorded_at IS NOT NULL FROM {proposals} WHERE id = %s), "
+            f"(SELECT cancelled_at IS NOT NULL FROM {proposals} WHERE id = %s)",
+            [state_field.get_db_prep_save(state.to_json(), connection), voters,
+             connection.ops.adapt_datetimefield_value(timezone.now()), proposal.pk, proposal.pk, proposal.pk],
+        )
+        closed, cancelled = cursor.fetchone()
+    if cancelled:  # the transaction rolls back, the update with it
+        raise _cancelled(proposal)
+    if closed:
+        raise _closed(proposal)

@@ -64,6 +64,7 @@ def test_an_outage_seen_in_one_request_is_known_to_the_next(settings, private_re
     first.set("probe", "shared")
     second = caches.create_connection("default")
     assert second.get("probe") == "shared" and second._cache is first._cache  # one client, one pool
+    assert second._cache.get_client(write=True) is first._cache.get_client()  # one redis.Redis, not one a call
     private_redis.stop()
     assert first.get("probe") is None and first.degraded  # the failed call falls back to this process's memory
     later = caches.create_connection("default")
