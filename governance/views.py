@@ -28,10 +28,11 @@ from governance.chain import ChainUnavailable
 from governance.forms import ProposalForm
 from governance.live import tally_context, tally_fragments
 from governance.tiers import standings_prefetch
-from governance.models import Category, ProposalState, ProposalTally
+from governance.models import Category, Proposal, ProposalState
 from portal.cache import cached_version, versioned_key
 from portal.errors import Refusal, refusal_response
-from portal.markdown import render_markdown
+from portal.discussion.rendering import thread_preview_render
+from portal.markdown import RENDERER_VERSION, render_markdown
 from portal.parsing import parse_page
 
 
@@ -83,15 +84,20 @@ def _list_key(*, state: str, category: str, number: int) -> str:
 
 
 # The proposal page's parts every reader sees the same (the head, the body and its risk card, the results, the
-# voters, the details and the timeline), rendered without a request, so nothing of one reader's can be in them.
-PUBLIC_PARTS = ("head", "body", "tally", "voters", "facts")
+# voters, the details, the timeline and the voting card as a signed-out reader sees it), rendered without a
+# request, so nothing of one reader's can be in them; the discussion card with them (its times put in words
+# per request).
+PUBLIC_PARTS = ("head", "body", "tally", "voters", "facts", "vote_signed_out")
 # Under the version of what they show, a rendering is kept for the minute it was made in: the voters' tier badges
 # (cached for a minute by governance.tiers) and the author's display name are not in the version.
 PAGE_SECONDS = 60
 
 
-def _public_parts(proposal) -> dict:
-    """The public parts rendered, and the state and outcome the reader's own parts are chosen by."""
+def _public_parts(number: int) -> dict:
+    """The public parts rendered, the state and outcome the reader's own parts are chosen by, and the proposal
+    they read: the row the parts were built from, without its author, thread and tally (only the parts show
+    those; no user's row is kept in the shared cache)."""
+    proposal = selectors.proposal_get(number=number)
     context = tally_context(proposal=proposal)
     context["timeline"] = timeline = selectors.proposal_timeline(proposal=proposal)
     standings_prefetch([e["who"] for e in timeline if str(e["who"] or "").startswith("0x")])
@@ -99,34 +105,32 @@ def _public_parts(proposal) -> dict:
     context["risk_change"] = change
     context["risk_change_sentence"] = services.risk_change_of(change).sentence() if change else ""
     parts = {f"{name}_html": render_to_string(f"governance/detail.html#{name}", context) for name in PUBLIC_PARTS}
-    return {**parts, "state": context["results"].state, "outcome": context["results"].outcome}
+    discussion = thread_preview_render(thread=proposal.thread)
+    for cached in (Proposal.author.field, Proposal.thread.field, Proposal.tally.related):
+        if cached.is_cached(proposal):
+            cached.delete_cached_value(proposal)
+    return {**parts, "discussion": discussion, "proposal": proposal, "state": context["results"].state,
+            "outcome": context["results"].outcome}
 
 
-def _page_key(proposal, now) -> str:
-    """The public parts' cache key: the proposal's own fields and its running tally as `proposal_get` read them (the
-    parts are built from that same row, so a newer version never holds an older rendering), the state the clock
-    gives now (a close by the clock writes nothing), the events and votes (one query), the minute and the prefix."""
-    try:
-        tally = proposal.tally
-    except ProposalTally.DoesNotExist:
-        tally = None
-    change = selectors.risk_change_get(proposal=proposal)
-    return versioned_key(
-        f"governance:page:{proposal.number}",
-        proposal.pk, proposal.updated, proposal.activated_at, proposal.cancelled_at, proposal.executed_at,
-        proposal.close_recorded_at, proposal.execution_tx, proposal.snapshot_block, proposal.snapshot_time,
-        proposal.thread_id, proposal.state_at(now), tally and tally.updated, tally and tally.voters,
-        change and change.checked_at, change and change.checked_block, change and change.onchain_matches,
-        selectors.proposal_page_version(proposal=proposal), get_script_prefix(), minute_seconds=PAGE_SECONDS,
-    )
+def _page_key(number: int, now) -> str:
+    """The public parts' cache key: the version of everything they show (`proposal_page_version`, one query,
+    read before the parts are built, so a version never holds an older rendering), the renderer of the
+    comments, the minute and the prefix."""
+    version = selectors.proposal_page_version(number=number, now=now)
+    return versioned_key(f"governance:page:{number}", version, RENDERER_VERSION, get_script_prefix(),
+                         minute_seconds=PAGE_SECONDS)
 
 
-def proposal_context(*, proposal, request) -> dict:
-    """Everything the proposal page shows: the public parts (cached, `_page_key`) plus what is the reader's own
-    (their vote, their weight, the actions they may take), read for them; a fixed number of queries however many
-    votes."""
-    parts = cached_version(_page_key(proposal, timezone.now()), lambda: _public_parts(proposal), timeout=PAGE_SECONDS)
+def proposal_context(*, number: int, request) -> dict:
+    """Everything LIP-`number`'s page shows: the public parts and the proposal as they read it (cached,
+    `_page_key`; NotFound when there is none) plus what is the reader's own (their vote, their weight, the
+    actions they may take), read for them; a fixed number of queries however many votes, one signed out."""
+    key = _page_key(number, timezone.now())
+    parts = cached_version(key, lambda: _public_parts(number), timeout=PAGE_SECONDS)
+    proposal = parts["proposal"]
     context = {name: mark_safe(parts[name]) for name in (f"{n}_html" for n in PUBLIC_PARTS)}  # noqa: S308 — ours
+    context["discussion_html"] = parts["discussion"].html()
     user = request.user
     addresses = user.wallet_addresses if user.is_authenticated else []
     my_vote = selectors.vote_of(proposal=proposal, addresses=addresses)
@@ -170,14 +174,14 @@ def _total(lines):
 
 
 def detail(request, number: int):
-    proposal = selectors.proposal_get(number=number)
     if request.GET.get("fragment") == "impact":  # loaded after the page: it reads the chain at two blocks
+        proposal = selectors.proposal_get(number=number)
         context = {"proposal": proposal, "impact": impact_view.proposal_impact(proposal=proposal)}
         return TemplateResponse(request, "governance/_impact.html", context)
     if request.htmx and request.GET.get("fragment") == "tally":
         # A socket's catch-up after a gap: what a live update carries (the tally and the voters, out of band).
-        return HttpResponse(tally_fragments(number=proposal.number))
-    context = proposal_context(proposal=proposal, request=request)
+        return HttpResponse(tally_fragments(number=selectors.proposal_get(number=number).number))
+    context = proposal_context(number=number, request=request)
     return TemplateResponse(request, "governance/detail.html", context)
 
 

@@ -3,17 +3,21 @@ all render through here, so they never disagree."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import strip_tags
+from django.utils.html import conditional_escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
 
 from portal.markdown import RENDERER_VERSION
 
 from .mentions import comment_html_many
 from .models import Comment, Thread
-from .selectors import Viewer
+from .selectors import Viewer, comment_list_visible
 
 
 @dataclass
@@ -102,6 +106,40 @@ def render_comment_item(*, card: CommentCard, append: bool) -> str:
     # Live fragments reach many readers, so they carry no CSRF token: their forms post through htmx, which sends
     # the reader's own token from <body hx-headers>.
     return render_to_string("discussion/_comment_oob.html", {"card": card, "append": append, "live": True})
+
+
+THREAD_PREVIEW_COMMENTS = 3
+
+
+@dataclass(frozen=True)
+class ThreadPreview:
+    """A proposal page's discussion card, the same for every reader: its HTML around each shown comment's
+    time, which `html()` puts in words when it is read, so a rendering kept for a minute never says
+    "12 seconds ago" for a minute."""
+
+    pieces: tuple[str, ...]
+    times: tuple[datetime, ...]
+
+    def html(self) -> SafeString:
+        words = (conditional_escape(naturaltime(when)) for when in self.times)
+        html = "".join(part for pair in zip(self.pieces, words) for part in pair) + self.pieces[-1]
+        return mark_safe(html)  # noqa: S308 — rendered by our template, and words escaped
+
+
+def thread_preview_render(*, thread: Thread | None, limit: int = THREAD_PREVIEW_COMMENTS) -> ThreadPreview:
+    """The card of `thread` (none: empty): its number of visible comments and the latest `limit` of them,
+    rendered without a request (two queries). Whatever changes it moves
+    `governance.selectors.proposal_page_version`."""
+    if thread is None:
+        return ThreadPreview(pieces=("",), times=())
+    visible = comment_list_visible(thread=thread)
+    latest = list(visible.select_related("author").order_by("-created")[:limit])[::-1]
+    marker = f"\x00{secrets.token_hex(8)}\x00"  # where each time goes; no rendering can contain it by chance
+    for comment in latest:
+        comment.when = marker
+    context = {"thread": thread, "latest": latest, "count": visible.count()}
+    pieces = tuple(render_to_string("discussion/_thread_embed.html", context).split(marker))
+    return ThreadPreview(pieces=pieces, times=tuple(c.created for c in latest))
 
 
 def comment_html_backfill(*, model: type[Comment] = Comment, batch: int = 500) -> int:

@@ -1,15 +1,18 @@
-"""The proposal page's public parts (head, body, results, voters, details, timeline) are rendered once per version
-of what they show: each change, real commits through the services and the API, shows at once, the clock's close
-too, and each reader's own parts (their vote, the form, the admin's buttons, the CSRF token) stay theirs."""
+"""The proposal page's public parts (head, body, results, voters, details, timeline, the discussion card and
+the signed-out voting card) are rendered once per version of what they show: each change, real commits through
+the services and the API, shows at once, the clock's close too, and each reader's own parts (their vote, the
+form, the admin's buttons, the CSRF token) stay theirs."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from governance import services
 
@@ -91,3 +94,94 @@ def test_the_page_is_served_when_redis_is_down(make_proposal, client, settings):
     for _ in range(2):
         page = _page(client, proposal)
         assert "Raise the USDC cap" in page and 'data-testid="tally"' in page
+
+
+ESTABLISHED = timedelta(days=30)  # old enough for the normal comment rate limit
+
+
+def _card(page: str) -> str:
+    """The discussion card's HTML in the page."""
+    start = page.index('data-testid="thread-embed"')
+    return page[start:page.index("</section>", start)]
+
+
+def test_each_write_to_the_discussion_shows_on_the_card_at_once(make_proposal, make_user, client):
+    proposal = make_proposal("basic")
+    author, moderator = Client(), Client()
+    make_user(joined=ESTABLISHED, signed_in_client=author)
+    make_user(joined=ESTABLISHED, groups=["moderators"], signed_in_client=moderator)
+    assert "No comments yet." in _card(_page(client, proposal))  # primes the cache
+
+    posted = author.post(f"/api/v1/threads/{proposal.thread_id}/comments", {"body": "Twice the **target**."},
+                         content_type="application/json")
+    assert posted.status_code == HTTPStatus.CREATED
+    url = f"/discussion/comments/{posted.json()['id']}"
+    card = _card(_page(client, proposal))
+    assert "Twice the target." in card and "1 comment →" in card
+
+    assert author.post(f"{url}/edit/", {"body": "Three times the target."}).status_code == HTTPStatus.FOUND
+    card = _card(_page(client, proposal))
+    assert "Three times the target." in card and "Twice" not in card
+
+    hidden = moderator.post(f"{url}/hide/", {"hidden": "1", "note": "Off topic"})
+    assert hidden.status_code == HTTPStatus.FOUND
+    card = _card(_page(client, proposal))
+    assert "Three times" not in card and "0 comments →" in card and "No comments yet." in card
+
+    assert moderator.post(f"{url}/hide/", {"hidden": "0"}).status_code == HTTPStatus.FOUND
+    assert "Three times the target." in _card(_page(client, proposal))
+
+    assert author.post(f"{url}/delete/").status_code == HTTPStatus.FOUND
+    card = _card(_page(client, proposal))
+    assert "Three times" not in card and "0 comments →" in card
+
+
+def test_a_hide_written_as_a_bare_update_shows_at_once(make_proposal, make_user, client):
+    from portal.discussion.models import Comment
+    from portal.discussion.services import comment_post
+
+    proposal = make_proposal("basic")
+    author = make_user(joined=ESTABLISHED)
+    comment = comment_post(thread=proposal.thread, author=author, body="Something to hide.")
+    assert "Something to hide." in _card(_page(client, proposal))
+    Comment.objects.filter(pk=comment.pk).update(hidden=True)  # no `changed`, no service: the count moves
+    assert "Something to hide." not in _card(_page(client, proposal))
+
+
+def test_the_card_says_how_long_ago_as_it_is_read_while_served_from_the_cache(
+    make_proposal, make_user, client, django_assert_num_queries
+):
+    from portal.discussion.services import comment_post
+
+    proposal = make_proposal("basic")
+    start = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+    with time_machine.travel(start, tick=False):
+        comment_post(thread=proposal.thread, author=make_user(joined=ESTABLISHED), body="A fresh point.")
+    with time_machine.travel(start + timedelta(seconds=5), tick=False):
+        assert re.search(r">5\s+seconds ago<", _card(_page(client, proposal)))
+    with time_machine.travel(start + timedelta(seconds=40), tick=False), django_assert_num_queries(1):
+        # the same minute, so the same version: from the cache, its time put in words now
+        assert re.search(r">40\s+seconds ago<", _card(_page(client, proposal)))
+
+
+def test_a_signed_out_page_is_one_query_when_kept(make_proposal, ballot, post_vote, dev_accounts, client,
+                                                   django_assert_num_queries):
+    proposal = make_proposal("single-choice", ["A", "B"])
+    assert post_vote(proposal.number, ballot(dev_accounts[1], proposal, 2)).status_code == HTTPStatus.CREATED
+    _page(client, proposal)
+    with django_assert_num_queries(1):  # the version; the parts, the card and the proposal: the cache
+        page = _page(client, proposal)
+    assert 'data-testid="voter-count">1<' in page and 'data-testid="sign-in-to-vote"' in page
+    assert client.get("/proposals/424242/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_signed_in_reader_gets_the_form_not_the_signed_out_card_kept_by_another(
+    make_proposal, make_user, dev_accounts, client
+):
+    proposal = make_proposal("basic")
+    assert 'data-testid="sign-in-to-vote"' in _page(client, proposal)  # primes the cache signed out
+    member = Client()
+    make_user(dev_accounts[3].address, signed_in_client=member)
+    page = _page(member, proposal)
+    assert 'data-testid="vote-submit"' in page and 'data-testid="sign-in-to-vote"' not in page
+    assert 'data-testid="thread-embed"' in page

@@ -64,15 +64,15 @@ def test_the_proposal_page_query_count_is_pinned(
 ):
     proposal = make_proposal("single-choice", ["A", "B"])
     post_vote(proposal.number, ballot(dev_accounts[1], proposal, 1))
-    # the proposal with its tally, the page's version (events and votes), then, built: the voters and the
-    # timeline; the discussion's latest comments and their count (read per request)
+    # the page's version (the proposal's row, its tally, events, votes and discussion card's comments), then,
+    # built: the proposal with its tally, the voters, the timeline, the discussion's latest comments, their count
     with django_assert_num_queries(6):
         assert client.get(proposal.get_absolute_url()).status_code == HTTPStatus.OK
-    with django_assert_num_queries(4):  # the same version: the public parts come from the cache
+    with django_assert_num_queries(1):  # the same version: the parts and the proposal come from the cache
         assert client.get(proposal.get_absolute_url()).status_code == HTTPStatus.OK
     client.force_login(make_user(dev_accounts[2].address))
     # + the session, the user, their sanctions, wallets, own vote, groups (the actions) and unread notifications
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         assert client.get(proposal.get_absolute_url()).status_code == HTTPStatus.OK
 
 

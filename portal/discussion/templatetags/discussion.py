@@ -1,7 +1,7 @@
 from django import template
 
 from ..models import Thread
-from ..selectors import comment_list_visible
+from ..rendering import thread_preview_render
 
 register = template.Library()
 
@@ -14,11 +14,8 @@ def recent_threads(limit: int = 5):
     )
 
 
-@register.inclusion_tag("discussion/_thread_embed.html")
+@register.simple_tag
 def thread_preview(thread, limit: int = 3):
-    """A proposal page's discussion card: `{% load discussion %}{% thread_preview proposal.thread %}`."""
-    if thread is None:
-        return {"thread": None}
-    visible = comment_list_visible(thread=thread)
-    latest = list(visible.select_related("author").order_by("-created")[:limit])[::-1]
-    return {"thread": thread, "latest": latest, "count": visible.count()}
+    """A proposal page's discussion card: `{% load discussion %}{% thread_preview proposal.thread %}` (the
+    proposal page itself keeps it with its other public parts, governance.views)."""
+    return thread_preview_render(thread=thread, limit=limit).html()
