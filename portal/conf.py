@@ -202,9 +202,26 @@ def _build(raw: dict) -> PortalSettings:
     return PortalSettings(**values)
 
 
+_built: tuple[tuple, PortalSettings] | None = None
+
+
 def portal_settings() -> PortalSettings:
-    """The current settings, typed. Raises ImproperlyConfigured naming the variable when one is wrong."""
-    return _build(dict(getattr(settings, "PORTAL", {})))
+    """The current settings, typed. Raises ImproperlyConfigured naming the variable when one is wrong.
+
+    Built again only when PORTAL changed: when any of its entries is another object than at the last build (the
+    last build's objects are held, so none of their ids can be reused), as a test or a benchmark that assigns
+    `settings.PORTAL[...]` does; a vote or a page asks several times per request."""
+    global _built
+    raw = getattr(settings, "PORTAL", {})
+    items = tuple(raw.items())
+    last = _built
+    if last is not None and len(last[0]) == len(items) and all(
+        k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, last[0])
+    ):
+        return last[1]
+    built = _build(dict(items))
+    _built = (items, built)
+    return built
 
 
 CAUGHT_MAIL_BACKEND = "portal.notifications.mailbox.CaughtMailBackend"

@@ -57,3 +57,19 @@ def test_sqlite_runs_in_wal_mode_so_readers_neither_block_nor_wait_for_the_write
         assert cursor.fetchone()[0] == "wal"
         cursor.execute("PRAGMA synchronous")
         assert cursor.fetchone()[0] == 1  # NORMAL: one fsync per checkpoint, not per commit
+
+
+def test_portal_settings_are_built_once_and_again_when_an_entry_changes(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal.conf import portal_settings
+
+    first = portal_settings()
+    assert portal_settings() is first  # unchanged: the same typed object, not built again per call
+    settings.PORTAL["VOTES_PER_MINUTE"] = first.votes_per_minute + 7  # in place, as tests and benchmarks do
+    assert portal_settings().votes_per_minute == first.votes_per_minute + 7
+    settings.PORTAL = {**settings.PORTAL, "VOTES_PER_MINUTE": "not a number"}
+    with pytest.raises(ImproperlyConfigured, match="VOTES_PER_MINUTE"):
+        portal_settings()
+    with pytest.raises(ImproperlyConfigured):  # a wrong value is never kept as the last good build
+        portal_settings()
