@@ -189,6 +189,14 @@ def test_unknown_proposal_is_404(post_vote, ballot, dev_accounts, db, client):
     assert client.get("/api/v1/proposals/999/results").status_code == HTTPStatus.NOT_FOUND
 
 
+@pytest.mark.parametrize("number", [2**63, 2**96])  # past any integer column (schemathesis found 2**96 once)
+def test_a_proposal_number_past_the_column_is_404_not_500(post_vote, ballot, dev_accounts, db, number):
+    response = post_vote(number, ballot(dev_accounts[1], 1, 1))
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json()["error"] == f"There is no proposal LIP-{number}."
+    assert not Vote.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_votes_are_each_counted_exactly_once(
     make_proposal, ballot, node, minter, transact, contracts, chain_snapshot
