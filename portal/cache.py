@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -86,6 +88,25 @@ def cached_version(key: str, build: Callable[[], T], *, timeout: int = VERSIONED
         except Exception:  # noqa: BLE001 — as above: the value is served uncached
             log.warning("cache write of %s failed", key, exc_info=True)
     return value
+
+
+def page_holes(*names: str) -> dict[str, str]:
+    """A fresh random marker per per-request part of a page (a CSRF token, the time): rendered where the part goes,
+    then cut out by `page_pieces`. Random per rendering, so no text a user wrote can pass for one."""
+    return {name: f"hole-{secrets.token_hex(16)}-{name}" for name in names}
+
+
+def page_pieces(page: str, holes: Mapping[str, str]) -> list[str]:
+    """`page` cut at its `holes`: its text at even places, the name of the part each hole stands for at odd ones;
+    kept in the cache and filled per request by `page_filled`."""
+    names = {marker: name for name, marker in holes.items()}
+    pieces = re.split("(" + "|".join(map(re.escape, names)) + ")", page)
+    return [piece if n % 2 == 0 else names[piece] for n, piece in enumerate(pieces)]
+
+
+def page_filled(pieces: list[str], parts: Mapping[str, str]) -> str:
+    """The page of `page_pieces` with this request's `parts` (by name) in its holes."""
+    return "".join(piece if n % 2 == 0 else parts[piece] for n, piece in enumerate(pieces))
 
 
 class _Client(RedisCacheClient):

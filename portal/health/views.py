@@ -2,17 +2,19 @@
 refusal through portal.errors.refusal_response (or RefusalMiddleware for a refusal on a page that has no form)."""
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
+from django.template import engines
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.roles import is_status_staff
-from portal.cache import cached_version, versioned_key
+from portal.cache import cached_version, page_filled, page_holes, page_pieces, versioned_key
 from portal.errors import Refusal, refusal_json, refusal_response
 from portal.notifications.tokens import confirm_read
 from portal.ratelimit import client_ip
@@ -55,13 +57,18 @@ def _public_parts() -> dict:
     }
 
 
-def _index_context(request) -> dict:
-    version = selectors.status_version()
+def _banner_html(overall) -> str:
+    """The banner: the overall status and the time of this request ("updated 15:31:07 UTC")."""
+    return render_to_string("health/_fragments.html#banner", {"overall": overall, "updated_at": timezone.now()})
+
+
+def _index_context(request, *, version: str | None = None) -> dict:
+    version = version or selectors.status_version()
     key = versioned_key("health:status-page", version, minute_seconds=PAGE_SECONDS)
-    context = {**cached_version(key, _public_parts, timeout=PAGE_SECONDS), "status_version": version,
-               "updated_at": timezone.now()}
+    context = {**cached_version(key, _public_parts, timeout=PAGE_SECONDS), "status_version": version}
     for part in ("active_html", "groups_html", "history_html"):
         context[part] = mark_safe(context[part])  # noqa: S308 — our templates' output
+    context["banner_html"] = mark_safe(_banner_html(context["overall"]))  # noqa: S308 — as above
     context["is_staff"] = is_status_staff(request.user)
     context["following_all"] = selectors.follows_all(request.user)
     if context["is_staff"]:
@@ -70,8 +77,31 @@ def _index_context(request) -> dict:
     return context
 
 
+def _signed_out_shell(request, *, version: str) -> dict:
+    """The whole of /status/ as a signed-out reader without messages sees it, cut where each request's own parts go:
+    its CSRF token and the banner with its time. Rendered without the request's context processors' own values (the
+    request stands only for the layout's current section), so nothing of the reader who primed it is in it."""
+    holes = page_holes("csrf_token", "banner")
+    context = _index_context(request, version=version)
+    for processor in engines["django"].engine.template_context_processors:
+        context.update(processor(request))  # as a RequestContext would: the processors' values over the view's
+    context.update(csrf_token=holes["csrf_token"], messages=(), banner_html=holes["banner"])
+    return {"pieces": page_pieces(render_to_string("health/index.html", context), holes), "overall": context["overall"]}
+
+
+def _signed_out_page(request) -> str:
+    """/status/ for a signed-out reader: the shell kept per status version and minute (as the public parts are),
+    filled with this request's CSRF token and banner. Saves rendering the layout and the page around the parts."""
+    version = selectors.status_version()
+    key = versioned_key("health:status-page:signed-out", version, get_script_prefix(), minute_seconds=PAGE_SECONDS)
+    shell = cached_version(key, lambda: _signed_out_shell(request, version=version), timeout=PAGE_SECONDS)
+    return page_filled(shell["pieces"], {"csrf_token": get_token(request), "banner": _banner_html(shell["overall"])})
+
+
 @require_GET
 def index(request):
+    if not request.user.is_authenticated and not len(messages.get_messages(request)):
+        return HttpResponse(_signed_out_page(request))
     return TemplateResponse(request, "health/index.html", _index_context(request))
 
 

@@ -1,17 +1,25 @@
 """/status/ renders what every reader sees once per status version, status-log row and minute: each change shows
-at once, and each reader still gets their own buttons, follow state and CSRF token whoever primed the cache."""
+at once, and each reader still gets their own buttons, follow state and CSRF token whoever primed the cache. A
+signed-out reader gets the whole page from the cache with their own CSRF token and the time of their request."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 import time_machine
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.template.response import TemplateResponse
 from django.test import Client
+from django.urls import resolve
 from django.utils import timezone
 
-from portal.health import services
+from portal.health import services, views
 from portal.health.models import ComponentStatusChange, StatusFollower
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +88,52 @@ def test_the_page_is_served_when_the_cache_is_down(client, staff, rpc_component,
                                    "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 1}}}
     for _ in range(2):
         assert "Slow RPC" in _status(client)
+
+
+def _csrf_in_page(page: str) -> list[str]:
+    return re.findall(r'"X-CSRFToken": "([A-Za-z0-9]+)"|name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"', page)
+
+
+def test_a_signed_out_reader_gets_a_working_csrf_token_of_their_own(rpc_component):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [_status(first), _status(second)]  # the second is served from the page the first one's request built
+    tokens = [{value for pair in _csrf_in_page(page) for value in pair if value} for page in pages]
+    assert all(len(found) == 1 for found in tokens) and tokens[0] != tokens[1]
+    assert pages[0].count(next(iter(tokens[0]))) == 2  # the header for htmx and the subscribe form
+    answer = second.post("/status/subscribe/", {"email": "reader@example.org", "scope": "all",
+                                                "csrfmiddlewaretoken": next(iter(tokens[1]))})
+    assert answer.status_code == HTTPStatus.FOUND and answer["Location"] == "/status/subscribe/sent/"
+    refused = first.post("/status/subscribe/", {"email": "reader@example.org", "scope": "all",
+                                                "csrfmiddlewaretoken": "x" * 64})
+    assert refused.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_the_banner_tells_the_time_of_each_request(client, rpc_component):
+    now = timezone.now().replace(second=5, microsecond=0)
+    with time_machine.travel(now, tick=False):
+        first = _status(client)
+    with time_machine.travel(now + timedelta(seconds=20), tick=False):
+        second = _status(client)
+    assert f'{now:%H:%M}:05 UTC</time>' in first and f'{now:%H:%M}:25 UTC</time>' in second
+
+
+def test_the_signed_out_page_is_the_page_the_template_renders(client, rpc_component, staff, rf):
+    services.incident_create(user=staff, name="Slow RPC", impact="minor", status="investigating", body="Reads are slow.",
+                             component_codes=[rpc_component.code])
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        _status(client)  # builds the page kept for signed-out readers
+        served = _status(client)
+        request = rf.get("/status/")
+        request.user = AnonymousUser()
+        request.resolver_match = resolve("/status/")
+        rendered = TemplateResponse(request, "health/index.html", views._index_context(request)).render()
+    token = re.compile(r"[A-Za-z0-9]{64}")
+    assert "Slow RPC" in served and token.sub("TOKEN", served) == token.sub("TOKEN", rendered.content.decode())
+
+
+def test_a_signed_out_reader_with_a_message_sees_it_once(client, rpc_component, rf):
+    storage = CookieStorage(rf.get("/"))
+    client.cookies["messages"] = storage._encode([Message(constants.SUCCESS, "Your e-mail is confirmed.")])
+    assert "Your e-mail is confirmed." in _status(client)
+    assert "Your e-mail is confirmed." not in _status(client)
