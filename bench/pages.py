@@ -6,7 +6,9 @@ clients on 127.0.0.1 request each page for a few seconds. Printed per page: requ
 the bare call (`GET /api/v1/eip712`, the whole middleware stack and almost no work), and for the thread and export
 figures the single-request time against the home page's.
 
-Run: `.venv/bin/python bench/pages.py [--seconds 4] [--clients 50] [--production]` (about a minute and a half);
+Run: `.venv/bin/python bench/pages.py [--seconds 4] [--clients 50] [--production]` (SQLite, in-memory layer; about a
+minute and a half), or with `--database-url postgres://…/EMPTY_DB --redis-url redis://…/N` (services mode: the seeding
+runs against that database, and the servers get REDIS_URL for their cache and channel layer).
 `--production` serves as deployed: DEBUG off, with the static files collected (into staticfiles/, as the README's
 Deploying section does).
 `--profile` prints instead a cProfile of 200 requests of each page in process (Django's test client, no server).
@@ -33,15 +35,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--profile", action="store_true", help="profile each page in process instead of serving it")
+    parser.add_argument("--production", action="store_true",
+                        help="serve with DEBUG off (as deployed) instead of the development settings")
+    parser.add_argument("--database-url", default="", help="an EMPTY PostgreSQL database (default: SQLite)")
+    parser.add_argument("--redis-url", default="", help="the servers' Redis (default: in-memory layer and cache)")
+    return parser.parse_args()
+
+
+ARGS = _arguments()
 TMP = tempfile.mkdtemp(prefix="bench-pages-")
 CHAIN_PORT = _free_port()
-os.environ["DATABASE_URL"] = f"sqlite:///{TMP}/pages.sqlite3"
+os.environ["DATABASE_URL"] = ARGS.database_url or f"sqlite:///{TMP}/pages.sqlite3"
 os.environ["CHAIN_RPC_URL"] = f"http://127.0.0.1:{CHAIN_PORT}"
-os.environ.pop("REDIS_URL", None)
+os.environ.pop("REDIS_URL", None)  # this process seeds (and profiles); the servers own the cache and layers
 
 import _django  # noqa: E402,F401  (sys.path, settings, a throw-away DEVCHAIN_DIR, django.setup())
 from _load import load, sequential_ms, start_uvicorn, stop, wait_ready  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from governance.devchain import start_anvil, stop_anvil  # noqa: E402
@@ -116,21 +132,18 @@ def profile(paths: dict, requests: int = 200) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--profile", action="store_true", help="profile each page in process instead of serving it")
-    parser.add_argument("--production", action="store_true",
-                        help="serve with DEBUG off (as deployed) instead of the development settings")
-    args = parser.parse_args()
+    args = ARGS
     anvil = start_anvil(port=CHAIN_PORT)
     server = None
     try:
         paths = seed()
         if args.profile:
             return profile(paths)
+        connections.close_all()  # PostgreSQL: the seeding's connection is not held while the servers run
         port = _free_port()
         env = {**os.environ, "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING"}
+        if args.redis_url:
+            env["REDIS_URL"] = args.redis_url
         if args.production:  # as a deployment runs: DEBUG off (Django then records no queries), its required settings
             env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), SIWE_DOMAIN="127.0.0.1", SECURE_SSL_REDIRECT="0")
             # and the hashed, compressed static files a deployment collects (README: Deploying) into staticfiles/
@@ -141,7 +154,9 @@ def main() -> int:
         pages = page_paths(paths)
         for _, path in [("bare", "/api/v1/eip712"), ("home", "/"), *pages, ("export", paths["export"])]:
             load(port=port, path=path, clients=4, seconds=1.0)  # warm every worker's templates and caches
-        print(f"uvicorn, 2 workers, DEBUG {'off' if args.production else 'on'}; {args.clients} keep-alive clients, {args.seconds:g} s a page; "
+        mode = "PostgreSQL" if args.database_url else "SQLite"
+        mode += " + Redis" if args.redis_url else ", in-memory layer"
+        print(f"uvicorn, 2 workers, {mode}, DEBUG {'off' if args.production else 'on'}; {args.clients} keep-alive clients, {args.seconds:g} s a page; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         bare = load(port=port, path="/api/v1/eip712", clients=args.clients, seconds=args.seconds)
         print(f"{'page':<24} {'req/s':>8} {'of bare':>8} {'goal':>6}  statuses")
