@@ -169,8 +169,8 @@ def _status_version_sql() -> str:
 def status_version() -> str:
     """Changes whenever something the live page shows changes (a status-log row too: today's uptime bar); the
     websocket pushes a fresh page when it does. Drafts are not shown, so the sampler opening one sends no page to
-    anyone. One query (portal.cache)."""
-    raw = database_version(_status_version_sql(), [False, False, False])
+    anyone. One query (portal.cache), on SQLite through the process's kept-open reader connection."""
+    raw = database_version(_status_version_sql(), [False, False, False], sqlite_reader=True)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

@@ -11,6 +11,7 @@ from http import HTTPStatus
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -19,6 +20,7 @@ from django.test import Client
 from django.urls import resolve
 from django.utils import timezone
 
+from portal import cache as portal_cache
 from portal.health import services, views
 from portal.health.models import ComponentStatusChange, StatusFollower
 
@@ -137,3 +139,24 @@ def test_a_signed_out_reader_with_a_message_sees_it_once(client, rpc_component, 
     client.cookies["messages"] = storage._encode([Message(constants.SUCCESS, "Your e-mail is confirmed.")])
     assert "Your e-mail is confirmed." in _status(client)
     assert "Your e-mail is confirmed." not in _status(client)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_writes_show_at_once_through_the_kept_sqlite_reader(client, staff, rpc_component):
+    """Outside a test transaction, as in a server: on SQLite the version is read through the process's kept-open
+    reader connection, and each commit (an incident, its update, a status-log row, a component) still shows at once."""
+    assert "Slow RPC" not in _status(client)
+    incident = services.incident_create(user=staff, name="Slow RPC", impact="minor", status="investigating",
+                                        body="Reads are slow.", component_codes=[rpc_component.code])
+    assert "Slow RPC" in _status(client)
+    services.incident_update_post(user=staff, incident=incident, status="identified", body="A disk is failing.")
+    assert "A disk is failing." in _status(client)
+    before = _status(client)
+    ComponentStatusChange.objects.create(component=rpc_component, status="major_outage",
+                                         at=timezone.now() - timedelta(hours=1))
+    assert _status(client) != before
+    rpc_component.status = "major_outage"
+    rpc_component.save()
+    assert 'data-indicator="critical"' in _status(client)
+    if connection.vendor == "sqlite":  # the reader it was about answered (on PostgreSQL the pool's connection does)
+        assert portal_cache._readers
