@@ -17,6 +17,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -111,10 +112,23 @@ def _add_and_incr(backend, key: str, timeout: int) -> int:
         return 1
 
 
-def cached_version(key: str, build: Callable[[], T], *, timeout: int = VERSIONED_SECONDS) -> T:
+# `cached_version(..., local=True)`: the last values read, by key, in this process (a versioned key names one value,
+# so a copy here is as fresh as the shared one); a few, since only the current versions are asked for.
+LOCAL_ENTRIES = 16
+_local_values: OrderedDict[str, object] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def cached_version(key: str, build: Callable[[], T], *, timeout: int = VERSIONED_SECONDS, local: bool = False) -> T:
     """`build()`'s value, kept in the shared cache under `key`. The caller puts in `key` a version of everything the
     value shows (read from the database, so a change shows at once) and nothing of one reader's own. The cache
-    failing in any way costs a rebuild, never the page."""
+    failing in any way costs a rebuild, never the page. `local`: also keep it in this process, and read it from
+    there first (for a large value read on every request: a Redis round trip and unpickling saved)."""
+    if local:
+        with _local_lock:
+            if key in _local_values:
+                _local_values.move_to_end(key)
+                return _local_values[key]
     try:
         value = cache.get(key)
     except Exception:  # noqa: BLE001 — any cache fault (a dead Redis, a stale pickle) means: build it again
@@ -126,7 +140,18 @@ def cached_version(key: str, build: Callable[[], T], *, timeout: int = VERSIONED
             cache.set(key, value, timeout)
         except Exception:  # noqa: BLE001 — as above: the value is served uncached
             log.warning("cache write of %s failed", key, exc_info=True)
+    if local:
+        with _local_lock:
+            _local_values[key] = value
+            while len(_local_values) > LOCAL_ENTRIES:
+                _local_values.popitem(last=False)
     return value
+
+
+def forget_local() -> None:
+    """Empty this process's copies of `cached_version(..., local=True)` (as `cache.clear()` empties the shared one)."""
+    with _local_lock:
+        _local_values.clear()
 
 
 def page_holes(*names: str) -> dict[str, str]:

@@ -35,6 +35,7 @@ from governance import chain as chain_module
 from governance.demo_chain import seed_chain
 from governance.deploy import contract
 from governance.devchain import DEV_KEYS, free_port, start_anvil, stop_anvil
+from portal import cache as portal_cache
 from portal.accounts.models import User
 from tests.process_output import ProcessOutput
 
@@ -202,6 +203,7 @@ def stranger():
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
+    portal_cache.forget_local()
     yield
 
 

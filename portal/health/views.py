@@ -94,7 +94,7 @@ def _signed_out_page(request) -> str:
     filled with this request's CSRF token and banner. Saves rendering the layout and the page around the parts."""
     version = selectors.status_version()
     key = versioned_key("health:status-page:signed-out", version, get_script_prefix(), minute_seconds=PAGE_SECONDS)
-    shell = cached_version(key, lambda: _signed_out_shell(request, version=version), timeout=PAGE_SECONDS)
+    shell = cached_version(key, lambda: _signed_out_shell(request, version=version), timeout=PAGE_SECONDS, local=True)
     return page_filled(shell["pieces"], {"csrf_token": get_token(request), "banner": _banner_html(shell["overall"])})
 
 

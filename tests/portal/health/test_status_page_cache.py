@@ -11,6 +11,7 @@ from http import HTTPStatus
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import connection
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
@@ -160,3 +161,21 @@ def test_committed_writes_show_at_once_through_the_kept_sqlite_reader(client, st
     assert 'data-indicator="critical"' in _status(client)
     if connection.vendor == "sqlite":  # the reader it was about answered (on PostgreSQL the pool's connection does)
         assert portal_cache._readers
+
+
+def test_a_local_copy_is_read_first_and_a_new_version_builds_anew():
+    builds = []
+
+    def build(label):
+        builds.append(label)
+        return label
+
+    assert portal_cache.cached_version("test:local:v1", lambda: build("one"), local=True) == "one"
+    cache.clear()  # the shared copy gone: this process's copy still answers, without a build
+    assert portal_cache.cached_version("test:local:v1", lambda: build("again"), local=True) == "one"
+    assert portal_cache.cached_version("test:local:v2", lambda: build("two"), local=True) == "two"
+    for n in range(portal_cache.LOCAL_ENTRIES):  # a bounded few: the oldest leave
+        portal_cache.cached_version(f"test:local:other-{n}", lambda: "other", local=True)
+    cache.clear()
+    assert portal_cache.cached_version("test:local:v1", lambda: build("rebuilt"), local=True) == "rebuilt"
+    assert builds == ["one", "two", "rebuilt"]
