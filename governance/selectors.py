@@ -23,7 +23,7 @@ from governance.models import (
 )
 from governance.strategies import ERC20_VOTES, ERC721_BALANCE_OF, Strategy, checksum, voting_weight, weight_parts
 from governance.voting import InvalidChoice, Outcome, TallyResult, TallyState, VotingType, voting_method, wei
-from portal.cache import database_version
+from portal.cache import database_row, database_version
 from portal.discussion.models import Comment
 from portal.errors import NotFound
 
@@ -146,9 +146,11 @@ def proposal_page_version(*, number: int, now: datetime | None = None) -> str:
     or a delete moves it, even one written as a bare update), the newest (a new comment) and the latest change
     (an edit: every service moves `Comment.changed`). NotFound (404) when there is no such proposal."""
     now = connection.ops.adapt_datetimefield_value(now or timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_proposal_page_version_sql(), [now, now, False, number])
-        row = cursor.fetchone()
+    low, high = connection.ops.integer_field_range(Proposal._meta.get_field("number").get_internal_type())
+    if not (low <= number <= high):  # no proposal, as the ORM would answer it (not the driver's OverflowError)
+        raise NotFound(_not_found(number))
+    # On SQLite, through the process's kept reader connection: a signed-out reader's cached page then opens none.
+    row = database_row(_proposal_page_version_sql(), [now, now, False, number], sqlite_reader=True)
     if row is None:
         raise NotFound(_not_found(number))
     return "|".join(f"{value}" for value in row)

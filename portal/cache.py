@@ -42,25 +42,31 @@ T = TypeVar("T")
 def database_version(sql: str, params: list | tuple = (), *, sqlite_reader: bool = False) -> str:
     """One row of aggregates read in plain SQL, joined into a version string for `cached_version`'s key. Plain SQL
     because such a read runs on every page view: the ORM takes longer to compile it than the database to answer.
+    `sqlite_reader`: as `database_row`'s."""
+    return "|".join(f"{value}" for value in database_row(sql, params, sqlite_reader=sqlite_reader))
+
+
+def database_row(sql: str, params: list | tuple = (), *, sqlite_reader: bool = False) -> tuple | None:
+    """The first row `sql` answers (None when none), read in plain SQL.
 
     `sqlite_reader`: on SQLite, outside a transaction, read through this process's one kept-open reader connection
     (`_sqlite_reader`) instead of the request's own, so a page that needs nothing else from the database opens none
     (a fresh SQLite connection reads the whole schema: ~2 ms, more than the bare request). Only for `%s` parameters
-    that SQLite takes as they are (numbers, booleans, text): Django's own conversions (datetimes) are not applied."""
+    that SQLite takes as they are (numbers, booleans, text): Django's own conversions (datetimes) are not applied,
+    so pass `connection.ops.adapt_datetimefield_value(...)` for a datetime."""
     if sqlite_reader and connection.vendor == "sqlite" and not connection.in_atomic_block:
         reader = _sqlite_reader(connection.settings_dict["NAME"])
         if reader is not None:
             try:
                 with _reader_lock:
-                    row = reader.execute(sql.replace("%s", "?"), params).fetchone()
-                return "|".join(f"{value}" for value in row)
+                    return reader.execute(sql.replace("%s", "?"), params).fetchone()
             except sqlite3.Error:  # a fault of the kept connection: drop it, and read as any query does
                 log.warning("the SQLite reader connection failed; reading through the request's", exc_info=True)
                 with _reader_lock:
                     _readers.clear()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return "|".join(f"{value}" for value in cursor.fetchone())
+        return cursor.fetchone()
 
 
 _reader_lock = threading.Lock()

@@ -185,3 +185,39 @@ def test_a_signed_in_reader_gets_the_form_not_the_signed_out_card_kept_by_anothe
     page = _page(member, proposal)
     assert 'data-testid="vote-submit"' in page and 'data-testid="sign-in-to-vote"' not in page
     assert 'data-testid="thread-embed"' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_writes_show_at_once_through_the_kept_sqlite_reader(
+    make_proposal, ballot, post_vote, dev_accounts, make_user, client,
+):
+    """Outside a test transaction, as in a server: on SQLite the page's version is read through the process's
+    kept-open reader connection, and each commit (a vote, a comment, a hide written as a bare update) still shows
+    on the next request."""
+    from django.db import connection
+
+    from portal import cache as portal_cache
+    from portal.discussion.models import Comment
+
+    proposal = make_proposal("single-choice", ["A", "B"])
+    portal_cache._readers.clear()  # so the check at the end is about this page's reads
+    assert 'data-testid="voter-count">0<' in _page(client, proposal)
+    assert post_vote(proposal.number, ballot(dev_accounts[1], proposal, 2)).status_code == HTTPStatus.CREATED
+    assert 'data-testid="voter-count">1<' in _page(client, proposal)
+    author = Client()
+    make_user(joined=ESTABLISHED, signed_in_client=author)
+    posted = author.post(f"/api/v1/threads/{proposal.thread_id}/comments", {"body": "Twice the **target**."},
+                         content_type="application/json")
+    assert posted.status_code == HTTPStatus.CREATED
+    assert "Twice the target." in _card(_page(client, proposal))
+    Comment.objects.filter(pk=posted.json()["id"]).update(hidden=True)
+    assert "Twice the target." not in _card(_page(client, proposal))
+    if connection.vendor == "sqlite":  # the reader it was about answered (on PostgreSQL the pool's connection does)
+        assert portal_cache._readers
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 2**96])
+def test_a_number_past_the_column_is_the_404_sentence(client, number):
+    response = client.get(f"/proposals/{number}/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert f"There is no proposal LIP-{number}." in response.content.decode()
