@@ -107,7 +107,8 @@ def proposals_version(*, now: datetime | None = None) -> str:
     edited, activated, cancelled, executed or closed, when a vote moves a running tally, and when the clock passes
     a start or an end (the next one after `now` is part of it), which changes a state without any write."""
     now = connection.ops.adapt_datetimefield_value(now or timezone.now())
-    return database_version(_proposals_version_sql(), [now, now])
+    # On SQLite, through the process's kept reader connection: a signed-out reader's cached list then opens none.
+    return database_version(_proposals_version_sql(), [now, now], sqlite_reader=True)
 
 
 @functools.cache

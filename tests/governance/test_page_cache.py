@@ -99,3 +99,27 @@ def test_the_list_is_served_when_the_cache_is_down(make_proposal, client, settin
                                    "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 1}}}
     for _ in range(2):
         assert "Raise the USDC cap" in _list(client)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_writes_show_at_once_through_the_kept_sqlite_reader(
+    make_proposal, admin_user, ballot, post_vote, dev_accounts, client,
+):
+    """Outside a test transaction, as in a server: on SQLite the list's version is read through the process's
+    kept-open reader connection, and each commit (a proposal, an edit, a vote) still shows on the next request."""
+    from django.db import connection
+
+    from portal import cache as portal_cache
+
+    portal_cache._readers.clear()  # so the check at the end is about this list's reads
+    draft = make_proposal("basic", title="Raise the USDC cap", activate=False)
+    assert "Raise the USDC cap" in _list(client)
+    services.proposal_update(proposal=draft, editor=admin_user, title="Lower the USDC cap")
+    assert "Lower the USDC cap" in _list(client)
+    active = make_proposal("single-choice", ["A", "B"], title="Grants round")
+    assert "Grants round" in _list(client)
+    before = _list(client)
+    assert post_vote(active.number, ballot(dev_accounts[1], active, 1)).status_code == HTTPStatus.CREATED
+    assert _list(client) != before  # the running tally moved
+    if connection.vendor == "sqlite":  # the reader it was about answered (on PostgreSQL the pool's connection does)
+        assert portal_cache._readers
