@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -29,7 +30,7 @@ from governance.forms import ProposalForm
 from governance.live import tally_context, tally_fragments
 from governance.tiers import standings_prefetch
 from governance.models import Category, Proposal, ProposalState
-from portal.cache import cached_version, versioned_key
+from portal.cache import cached_version, page_filled, page_holes, signed_out_reader, signed_out_shell, versioned_key
 from portal.errors import Refusal, refusal_response
 from portal.discussion.rendering import thread_preview_render
 from portal.markdown import RENDERER_VERSION, render_markdown
@@ -60,16 +61,22 @@ def index(request):
 
     # The first pages of each state and category are kept; a search or a deep page is rendered for its reader
     # alone (one entry per made-up query would let anyone fill the cache).
-    if q or number > LIST_CACHED_PAGES or (state, category) != (known_state, known_category):
-        results = results_html()
-    else:
-        results = cached_version(_list_key(state=state, category=category, number=number), results_html,
-                                 timeout=LIST_SECONDS)
+    kept = not (q or number > LIST_CACHED_PAGES or (state, category) != (known_state, known_category))
+    key = _list_key(state=state, category=category, number=number) if kept else ""
+    results = (lambda: cached_version(key, results_html, timeout=LIST_SECONDS)) if kept else results_html
+
+    def context() -> dict:
+        return {"results_html": mark_safe(results()), "state": state, "category": category, "q": q,  # noqa: S308
+                "states": ProposalState.choices, "categories": Category.choices}
+
     if request.htmx:
-        return HttpResponse(results)
-    context = {"results_html": mark_safe(results), "state": state, "category": category, "q": q,  # noqa: S308
-               "states": ProposalState.choices, "categories": Category.choices}
-    return TemplateResponse(request, "governance/index.html", context)
+        return HttpResponse(results())
+    if kept and signed_out_reader(request):  # the whole page, layout included, kept too: filled with their token
+        holes = page_holes("csrf_token")
+        pieces = cached_version(f"{key}:page:{get_script_prefix()}", timeout=LIST_SECONDS, local=True,
+                                build=lambda: signed_out_shell(request, "governance/index.html", context(), holes))
+        return HttpResponse(page_filled(pieces, {"csrf_token": get_token(request)}))
+    return TemplateResponse(request, "governance/index.html", context())
 
 
 # The list says "closes in 3 days": a rendering is kept for the minute it was made in (under the version of

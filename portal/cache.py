@@ -179,6 +179,29 @@ def page_filled(pieces: list[str], parts: Mapping[str, str]) -> str:
     return "".join(piece if n % 2 == 0 else parts[piece] for n, piece in enumerate(pieces))
 
 
+def signed_out_reader(request) -> bool:
+    """True for a reader whose whole page may come from a shell (`signed_out_shell`): signed out, with no message
+    waiting (a message is shown once, so that page is rendered for them)."""
+    from django.contrib import messages
+
+    return not request.user.is_authenticated and not len(messages.get_messages(request))
+
+
+def signed_out_shell(request, template: str, context: dict, holes: Mapping[str, str]) -> list[str]:
+    """`template` as a signed-out reader without messages sees it, cut at `holes` (`page_holes`, one of them
+    "csrf_token"): the context processors' values over the view's `context`, as a RequestContext would give them,
+    with the CSRF token's hole and no messages. The request stands only for the layout's current section, so nothing
+    of the reader who primed it is in the shell; fill it per request with `page_filled`."""
+    from django.template import engines
+    from django.template.loader import render_to_string
+
+    context = dict(context)
+    for processor in engines["django"].engine.template_context_processors:
+        context.update(processor(request))
+    context.update(csrf_token=holes["csrf_token"], messages=())
+    return page_pieces(render_to_string(template, context), holes)
+
+
 class _Client(RedisCacheClient):
     """Django's RedisCacheClient keeping one redis.Redis per pool: Django makes a new one for every cache call, and
     each builds its table of some 170 response callbacks (about 70 µs, more than a round trip to a local Redis)."""

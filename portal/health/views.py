@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
-from django.template import engines
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import get_script_prefix, reverse
@@ -14,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.roles import is_status_staff
-from portal.cache import cached_version, page_filled, page_holes, page_pieces, versioned_key
+from portal.cache import cached_version, page_filled, page_holes, signed_out_reader, signed_out_shell, versioned_key
 from portal.errors import Refusal, refusal_json, refusal_response
 from portal.notifications.tokens import confirm_read
 from portal.ratelimit import client_ip
@@ -82,11 +81,8 @@ def _signed_out_shell(request, *, version: str) -> dict:
     its CSRF token and the banner with its time. Rendered without the request's context processors' own values (the
     request stands only for the layout's current section), so nothing of the reader who primed it is in it."""
     holes = page_holes("csrf_token", "banner")
-    context = _index_context(request, version=version)
-    for processor in engines["django"].engine.template_context_processors:
-        context.update(processor(request))  # as a RequestContext would: the processors' values over the view's
-    context.update(csrf_token=holes["csrf_token"], messages=(), banner_html=holes["banner"])
-    return {"pieces": page_pieces(render_to_string("health/index.html", context), holes), "overall": context["overall"]}
+    context = {**_index_context(request, version=version), "banner_html": holes["banner"]}
+    return {"pieces": signed_out_shell(request, "health/index.html", context, holes), "overall": context["overall"]}
 
 
 def _signed_out_page(request) -> str:
@@ -100,7 +96,7 @@ def _signed_out_page(request) -> str:
 
 @require_GET
 def index(request):
-    if not request.user.is_authenticated and not len(messages.get_messages(request)):
+    if signed_out_reader(request):
         return HttpResponse(_signed_out_page(request))
     return TemplateResponse(request, "health/index.html", _index_context(request))
 

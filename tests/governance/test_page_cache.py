@@ -123,3 +123,59 @@ def test_committed_writes_show_at_once_through_the_kept_sqlite_reader(
     assert _list(client) != before  # the running tally moved
     if connection.vendor == "sqlite":  # the reader it was about answered (on PostgreSQL the pool's connection does)
         assert portal_cache._readers
+
+
+def _tokens(page: str) -> set[str]:
+    import re
+
+    return set(re.findall(r'"X-CSRFToken": "([A-Za-z0-9]{64})"', page)) | set(
+        re.findall(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"', page))
+
+
+def test_signed_out_readers_get_the_whole_page_kept_each_with_a_working_token_of_their_own(
+    make_proposal, make_user, client, django_assert_num_queries,
+):
+    make_proposal("basic", title="Raise the USDC cap")
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [_list(first), _list(second)]  # the second is served from the page the first one's request built
+    tokens = [_tokens(page) for page in pages]
+    assert all(len(found) == 1 for found in tokens) and tokens[0] != tokens[1]
+    assert all("Raise the USDC cap" in page for page in pages)
+    assert second.cookies["csrftoken"].value  # the token in its page is one its cookie makes good
+    with django_assert_num_queries(1):  # the version: page and layout come from the cache
+        _list(Client())
+    member = Client()
+    make_user(joined=timedelta(days=60), signed_in_client=member)
+    page = _list(member)  # signed in: rendered for them, not the signed-out page
+    assert 'data-testid="new-proposal"' in page and 'data-signed-in="true"' in page
+
+
+def test_the_kept_signed_out_page_is_the_page_the_template_renders(make_proposal, client, monkeypatch):
+    import re
+
+    from django.utils import timezone
+
+    from governance import views
+
+    make_proposal("basic", title="Raise the USDC cap")
+    with time_machine.travel(timezone.now(), tick=False):
+        _list(client)  # builds the page kept for signed-out readers
+        served = _list(client)
+        monkeypatch.setattr(views, "signed_out_reader", lambda request: False)
+        rendered = _list(Client())  # the same reader's page rendered as a signed-in one's is
+    token = re.compile(r"[A-Za-z0-9]{64}")
+    assert "Raise the USDC cap" in served and 'data-signed-in="false"' in served and "hole-" not in served
+    assert token.sub("TOKEN", served) == token.sub("TOKEN", rendered)
+
+
+def test_a_signed_out_reader_with_a_message_sees_it_once(make_proposal, client, rf):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    make_proposal("basic", title="Raise the USDC cap")
+    _list(Client())  # primes the kept page
+    storage = CookieStorage(rf.get("/"))
+    client.cookies["messages"] = storage._encode([Message(constants.SUCCESS, "Your e-mail is confirmed.")])
+    assert "Your e-mail is confirmed." in _list(client)
+    assert "Your e-mail is confirmed." not in _list(client)
