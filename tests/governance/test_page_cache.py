@@ -141,7 +141,12 @@ def test_signed_out_readers_get_the_whole_page_kept_each_with_a_working_token_of
     tokens = [_tokens(page) for page in pages]
     assert all(len(found) == 1 for found in tokens) and tokens[0] != tokens[1]
     assert all("Raise the USDC cap" in page for page in pages)
-    assert second.cookies["csrftoken"].value  # the token in its page is one its cookie makes good
+    answer = second.post("/status/subscribe/", {"email": "reader@example.org", "scope": "all",
+                                                "csrfmiddlewaretoken": next(iter(tokens[1]))})
+    assert answer.status_code == HTTPStatus.FOUND  # the token in its page is one its own cookie makes good
+    refused = first.post("/status/subscribe/", {"email": "reader@example.org", "scope": "all",
+                                                "csrfmiddlewaretoken": "x" * 64})
+    assert refused.status_code == HTTPStatus.FORBIDDEN
     with django_assert_num_queries(1):  # the version: page and layout come from the cache
         _list(Client())
     member = Client()
