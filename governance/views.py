@@ -63,7 +63,9 @@ def index(request):
     # alone (one entry per made-up query would let anyone fill the cache).
     kept = not (q or number > LIST_CACHED_PAGES or (state, category) != (known_state, known_category))
     key = _list_key(state=state, category=category, number=number) if kept else ""
-    results = (lambda: cached_version(key, results_html, timeout=LIST_SECONDS)) if kept else results_html
+
+    def results() -> str:
+        return cached_version(key, results_html, timeout=LIST_SECONDS) if kept else results_html()
 
     def context() -> dict:
         return {"results_html": mark_safe(results()), "state": state, "category": category, "q": q,  # noqa: S308
