@@ -64,7 +64,7 @@ def summary(request):
     # The same for every reader of this host: built once per status version (a component, group or published
     # incident changing, or a new update), its links absolute to the host asked.
     key = f"health:summary:{selectors.status_version()}:{request.scheme}://{request.get_host()}"
-    content = cached_version(key, lambda: _summary_content(request))
+    content = cached_version(key, lambda: _summary_content(request), local=True)
     return _public(HttpResponse(content, content_type="application/json"))
 
 

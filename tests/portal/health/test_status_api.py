@@ -6,6 +6,7 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from portal.health import services
@@ -124,6 +125,18 @@ def test_summary_json_shows_each_change_at_once(client, page, staff, group, rpc_
     group.name = "Chain"
     group.save()
     assert "Chain" in [c["name"] for c in client.get("/api/v2/summary.json").json()["components"]]
+
+
+@pytest.mark.django_db
+def test_summary_json_is_kept_in_the_process(client, page, staff, rpc_component, django_assert_num_queries):
+    first = client.get("/api/v2/summary.json").content
+    cache.clear()  # the shared copy is gone: this process's own copy answers, without a round trip to the cache
+    with django_assert_num_queries(1):  # the status version only
+        again = client.get("/api/v2/summary.json")
+    assert again.content == first and again["Access-Control-Allow-Origin"] == "*"
+    services.incident_create(user=staff, name="Database down", impact="major", status="investigating", body="Down.",
+                             component_codes=[rpc_component.code])
+    assert "Database down" in [i["name"] for i in client.get("/api/v2/summary.json").json()["incidents"]]
 
 
 @pytest.mark.django_db
