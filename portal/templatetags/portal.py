@@ -1,6 +1,9 @@
 """Template helpers loaded everywhere (see TEMPLATES builtins): addresses, tier badges, markdown."""
 
+from functools import lru_cache
+
 from django import template
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 
 from governance.strategies import Strategy
@@ -41,12 +44,19 @@ def markdown(text: str):
     return render_markdown(text)
 
 
-@register.inclusion_tag("portal/_wallet.html")
+@lru_cache(maxsize=4096)
+def _profile_path(prefix: str, urlconf, address: str) -> str:
+    """A profile's path (reverse() costs more than the rest of a wallet; a page can show hundreds of them)."""
+    return reverse("people:profile", args=[address])
+
+
+@register.simple_tag
 def wallet(who, *, link: bool = True, name: str | None = None):
     """An author/voter as people see them: display name or short address, and their loyalty-tier badge; a link to
     their profile unless `link=False` (inside another link or a form).
 
-    `who` is a User or an address string (with `name`, the display name when the caller knows it).
+    `who` is a User or an address string (with `name`, the display name when the caller knows it). Built with
+    format_html rather than an included template: a page of voters or comments shows dozens of them.
     """
     if isinstance(who, str):
         address = who
@@ -54,7 +64,13 @@ def wallet(who, *, link: bool = True, name: str | None = None):
         address = getattr(who, "primary_address", None)
         name = getattr(who, "display_name", "") or None
     tier = loyalty_tier(address) if address else None
-    return {"address": address, "name": name, "tier": tier, "link": link}
+    label = (format_html('<span class="wallet__name">{}</span>', name) if name
+             else format_html('<code class="wallet__address">{}</code>', short_address(address)))
+    badge = format_html(" {}", tier_badge(tier)) if tier else ""
+    if link and address:
+        return format_html('<a class="wallet wallet--link" href="{}" title="{}">{}{}</a>',
+                           _profile_path(get_script_prefix(), get_urlconf(), address), address, label, badge)
+    return format_html('<span class="wallet" title="{}">{}{}</span>', address or "", label, badge)
 
 
 @register.simple_tag
