@@ -23,6 +23,7 @@ from governance.services.weights import voter_weight
 from governance.signers import SignerProof
 from governance.voting import TallyState, voting_method
 from governance.webhooks import vote_cast_event
+from portal.health.models import Webhook
 from portal.conf import portal_settings
 from portal.errors import Conflict, Forbidden, Refusal
 from portal.ratelimit import Limit
@@ -124,9 +125,10 @@ _EARLIER_FIELDS = ("id", "timestamp", "choice", "weight", "created")
 
 
 def _weight_and_earlier_vote(proposal: Proposal, voter: str):
-    """One query: the voter's stored snapshot weight (None when not read ahead) and their earlier vote on the
-    proposal (None when this is their first), the vote's row locked FOR UPDATE until the commit (on PostgreSQL; a
-    SQLite write transaction holds the whole database), so only the same wallet's votes wait for each other."""
+    """One query: the voter's stored snapshot weight (None when not read ahead), whether any webhook is active (so
+    a vote on a site without webhooks asks nothing more for them) and their earlier vote on the proposal (None when
+    this is their first), the vote's row locked FOR UPDATE until the commit (on PostgreSQL; a SQLite write
+    transaction holds the whole database), so only the same wallet's votes wait for each other."""
     quote = connection.ops.quote_name
     fields = ", ".join(f"v.{quote(f)}" for f in _EARLIER_FIELDS)
     columns = ", ".join(quote(f) for f in _EARLIER_FIELDS)
@@ -136,19 +138,20 @@ def _weight_and_earlier_vote(proposal: Proposal, voter: str):
                    "FOR UPDATE) v ON TRUE")
     else:
         earlier = f"LEFT JOIN {votes} v ON v.proposal_id = %s AND v.voter = %s"
-    sql = (f"SELECT (SELECT weight FROM {weights} WHERE proposal_id = %s AND voter = %s), {fields} "
-           f"FROM (SELECT 1) one {earlier}")
+    hooks = quote(Webhook._meta.db_table)
+    sql = (f"SELECT (SELECT weight FROM {weights} WHERE proposal_id = %s AND voter = %s), "
+           f"EXISTS (SELECT 1 FROM {hooks} WHERE active), {fields} FROM (SELECT 1) one {earlier}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [proposal.pk, voter, proposal.pk, voter])
-        weight, pk, *rest = cursor.fetchone()
+        weight, listened, pk, *rest = cursor.fetchone()
     if pk is None:
-        return weight, None
+        return weight, bool(listened), None
     timestamp, choice, vote_weight, created = rest
     if isinstance(created, str):  # SQLite's raw cursor may answer the stored text (UTC)
         created = parse_datetime(created)
     if timezone.is_naive(created):
         created = timezone.make_aware(created, UTC)
-    return weight, _Earlier(pk, int(timestamp), choice, vote_weight, created)
+    return weight, bool(listened), _Earlier(pk, int(timestamp), choice, vote_weight, created)
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def _store_vote_once(
     the proposal waits for: under it, the proposal is checked again to be unclosed and the vote is folded into the
     running sums. `weight` is the one just read when it was not stored (else _WeightNotStored)."""
     method, n = voting_method(proposal.voting_type), len(proposal.choice_names)
-    stored, earlier = _weight_and_earlier_vote(proposal, ballot.voter)
+    stored, listened, earlier = _weight_and_earlier_vote(proposal, ballot.voter)
     if stored is not None:
         weight = Decimal(stored)
     elif weight is None:
@@ -199,14 +202,38 @@ def _store_vote_once(
                 created=now if earlier is None else earlier.created, **fields)
     vote._state.adding = earlier is None  # a replacement is the stored row (full_clean checks no id clash)
     vote.full_clean(exclude=["proposal"])
-    if earlier is None:
-        vote.save(force_insert=True)
-    else:  # the replaced vote's row keeps its id and created
-        vote.save(update_fields=list(fields))
-    vote_cast_event(proposal=proposal, vote=vote)  # webhooks, queued with the vote
+    _vote_write(vote, fields, insert=earlier is None)  # a replacement keeps the row's id and created
+    if listened:
+        vote_cast_event(proposal=proposal, vote=vote)  # webhooks, queued with the vote
     _tally_fold(proposal, method, n, parsed, weight, replaced)
     tally_broadcast_coalesced(number=proposal.number)
     return vote
+
+
+def _vote_write(vote: Vote, fields: dict, *, insert: bool) -> None:
+    """The vote's row in one plain statement: a new row (every column; its id read back) or the replaced vote's
+    `fields`. What Model.save would send, the values prepared by the fields themselves, without its ~0.4 ms of query
+    building on every vote (no signal listens to votes)."""
+    opts = Vote._meta
+    quote = connection.ops.quote_name
+    table = quote(opts.db_table)
+    if insert:
+        columns = [f for f in opts.concrete_fields if not f.primary_key]
+    else:
+        columns = [opts.get_field(name) for name in fields]
+    values = [f.get_db_prep_save(getattr(vote, f.attname), connection) for f in columns]
+    names = [quote(f.column) for f in columns]
+    pk = quote(opts.pk.column)
+    with connection.cursor() as cursor:
+        if not insert:
+            cursor.execute(f"UPDATE {table} SET {', '.join(f'{n} = %s' for n in names)} WHERE {pk} = %s",
+                           [*values, vote.pk])
+            return
+        returning = connection.features.can_return_columns_from_insert
+        cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})"
+                       + (f" RETURNING {pk}" if returning else ""), values)
+        vote.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+    vote._state.adding, vote._state.db = False, connection.alias
 
 
 def _tally_fold(proposal: Proposal, method, n: int, parsed, weight: Decimal, replaced) -> None:
