@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,6 +30,9 @@ Event = Mapping[str, Any]
 
 _pending: set[asyncio.Task] = set()
 _server_loop: asyncio.AbstractEventLoop | None = None
+# flag → when this process's scheduled coalesced send opens the next window (commits before then ride along)
+_scheduled: dict[str, float] = {}
+_scheduled_lock = threading.Lock()
 
 
 def server_loop_remember() -> None:
@@ -107,13 +111,22 @@ def _coalesce(group: str, key: str, build: Callable[[], Event | None], window: f
         send_now(group, build)
         return
     flag = f"live:coalesce:{key}"
+    now = time.monotonic()
+    with _scheduled_lock:
+        if _scheduled.get(flag, 0.0) > now:
+            return  # this process's own send is due, and reads the database after this commit: no round trip
     try:
         if not cache.add(flag, 1, timeout=int(window) + 5):
-            return  # a send is due and reads the database after this commit
+            return  # a send is due (perhaps another process's) and reads the database after this commit
     except Exception:  # noqa: BLE001 — no cache: this commit sends its own update
         log.warning("live update to %s not coalesced", group, exc_info=True)
         send_now(group, build)
         return
+    with _scheduled_lock:
+        # Until the send opens the next window (it deletes the flag first, then builds), a commit here rides along.
+        _scheduled[flag] = now + window
+        for stale in [k for k, due in _scheduled.items() if due <= now]:
+            del _scheduled[stale]
     asyncio.run_coroutine_threadsafe(_send_later(group, flag, build, window), loop)
 
 
@@ -130,6 +143,8 @@ async def _send_later(group: str, flag: str, build: Callable[[], Event | None], 
 
 def _build_closing(flag: str, build: Callable[[], Event | None]) -> Event | None:
     try:
+        with _scheduled_lock:
+            _scheduled.pop(flag, None)
         cache.delete(flag)  # commits from here on open the next window, so none is missed
         return build()
     finally:

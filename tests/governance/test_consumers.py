@@ -83,6 +83,11 @@ async def test_a_burst_of_votes_sends_one_tally_rendered_once_after_the_window(
     renders, voting_threads = [], set()
     real_render, real_cast = live.tally_fragments, vote_cast
     monkeypatch.setattr(live, "tally_fragments", lambda number: renders.append(threading.get_ident()) or real_render(number=number))
+    from portal import live as portal_live
+
+    flags = []  # the shared cache is asked once per window, not once per vote: later commits see the process's own
+    real_add = portal_live.cache.add
+    monkeypatch.setattr(portal_live.cache, "add", lambda key, *a, **k: flags.append(key) or real_add(key, *a, **k))
 
     def cast(**kwargs):
         voting_threads.add(threading.get_ident())
@@ -98,5 +103,6 @@ async def test_a_burst_of_votes_sends_one_tally_rendered_once_after_the_window(
     # all three votes (12,200 + 3,100 + 800) in the one update, rendered once and not in a vote's request
     assert 'data-testid="weight-2">16,100.00<' in message
     assert len(renders) == 1 and not voting_threads & set(renders)
+    assert [f for f in flags if f.startswith("live:")] == [f"live:coalesce:tally:{proposal.number}"]
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
