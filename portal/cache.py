@@ -26,12 +26,15 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import connection
 from django.utils import timezone
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 2.0
 CACHE_ERRORS = (RedisError, OSError)
+_COUNT_SCRIPT = ("local n = redis.call('INCR', KEYS[1]) "
+                 "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n")
+_COUNT_SHA = hashlib.sha1(_COUNT_SCRIPT.encode()).hexdigest()
 # A versioned entry is only read under its version, so this bounds no staleness: it only lets entries of versions
 # nobody asks for any more (and of templates a deploy changed) leave the cache.
 VERSIONED_SECONDS = 600
@@ -295,14 +298,17 @@ class DegradingRedisCache(RedisCache):
         return getattr(self._local, operation)(*args, **kwargs)
 
     def count(self, key: str, timeout: int) -> int:
-        """`window_count` in one round trip: SET NX EX (the window's TTL, set by the first hit) and INCR, in one
-        MULTI/EXEC, so the count and its expiry are never apart."""
+        """`window_count` in one round trip and one command: a script that INCRs the counter and, on the first hit,
+        gives it the window's TTL, run atomically by Redis, so the count and its expiry are never apart (cheaper for
+        the client than MULTI/SET NX EX/INCR/EXEC, which every rate-limited request paid)."""
         if not self.degraded:
             try:
-                pipeline = self._cache.get_client(key, write=True).pipeline(transaction=True)
-                pipeline.set(self.make_and_validate_key(key), 0, ex=timeout, nx=True)
-                pipeline.incr(self.make_and_validate_key(key))
-                used = pipeline.execute()[-1]
+                client = self._cache.get_client(key, write=True)
+                name = self.make_and_validate_key(key)
+                try:
+                    used = client.evalsha(_COUNT_SHA, 1, name, timeout)
+                except NoScriptError:  # a Redis that has not seen the script yet (a restart, a flush): send it
+                    used = client.eval(_COUNT_SCRIPT, 1, name, timeout)
             except CACHE_ERRORS as exc:
                 self._failed("count", exc)
             else:
