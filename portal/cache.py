@@ -122,8 +122,9 @@ def _add_and_incr(backend, key: str, timeout: int) -> int:
 
 
 # `cached_version(..., local=True)`: the last values read, by key, in this process (a versioned key names one value,
-# so a copy here is as fresh as the shared one); a few, since only the current versions are asked for.
-LOCAL_ENTRIES = 16
+# so a copy here is as fresh as the shared one); a bounded few, since only the current versions are asked for — the
+# status page, summary.json, the list's pages and filters, each proposal's parts, the board's listings: a few MB.
+LOCAL_ENTRIES = 64
 _local_values: OrderedDict[str, object] = OrderedDict()
 _local_lock = threading.Lock()
 

@@ -64,8 +64,8 @@ def index(request):
     # Only the board's own parameters, once each, are cached: any other query string (made up, or to fill the
     # cache with one entry per request) is rendered for its reader alone.
     known = set(request.GET) <= _BOARD_PARAMETERS and all(len(request.GET.getlist(name)) == 1 for name in request.GET)
-    parts = (cached_version(board_key(query=request.GET.urlencode()), signed_out, timeout=BOARD_SECONDS) if known
-             else signed_out())
+    parts = (cached_version(board_key(query=request.GET.urlencode()), signed_out, timeout=BOARD_SECONDS, local=True)
+             if known else signed_out())
     if request.htmx:
         return HttpResponse(parts["results_html"])
     context.update(sort=sort, filters=filters, tags=parts["tags"],

@@ -96,3 +96,15 @@ def test_only_the_boards_own_parameters_are_cached(client, idea):
     assert cache.get(board_key(query="sort=new")) is not None
     _board(client, "/feedback/?sort=new&sort=top")
     assert cache.get(board_key(query="sort=new&sort=top")) is None
+
+
+def test_a_kept_listing_is_read_from_the_process_without_the_shared_cache(client, idea, django_assert_num_queries):
+    from django.core.cache import cache
+
+    from portal.feedback.board import board_key
+
+    first = _board(client)
+    cache.delete(board_key(query="sort=new"))  # the shared copy gone (the version stays): the process's copy answers
+    with django_assert_num_queries(0):
+        assert "Add a USDC lending market" in _board(client)
+    assert _board(client).count('data-testid="vote-count"') == first.count('data-testid="vote-count"')
