@@ -132,17 +132,21 @@ def _page_key(number: int, now) -> str:
                          minute_seconds=PAGE_SECONDS)
 
 
-def proposal_context(*, number: int, request) -> dict:
+def _parts(key: str, number: int) -> dict:
+    # Kept in the process too (no round trip to the cache, nothing to unpickle).
+    return cached_version(key, lambda: _public_parts(number), timeout=PAGE_SECONDS, local=True)
+
+
+def proposal_context(*, number: int, request, key: str | None = None, discussion_html: str | None = None) -> dict:
     """Everything LIP-`number`'s page shows: the public parts and the proposal as they read it (cached,
     `_page_key`; NotFound when there is none) plus what is the reader's own (their vote, their weight, the
-    actions they may take), read for them; a fixed number of queries however many votes, one signed out."""
-    key = _page_key(number, timezone.now())
-    # Kept in the process too (no round trip to the cache, nothing to unpickle); the proposal is copied, so what
-    # this request caches on it (its author, say) stays this request's.
-    parts = cached_version(key, lambda: _public_parts(number), timeout=PAGE_SECONDS, local=True)
-    proposal = copy.copy(parts["proposal"])
+    actions they may take), read for them; a fixed number of queries however many votes, one signed out.
+    `key` and `discussion_html` (a hole of the signed-out shell) when the caller has them already."""
+    key = key or _page_key(number, timezone.now())
+    parts = _parts(key, number)
+    proposal = copy.copy(parts["proposal"])  # what this request caches on it (its author, say) stays its own
     context = {name: mark_safe(parts[name]) for name in (f"{n}_html" for n in PUBLIC_PARTS)}  # noqa: S308 — ours
-    context["discussion_html"] = parts["discussion"].html()
+    context["discussion_html"] = parts["discussion"].html() if discussion_html is None else discussion_html
     user = request.user
     addresses = user.wallet_addresses if user.is_authenticated else []
     my_vote = selectors.vote_of(proposal=proposal, addresses=addresses)
@@ -193,8 +197,26 @@ def detail(request, number: int):
     if request.htmx and request.GET.get("fragment") == "tally":
         # A socket's catch-up after a gap: what a live update carries (the tally and the voters, out of band).
         return HttpResponse(tally_fragments(number=selectors.proposal_get(number=number).number))
+    if not request.GET and signed_out_reader(request):
+        return _signed_out_page(request, number)
     context = proposal_context(number=number, request=request)
     return TemplateResponse(request, "governance/detail.html", context)
+
+
+def _signed_out_page(request, number: int) -> HttpResponse:
+    """The whole page (layout included) as every signed-out reader without a message sees it, kept under the parts'
+    key (their version and minute) as /status/'s and the list's are, with two holes filled per request: the
+    reader's CSRF token and the discussion card, whose times are put in words now ("40 seconds ago")."""
+    key = _page_key(number, timezone.now())
+    holes = page_holes("csrf_token", "discussion")
+
+    def shell() -> list[str]:
+        context = proposal_context(number=number, request=request, key=key, discussion_html=holes["discussion"])
+        return signed_out_shell(request, "governance/detail.html", context, holes)
+
+    pieces = cached_version(f"{key}:page", shell, timeout=PAGE_SECONDS, local=True)
+    discussion = _parts(key, number)["discussion"].html()
+    return HttpResponse(page_filled(pieces, {"csrf_token": get_token(request), "discussion": discussion}))
 
 
 def _form_context(form, proposal=None) -> dict:

@@ -10,8 +10,8 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
-from django.core.cache import cache
 import time_machine
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -227,3 +227,52 @@ def test_a_number_past_the_column_is_the_404_sentence(client, number):
     response = client.get(f"/proposals/{number}/")
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert f"There is no proposal LIP-{number}." in response.content.decode()
+
+
+def _tokens(page: str) -> set[str]:
+    return set(re.findall(r'"X-CSRFToken": "([A-Za-z0-9]{64})"', page)) | set(
+        re.findall(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"', page))
+
+
+def test_signed_out_readers_get_the_whole_page_kept_each_with_a_working_token_of_their_own(
+    make_proposal, django_assert_num_queries
+):
+    proposal = make_proposal("basic", title="Raise the USDC cap")
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [_page(first, proposal), _page(second, proposal)]  # the second from the page the first one's built
+    tokens = [_tokens(page) for page in pages]
+    assert all(len(found) == 1 for found in tokens) and tokens[0] != tokens[1]
+    assert all("Raise the USDC cap" in page and "hole-" not in page for page in pages)
+    answer = second.post("/status/subscribe/", {"email": "reader@example.org", "scope": "all",
+                                                "csrfmiddlewaretoken": next(iter(tokens[1]))})
+    assert answer.status_code == HTTPStatus.FOUND  # the token in its page is one its own cookie makes good
+    with django_assert_num_queries(1):  # the version: page and layout come from the kept shell
+        _page(Client(), proposal)
+
+
+def test_the_kept_signed_out_page_is_the_page_the_template_renders(make_proposal, make_user, monkeypatch):
+    from governance import views
+    from portal.discussion.services import comment_post
+
+    proposal = make_proposal("basic", title="Raise the USDC cap")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        comment_post(thread=proposal.thread, author=make_user(joined=ESTABLISHED), body="A fresh point.")
+    with time_machine.travel(start + timedelta(seconds=5), tick=False):
+        _page(Client(), proposal)  # builds the shell kept for signed-out readers
+    with time_machine.travel(start + timedelta(seconds=40), tick=False):
+        served = _page(Client(), proposal)
+        monkeypatch.setattr(views, "signed_out_reader", lambda request: False)
+        rendered = _page(Client(), proposal)  # the same reader's page as the template renders it for them
+    token = re.compile(r"[A-Za-z0-9]{64}")
+    assert "A fresh point." in served and re.search(r">40\s+seconds ago<", served)  # the card's times are now's
+    assert token.sub("TOKEN", served) == token.sub("TOKEN", rendered)
+
+
+def test_a_query_string_is_rendered_for_its_reader(make_proposal):
+    proposal = make_proposal("basic", title="Raise the USDC cap")
+    client = Client()
+    assert not hasattr(client.get(proposal.get_absolute_url()), "template_name")  # the kept shell, filled
+    response = client.get(f"{proposal.get_absolute_url()}?utm_source=forum")  # no shell per made-up query
+    assert response.status_code == HTTPStatus.OK and "Raise the USDC cap" in response.content.decode()
+    assert response.template_name == "governance/detail.html"
