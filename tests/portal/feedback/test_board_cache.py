@@ -108,3 +108,26 @@ def test_a_kept_listing_is_read_from_the_process_without_the_shared_cache(client
     with django_assert_num_queries(0):
         assert "Add a USDC lending market" in _board(client)
     assert _board(client).count('data-testid="vote-count"') == first.count('data-testid="vote-count"')
+
+
+def test_signed_out_readers_get_the_whole_board_kept_each_with_a_working_token(idea, monkeypatch):
+    import re
+
+    import time_machine
+    from django.utils import timezone
+
+    from portal.feedback import views
+
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    with time_machine.travel(timezone.now(), tick=False):
+        pages = [_board(first), _board(second)]  # the second from the page the first one's request built
+        monkeypatch.setattr(views, "signed_out_reader", lambda request: False)
+        rendered = _board(Client())  # as the template renders it for a reader
+    tokens = [set(re.findall(r'"X-CSRFToken": "([A-Za-z0-9]{64})"', page)) for page in pages]
+    assert all(len(found) == 1 for found in tokens) and tokens[0] != tokens[1]
+    answer = second.post("/status/subscribe/", {"email": "reader@example.org", "scope": "all",
+                                                "csrfmiddlewaretoken": next(iter(tokens[1]))})
+    assert answer.status_code == HTTPStatus.FOUND  # the token in its page is one its own cookie makes good
+    token = re.compile(r"[A-Za-z0-9]{64}")
+    assert "Add a USDC lending market" in pages[1] and "hole-" not in pages[1]
+    assert token.sub("TOKEN", pages[1]) == token.sub("TOKEN", rendered)
