@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -31,7 +30,7 @@ from governance.forms import ProposalForm
 from governance.live import tally_context, tally_fragments
 from governance.tiers import standings_prefetch
 from governance.models import Category, Proposal, ProposalState
-from portal.cache import cached_version, page_filled, page_holes, signed_out_reader, signed_out_shell, versioned_key
+from portal.cache import cached_version, signed_out_page, signed_out_reader, versioned_key
 from portal.errors import Refusal, refusal_response
 from portal.discussion.rendering import thread_preview_render
 from portal.markdown import RENDERER_VERSION, render_markdown
@@ -75,10 +74,7 @@ def index(request):
     if request.htmx:
         return HttpResponse(results())
     if kept and signed_out_reader(request):  # the whole page, layout included, kept too: filled with their token
-        holes = page_holes("csrf_token")
-        pieces = cached_version(f"{key}:page:{get_script_prefix()}", timeout=LIST_SECONDS, local=True,
-                                build=lambda: signed_out_shell(request, "governance/index.html", context(), holes))
-        return HttpResponse(page_filled(pieces, {"csrf_token": get_token(request)}))
+        return signed_out_page(request, key, "governance/index.html", lambda holes: context(), timeout=LIST_SECONDS)
     return TemplateResponse(request, "governance/index.html", context())
 
 
@@ -208,15 +204,12 @@ def _signed_out_page(request, number: int) -> HttpResponse:
     key (their version and minute) as /status/'s and the list's are, with two holes filled per request: the
     reader's CSRF token and the discussion card, whose times are put in words now ("40 seconds ago")."""
     key = _page_key(number, timezone.now())
-    holes = page_holes("csrf_token", "discussion")
-
-    def shell() -> list[str]:
-        context = proposal_context(number=number, request=request, key=key, discussion_html=holes["discussion"])
-        return signed_out_shell(request, "governance/detail.html", context, holes)
-
-    pieces = cached_version(f"{key}:page", shell, timeout=PAGE_SECONDS, local=True)
-    discussion = _parts(key, number)["discussion"].html()
-    return HttpResponse(page_filled(pieces, {"csrf_token": get_token(request), "discussion": discussion}))
+    return signed_out_page(
+        request, key, "governance/detail.html", timeout=PAGE_SECONDS,
+        context=lambda holes: proposal_context(number=number, request=request, key=key,
+                                               discussion_html=holes["discussion"]),
+        fill={"discussion": lambda: _parts(key, number)["discussion"].html()},
+    )
 
 
 def _form_context(form, proposal=None) -> dict:

@@ -206,6 +206,23 @@ def signed_out_shell(request, template: str, context: dict, holes: Mapping[str, 
     return page_pieces(render_to_string(template, context), holes)
 
 
+def signed_out_page(request, key: str, template: str, context: Callable[[Mapping[str, str]], dict], *,
+                    timeout: int, fill: Mapping[str, Callable[[], str]] | None = None):
+    """The whole page of `template` for a `signed_out_reader`, its shell (`signed_out_shell` of `context(holes)`)
+    kept under `key` and the script prefix, in the shared cache and this process, and filled per request with the
+    reader's CSRF token and `fill`'s values (each name a hole of its own, its function called per request)."""
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+    from django.urls import get_script_prefix
+
+    fill = fill or {}
+    holes = page_holes("csrf_token", *fill)
+    pieces = cached_version(f"{key}:page:{get_script_prefix()}", timeout=timeout, local=True,
+                            build=lambda: signed_out_shell(request, template, context(holes), holes))
+    values = {"csrf_token": get_token(request), **{name: value() for name, value in fill.items()}}
+    return HttpResponse(page_filled(pieces, values))
+
+
 class _Client(RedisCacheClient):
     """Django's RedisCacheClient keeping one redis.Redis per pool: Django makes a new one for every cache call, and
     each builds its table of some 170 response callbacks (about 70 µs, more than a round trip to a local Redis)."""

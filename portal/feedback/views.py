@@ -6,16 +6,14 @@ from http import HTTPStatus
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import get_script_prefix
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.roles import is_moderator
-from portal.cache import cached_version, page_filled, page_holes, signed_out_reader, signed_out_shell
+from portal.cache import cached_version, signed_out_page, signed_out_reader
 from portal.errors import NotFound, Refusal, refusal_response
 from portal.parsing import page_rows, pager, parse_id, parse_page
 
@@ -73,10 +71,7 @@ def index(request):
     context.update(sort=sort, filters=filters, tags=parts["tags"],
                    results_html=mark_safe(parts["results_html"]))  # noqa: S308 — our template's output
     if known and signed_out_reader(request):  # the whole page, layout included, kept too: filled with their token
-        holes = page_holes("csrf_token")
-        pieces = cached_version(f"{key}:page:{get_script_prefix()}", timeout=BOARD_SECONDS, local=True,
-                                build=lambda: signed_out_shell(request, "feedback/index.html", context, holes))
-        return HttpResponse(page_filled(pieces, {"csrf_token": get_token(request)}))
+        return signed_out_page(request, key, "feedback/index.html", lambda holes: context, timeout=BOARD_SECONDS)
     return TemplateResponse(request, "feedback/index.html", context)
 
 
