@@ -178,14 +178,16 @@ def proposal_to_vote_on(*, number: int) -> Proposal:
     # A number the column cannot hold is no proposal (as the ORM answers it), not a database error.
     if (low is not None and number < low) or (high is not None and number > high):
         raise NotFound(_not_found(number))
-    sql, names, converters, compiler = _proposal_by_number(connection.alias, connection.vendor)
+    sql, names, converters = _proposal_by_number(connection.alias, connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [number])
         row = cursor.fetchone()
     if row is None:
         raise NotFound(_not_found(number))
-    if converters:
-        row = next(compiler.apply_converters([row], converters))
+    row = list(row)
+    for position, (functions, expression) in converters.items():  # as SQLCompiler.apply_converters does
+        for convert in functions:
+            row[position] = convert(row[position], expression, connection)
     return Proposal.from_db(connection.alias, names, row)
 
 
@@ -193,13 +195,13 @@ def proposal_to_vote_on(*, number: int) -> Proposal:
 def _proposal_by_number(alias: str, vendor: str):
     """The ORM's own query for a proposal by number, compiled once: every vote reads it, and compiling it (or a raw
     query's column mapping) took longer than running it. Returns the SQL, the field names in its column order, and
-    the database's converters for the row (with the compiler that applies them)."""
+    the database's converters by column (applied with the asking thread's connection)."""
     compiler = Proposal.objects.filter(number=0).query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     if list(params) != [0]:  # the one parameter is the number: anything else would be a different query
         raise RuntimeError(f"unexpected parameters in the proposal query: {params!r}")
     columns = [col for col, _, _ in compiler.select]
-    return sql, [col.target.attname for col in columns], compiler.get_converters(columns), compiler
+    return sql, [col.target.attname for col in columns], compiler.get_converters(columns)
 
 
 def risk_change_get(*, proposal: Proposal) -> RiskParameterChange | None:

@@ -23,9 +23,9 @@ from governance.services.weights import voter_weight
 from governance.signers import SignerProof
 from governance.voting import TallyState, voting_method
 from governance.webhooks import vote_cast_event
-from portal.health.models import Webhook
 from portal.conf import portal_settings
 from portal.errors import Conflict, Forbidden, Refusal
+from portal.health.models import Webhook
 from portal.ratelimit import Limit
 
 TIMESTAMP_TOLERANCE_SECONDS = 600

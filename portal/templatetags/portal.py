@@ -46,7 +46,8 @@ def markdown(text: str):
 
 @lru_cache(maxsize=4096)
 def _profile_path(prefix: str, urlconf, address: str) -> str:
-    """A profile's path (reverse() costs more than the rest of a wallet; a page can show hundreds of them)."""
+    """A profile's path (reverse() costs more than the rest of a wallet; a page can show hundreds of them). The
+    script prefix and URLconf are arguments only to key the cache: a path is kept per both."""
     return reverse("people:profile", args=[address])
 
 

@@ -112,3 +112,23 @@ def test_vote_cast_query_count_is_pinned(make_proposal, ballot, dev_accounts, dj
     with django_assert_num_queries(6):  # a replacement costs the same
         services.vote_cast(proposal=proposal, ballot=again)
     assert Vote.objects.get(proposal=proposal).choice == "[3]"
+
+
+def test_the_proposal_a_vote_reads_is_the_row_the_orm_reads(make_proposal, django_assert_num_queries):
+    """The vote's proposal read (its query compiled once, the database's converters applied by hand) gives the same
+    field values and types as the ORM: datetimes aware, choices and strategies as JSON; a number no proposal or
+    column holds is a 404 sentence, not a database error."""
+    from governance.selectors import proposal_to_vote_on
+    from portal.errors import NotFound
+
+    proposal = make_proposal("approval", ["A", "B", "C"])
+    with django_assert_num_queries(1):
+        read = proposal_to_vote_on(number=proposal.number)
+    expected = Proposal.objects.get(pk=proposal.pk)
+    for field in Proposal._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+        assert type(getattr(read, field.attname)) is type(getattr(expected, field.attname)), field.name
+    assert read.start.tzinfo is not None and read.choices == ["A", "B", "C"] and not read._state.adding
+    for number in (proposal.number + 1000, 2**96):
+        with pytest.raises(NotFound, match=f"There is no proposal LIP-{number}."):
+            proposal_to_vote_on(number=number)
